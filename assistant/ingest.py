@@ -1,0 +1,187 @@
+"""Ingestion: corpus files → passages → embeddings → the index. Incremental and safe.
+
+- An unchanged document (same sha256 as indexed) is skipped.
+- A changed document's new passages are added before its old ones are deleted, so a kill in
+  the middle leaves a queryable index; the next run finishes the job.
+- A document whose file is gone is deleted from the index (full runs only).
+- A bad file is reported with its reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.corpus import (
+    SUPPORTED_SUFFIXES,
+    CorpusEntry,
+    chunk_document,
+    corpus_entries,
+    file_sha256,
+    info_for_upload,
+    load_document,
+)
+from assistant.errors import DocumentError
+from assistant.index import Index
+from assistant.types import Passage
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, document by document."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks_added: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+            f"{self.chunks_added} chunks embedded",
+        ]
+        if self.missing:
+            parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"
+
+
+def add_files(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], dict[str, str]]:
+    """Copy user files into the library folder (data/documents), refusing bad ones early.
+
+    A file with the same content as a document already in the corpus is refused as a duplicate.
+    """
+    dest_dir = settings.uploads_path
+    known = {}
+    for e in corpus_entries(settings):
+        if e.present:
+            known[file_sha256(e.path)] = e.info.id
+    copied: list[Path] = []
+    failed: dict[str, str] = {}
+    for path in paths:
+        path = Path(path)
+        try:
+            if path.is_dir():
+                raise DocumentError(path, "is a folder; name the files inside it")
+            # Loading validates type, size, encoding and text before anything is copied.
+            doc = load_document(path, info_for_upload(path), settings)
+            if doc.sha256 in known:
+                raise DocumentError(path, f"duplicate of the indexed document {known[doc.sha256]}")
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            dest = dest_dir / path.name
+            if dest.exists() and file_sha256(dest) != doc.sha256:
+                raise DocumentError(
+                    path, f"another file named {path.name} is already in {dest_dir}; rename it"
+                )
+            if path.resolve() != dest.resolve():
+                tmp = dest.with_name(f".{dest.name}.part")
+                shutil.copyfile(path, tmp)
+                tmp.replace(dest)
+            known[doc.sha256] = info_for_upload(dest).id
+            copied.append(dest)
+        except DocumentError as exc:
+            failed[str(path)] = exc.reason
+        except OSError as exc:
+            failed[str(path)] = f"cannot read or copy the file ({exc})"
+    return copied, failed
+
+
+def ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None = None,
+    index: Index | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index up to date with the corpus (or add ``paths`` to it)."""
+    t0 = time.perf_counter()
+    index = index or Index(settings)
+    report = IngestReport()
+    only: set[Path] | None = None
+    if paths:
+        copied, failed = add_files(paths, settings)
+        report.failed.update(failed)
+        only = {p.resolve() for p in copied}
+    entries = corpus_entries(settings)
+    states = index.doc_states()
+    by_sha: dict[str, str] = {}
+    for doc_id, st in states.items():
+        for sha in st["sha256"]:
+            by_sha[sha] = doc_id
+
+    todo: list[tuple[CorpusEntry, list[Passage]]] = []
+    for entry in entries:
+        if only is not None and entry.path.resolve() not in only:
+            continue
+        doc_id = entry.info.id
+        if not entry.present:
+            report.missing.append(doc_id)
+            continue
+        try:
+            sha = file_sha256(entry.path)
+            st = states.get(doc_id)
+            if st and st["sha256"] == {sha}:
+                report.unchanged.append(doc_id)
+                continue
+            if by_sha.get(sha, doc_id) != doc_id:
+                raise DocumentError(entry.path, f"duplicate of the indexed document {by_sha[sha]}")
+            doc = load_document(entry.path, entry.info, settings)
+            passages = chunk_document(doc, settings)
+            if not passages:
+                raise DocumentError(entry.path, "no passages could be cut from the text")
+            todo.append((entry, passages))
+            by_sha[sha] = doc_id
+        except DocumentError as exc:
+            report.failed[str(entry.path)] = exc.reason
+
+    total = sum(len(p) for _, p in todo)
+    done = 0
+    for entry, passages in todo:
+        doc_id = entry.info.id
+        old_ids = states.get(doc_id, {}).get("ids", set())
+        new = [p for p in passages if p.id not in old_ids]
+        vectors: list[list[float]] = []
+        step = max(1, settings.embed_batch_size)
+        for i in range(0, len(new), step):
+            batch = new[i : i + step]
+            vectors.extend(index.embeddings.embed_documents([p.embed_text() for p in batch]))
+            done += len(batch)
+            if progress:
+                progress(done, total, doc_id)
+        done += len(passages) - len(new)
+        index.add(new, vectors)
+        stale = old_ids - {p.id for p in passages}
+        if stale:
+            index.delete(sorted(stale))
+        report.chunks_added += len(new)
+        (report.updated if doc_id in states else report.added).append(doc_id)
+
+    if only is None:
+        present = {e.info.id for e in entries if e.present}
+        for doc_id, st in states.items():
+            if doc_id not in present:
+                index.delete(sorted(st["ids"]))
+                report.removed.append(doc_id)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def supported_types() -> str:
+    return ", ".join(sorted(SUPPORTED_SUFFIXES))

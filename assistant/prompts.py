@@ -1,0 +1,61 @@
+"""Prompts are files in ``prompts/``: a small front matter (version, variables) and a template.
+
+Loading checks that the template uses every declared variable and no undeclared one, so a
+broken prompt fails at start-up, not in the middle of an answer.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import PromptError
+
+# The one sentence an abstaining answer starts with, shared by prompts, code and tests.
+ABSTAIN_TEXT = (
+    "I could not find an answer to this question in the indexed documents, so I will not guess."
+)
+
+_FRONT = re.compile(r"^---\n(?P<head>.*?)\n---\n(?P<body>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    version: str
+    variables: tuple[str, ...]
+    template: str
+
+    def format(self, **values: str) -> str:
+        missing = set(self.variables) - set(values)
+        if missing:
+            raise PromptError(f"Prompt {self.name} needs {sorted(missing)}")
+        return self.template.format(**{k: values[k] for k in self.variables})
+
+
+def load_prompt(directory: Path, name: str, required: tuple[str, ...]) -> Prompt:
+    """Load ``directory/name.md`` and check its variables against ``required``."""
+    path = directory / f"{name}.md"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PromptError(f"Prompt file {path} is missing; set ASSISTANT_PROMPTS_DIR") from exc
+    m = _FRONT.match(raw)
+    if not m:
+        raise PromptError(f"{path} needs a front matter block (--- version, variables ---)")
+    head = dict(
+        (k.strip(), v.strip()) for k, v in
+        (line.split(":", 1) for line in m.group("head").splitlines() if ":" in line)
+    )
+    declared = tuple(v.strip() for v in head.get("variables", "").strip("[]").split(",") if v.strip())
+    body = m.group("body")
+    used = {f for _, f, _, _ in string.Formatter().parse(body) if f}
+    if set(required) - set(declared):
+        raise PromptError(f"{path} must declare variables {sorted(set(required) - set(declared))}")
+    if set(declared) - used:
+        raise PromptError(f"{path} declares but never uses {sorted(set(declared) - used)}")
+    if used - set(declared):
+        raise PromptError(f"{path} uses undeclared variables {sorted(used - set(declared))}")
+    return Prompt(name=name, version=head.get("version", name), variables=declared, template=body)

@@ -1,0 +1,251 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 results fused by reciprocal rank, then diversified.
+
+LangChain's ``EnsembleRetriever`` does the same fusion but drops the scores; the relevance floor
+and the audit record need them, so the fusion (a dozen lines) is done here.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.index import Index
+from assistant.text import tokens
+from assistant.types import COUNTRIES, DOC_TYPES, Passage, ScoredPassage
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters: any of the listed countries / documents / document types."""
+
+    country: tuple[str, ...] = ()
+    doc_id: tuple[str, ...] = ()
+    doc_type: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        if value is None:
+            return cls()
+        if isinstance(value, Filters):
+            return value
+        def tup(v: Any) -> tuple[str, ...]:
+            if v is None or v == "":
+                return ()
+            return (v,) if isinstance(v, str) else tuple(v)
+        unknown = set(value) - {"country", "doc_id", "doc_type"}
+        if unknown:
+            raise InputError(f"Unknown filter {sorted(unknown)}; use country, doc_id or doc_type")
+        f = cls(
+            country=tuple(c.upper() for c in tup(value.get("country"))),
+            doc_id=tup(value.get("doc_id")),
+            doc_type=tup(value.get("doc_type")),
+        )
+        bad = [c for c in f.country if c not in COUNTRIES]
+        if bad:
+            raise InputError(f"Unknown country {bad}; use one of {', '.join(COUNTRIES)}")
+        bad = [t for t in f.doc_type if t not in DOC_TYPES]
+        if bad:
+            raise InputError(f"Unknown document type {bad}; use one of {', '.join(DOC_TYPES)}")
+        return f
+
+    def __bool__(self) -> bool:
+        return bool(self.country or self.doc_id or self.doc_type)
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma ``where`` clause."""
+        clauses = [
+            {key: {"$in": list(vals)}}
+            for key, vals in (("country", self.country), ("doc_id", self.doc_id),
+                              ("doc_type", self.doc_type))
+            if vals
+        ]
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, p: Passage) -> bool:
+        return (
+            (not self.country or p.country in self.country)
+            and (not self.doc_id or p.doc_id in self.doc_id)
+            and (not self.doc_type or p.doc_type in self.doc_type)
+        )
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in (("country", self.country), ("doc_id", self.doc_id),
+                                         ("doc_type", self.doc_type)) if v}
+
+
+class BM25:
+    """Okapi BM25 over stemmed tokens, with the corpus statistics answers also use."""
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.docs = [self._tf(d) for d in docs]
+        self.lens = [len(d) for d in docs]
+        self.avgdl = (sum(self.lens) / len(docs)) if docs else 1.0
+        df: dict[str, int] = {}
+        for d in self.docs:
+            for t in d:
+                df[t] = df.get(t, 0) + 1
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
+
+    @staticmethod
+    def _tf(doc: list[str]) -> dict[str, int]:
+        tf: dict[str, int] = {}
+        for t in doc:
+            tf[t] = tf.get(t, 0) + 1
+        return tf
+
+    def scores(self, query: list[str]) -> list[float]:
+        out = []
+        for tf, dl in zip(self.docs, self.lens, strict=True):
+            s = 0.0
+            norm = self.k1 * (1 - self.b + self.b * dl / self.avgdl)
+            for t in set(query):
+                f = tf.get(t)
+                if f:
+                    s += self.idf[t] * f * (self.k1 + 1) / (f + norm)
+            out.append(s)
+        return out
+
+    def weight(self, term: str) -> float:
+        """IDF of a term; a term the corpus never uses gets the highest weight."""
+        return self.idf.get(term, self.max_idf)
+
+
+@dataclass
+class _Lexicon:
+    passages: list[Passage]
+    bm25: BM25
+    vocab: set[str] = field(default_factory=set)
+    count: int = 0
+
+
+class HybridRetriever:
+    """Dense + BM25, fused by reciprocal rank, with a relevance floor and a per-document cap."""
+
+    def __init__(self, index: Index, settings: Settings | None = None) -> None:
+        self.index = index
+        self.settings = settings or index.settings
+        self._lex: _Lexicon | None = None
+        self._lex_checked = 0.0
+        self._lock = threading.Lock()
+
+    # -- the lexical side ---------------------------------------------------------------------
+    def lexicon(self) -> _Lexicon:
+        """All passages and their BM25 statistics, rebuilt when the index changes."""
+        with self._lock:
+            now = time.monotonic()
+            if self._lex is not None and now - self._lex_checked < 2.0:
+                return self._lex
+            count = self.index.count()
+            self._lex_checked = now
+            if self._lex is None or self._lex.count != count:
+                passages = self.index.passages()
+                toks = [tokens(p.embed_text()) for p in passages]
+                vocab = {t for d in toks for t in d}
+                self._lex = _Lexicon(passages, BM25(toks), vocab, count)
+            return self._lex
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._lex = None
+
+    # -- retrieval ----------------------------------------------------------------------------
+    def retrieve(
+        self,
+        query: str,
+        filters: Filters | dict[str, Any] | None = None,
+        k: int | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> list[ScoredPassage]:
+        """The k best passages for ``query``, each marked as evidence or not."""
+        s = self.settings
+        k = k or s.k
+        f = Filters.of(filters)
+        timings = timings if timings is not None else {}
+
+        t = time.perf_counter()
+        qvec = self.index.embeddings.embed_query(query)
+        timings["embed_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        dense = self.index.query(qvec, s.fetch_k, where=f.where())
+        timings["dense_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        lex = self.lexicon()
+        qtok = tokens(query)
+        bm = lex.bm25.scores(qtok) if qtok else [0.0] * len(lex.passages)
+        ranked = sorted(
+            (i for i, p in enumerate(lex.passages) if bm[i] > 0 and f.accepts(p)),
+            key=lambda i: -bm[i],
+        )[: s.fetch_k]
+        timings["lexical_ms"] = (time.perf_counter() - t) * 1000
+
+        fused: dict[str, float] = {}
+        by_id: dict[str, Passage] = {}
+        cos: dict[str, float] = {}
+        lexs: dict[str, float] = {}
+        for rank, (p, sim) in enumerate(dense):
+            fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+            by_id[p.id], cos[p.id] = p, sim
+        for rank, i in enumerate(ranked):
+            p = lex.passages[i]
+            fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+            by_id.setdefault(p.id, p)
+            lexs[p.id] = bm[i]
+        missing = [pid for pid in fused if pid not in cos]
+        if missing:
+            cos.update(self._cosines(missing, qvec))
+        order = sorted(fused, key=lambda pid: -fused[pid])
+        picked = diversify(order, by_id, k, s.max_per_doc)
+        return [
+            ScoredPassage(
+                passage=by_id[pid],
+                score=fused[pid],
+                dense=cos.get(pid),
+                lexical=lexs.get(pid),
+                rank=r + 1,
+                evidence=cos.get(pid, 0.0) >= s.relevance_floor,
+            )
+            for r, pid in enumerate(picked)
+        ]
+
+    def _cosines(self, ids: list[str], qvec: list[float]) -> dict[str, float]:
+        got = self.index.collection.get(ids=ids, include=["embeddings"])
+        out = {}
+        for pid, emb in zip(got["ids"], got["embeddings"], strict=True):
+            out[pid] = float(sum(a * b for a, b in zip(emb, qvec, strict=False)))
+        return out
+
+
+def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:
+    """Take passages in fused order, at most ``cap`` per document while others are waiting."""
+    order = list(order)
+    picked: list[str] = []
+    per_doc: dict[str, int] = {}
+    skipped: list[str] = []
+    for pid in order:
+        doc = by_id[pid].doc_id
+        if per_doc.get(doc, 0) < cap:
+            picked.append(pid)
+            per_doc[doc] = per_doc.get(doc, 0) + 1
+        else:
+            skipped.append(pid)
+        if len(picked) == k:
+            break
+    # If only one document had candidates, fill up from it after all.
+    for pid in skipped:
+        if len(picked) == k:
+            break
+        picked.append(pid)
+    return picked

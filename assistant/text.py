@@ -1,0 +1,144 @@
+"""Text utilities shared by retrieval, answers and evaluation: normalising, tokens, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+_QUOTES = str.maketrans({
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u00b4": "'",
+    "\u2013": "-", "\u2014": "-", "\u00a0": " ",
+})
+_TAG = re.compile(r"</?[a-zA-Z][^>\n]{0,200}>")
+_EMPH = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\\(?=[*_#\[\]()\\-]))")
+
+
+def strip_markup(text: str) -> str:
+    """Drop HTML tags (keeping their text), Markdown emphasis markers and escapes."""
+    text = _TAG.sub("", text)
+    return _EMPH.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """The form in which quotes are compared: markup dropped, quotes plain, whitespace folded."""
+    text = unicodedata.normalize("NFKC", strip_markup(text)).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def contains_quote(haystack: str, quote: str) -> bool:
+    """Is ``quote`` found verbatim in ``haystack`` (after :func:`normalize`, case kept)?"""
+    q = normalize(quote)
+    return bool(q) and q in normalize(haystack)
+
+
+def display(text: str) -> str:
+    """A passage sentence as shown to the reader: markup dropped, whitespace folded."""
+    return re.sub(r"\s+", " ", strip_markup(text)).strip()
+
+
+# -- tokens ------------------------------------------------------------------------------------
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when
+    where which while who whom why will with would you your yours yourself yourselves
+    also according many much tell give list name please say said does did says report reports
+    document documents per whether let us one ones mentioned mention kind type types""".split()
+)
+_DEMONYMS = {"armenian": "armenia", "armenians": "armenia", "georgian": "georgia",
+             "georgians": "georgia", "european": "europe", "eu": "europe"}
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ities", "ity", "ents", "ent",
+             "ers", "er", "ies", "ied", "ed", "es", "s", "ly")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stemmer: enough to match respondents/responded, credits/credit."""
+    word = _DEMONYMS.get(word, word)
+    if word.isdigit() or len(word) <= 4:
+        return word
+    for suf in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 4:
+            base = word[: -len(suf)]
+            return base + "y" if suf in {"ies", "ied"} else base
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, hyphenated words split into their parts as well."""
+    out: list[str] = []
+    for w in _WORD.findall(strip_markup(text).lower().translate(_QUOTES)):
+        out.append(w.replace("'", ""))
+        if "-" in w:
+            out.extend(p for p in w.split("-") if p)
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """Stemmed content tokens (stopwords dropped): the vocabulary of lexical matching."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+# -- sentences ---------------------------------------------------------------------------------
+_SENT_BOUNDARY = re.compile(
+    r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])"
+)
+_ABBREV = re.compile(
+    r"(?:\b(?:e\.g|i\.e|etc|No|Nr|Dr|Mr|Ms|Mrs|St|p|pp|vs|Art|cf|N)\.|\b[A-Z]\.|\s[a-z]\.)$"
+)
+
+
+_LINE_START = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\)|#{1,6}\s|\*\*)")
+
+
+_ENUM = re.compile(r"(?:[-*•✓]\s*)?(?:\d{1,3}|[a-zA-Z]|[IVX]{1,4})\.")
+
+
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Sentence-like units of a passage, as (start, end) offsets.
+
+    A new unit starts at each list item, heading or bold line; other line breaks (as in text
+    extracted from a PDF) do not end a sentence. Within a unit, sentences end at . ! or ?.
+    """
+    blocks: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, end = pos, pos + len(line)
+        pos = end
+        if not line.strip():
+            continue
+        prev = text[blocks[-1][0] : blocks[-1][1]].rstrip() if blocks else ""
+        joins = (
+            blocks
+            and blocks[-1][1] == start
+            and not _LINE_START.match(line)
+            and not prev.endswith((".", ":", "?", "!", "**"))
+        )
+        if joins:
+            blocks[-1] = (blocks[-1][0], end)
+        else:
+            blocks.append((start, end))
+    for start, end in blocks:
+        seg_start = start
+        for m in _SENT_BOUNDARY.finditer(text, start, end):
+            if _ABBREV.search(text[max(seg_start, m.start() - 6) : m.start()]) or _ENUM.fullmatch(
+                text[seg_start : m.start()].strip()
+            ):
+                continue
+            yield from _trimmed(text, seg_start, m.start())
+            seg_start = m.end()
+        yield from _trimmed(text, seg_start, end)
+
+
+def _trimmed(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        yield s, e
