@@ -113,6 +113,27 @@ class Candidate:
     def quote(self) -> str:
         return display(self.sp.passage.text[self.start : self.end])
 
+    def with_list(self, limit: int = 700) -> Candidate:
+        """A sentence that introduces a list ("…the following challenges:") keeps its items."""
+        text = self.sp.passage.text
+        if not display(text[self.start : self.end]).endswith(":"):
+            return self
+        end = self.end
+        for m in re.finditer(r"\n[ \t]*(?:[-*•✓☐]|\d{1,3}[.)]|[a-z][.)])[^\n]*", text[self.end :]):
+            stop = self.end + m.end()
+            if stop - self.start > limit or text[end:self.end + m.start()].count("\n") > 2:
+                break
+            end = stop
+        return Candidate(self.sp, self.start, end, self.score)
+
+
+LEXICAL_SHARE = 0.5
+PAIR_PENALTY = 0.06
+_COMPARATIVE = re.compile(
+    r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
+)
+_ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
+
 
 def _question_terms(question: str, retriever: HybridRetriever) -> tuple[list[str], list[str]]:
     """Question tokens mapped onto the corpus vocabulary (typos corrected), and unknown ones."""
@@ -148,38 +169,61 @@ def extractive_candidates(
     question: str, passages: Sequence[ScoredPassage], retriever: HybridRetriever
 ) -> list[Candidate]:
     """Score every sentence of the evidence passages by how well it covers the question."""
-    terms, _ = _question_terms(question, retriever)
+    terms, unknown = _question_terms(question, retriever)
     if not terms:
         return []
     bm = retriever.lexicon().bm25
     weights = {t: bm.weight(t) for t in terms}
-    total = sum(weights.values()) or 1.0
+    # Words the corpus never uses still count against coverage (at a typical weight): a
+    # question about "tuition fees" is not answered by a sentence that only names the school.
+    typical = sorted(bm.idf.values())[len(bm.idf) // 2] if bm.idf else 1.0
+    total = (sum(weights.values()) + typical * len(unknown)) or 1.0
     qlow = question.lower()
-    wants_number = bool(re.search(r"\bhow (many|much)\b|\bnumber of\b|\bpercent|\bshare\b|\bhow long\b", qlow))
-    wants_date = bool(re.search(r"\bwhen\b|\bdate\b|\bwhat year\b|\bwhich year\b|\bperiod\b", qlow))
+    wants_number = bool(re.search(
+        r"\bhow (many|much)\b|\bnumber of\b|\bpercent|\bshare\b|\bhow long\b", qlow
+    ))
+    wants_date = bool(
+        re.search(r"\bwhen\b|\bdate\b|\bwhat year\b|\bwhich year\b|\bperiod\b", qlow)
+    )
+    def score_span(sp: ScoredPassage, s: int, e: int, sim: float, ctx: set[str]) -> float:
+        raw = sp.passage.text[s:e]
+        st = set(tokens(raw))
+        cov = sum(w for t, w in weights.items() if t in st)
+        cov += 0.5 * sum(w for t, w in weights.items() if t not in st and t in ctx)
+        # Lexical coverage of the question and semantic similarity, equally weighted.
+        score = LEXICAL_SHARE * cov / total + (1 - LEXICAL_SHARE) * sim
+        body = _ENUMERATOR.sub("", display(raw))
+        if wants_number:
+            score += 0.08 if re.search(r"\d", body) else -0.08
+        if wants_date:
+            score += 0.08 if _MONTHS.search(raw) else -0.08
+        # A bare list item ("7. Tbilisi State University") names a thing; it says nothing.
+        if _ENUMERATOR.match(display(raw)) and len(body) < 80 and not re.search(r"\d", body):
+            score -= 0.15
+        # Very long "sentences" (tables, lists run together) are poor quotes.
+        if e - s > 600:
+            score -= 0.1
+        return score + 0.04 / sp.rank
+
     cands: list[Candidate] = []
     for sp in passages:
         if not sp.evidence:
             continue
         p = sp.passage
         ctx = set(tokens(f"{p.title} {p.section}"))
-        for s, e in sentence_spans(p.text):
-            raw = p.text[s:e]
-            if not _is_answer_like(display(raw)):
-                continue
-            st = set(tokens(raw))
-            cov = sum(w for t, w in weights.items() if t in st)
-            cov += 0.5 * sum(w for t, w in weights.items() if t not in st and t in ctx)
-            score = cov / total
-            if wants_number:
-                score += 0.08 if re.search(r"\d", raw) else -0.08
-            if wants_date:
-                score += 0.08 if _MONTHS.search(raw) else -0.08
-            score += 0.04 / sp.rank
-            # Very long "sentences" (tables, lists run together) are poor quotes.
-            if e - s > 600:
-                score -= 0.1
-            cands.append(Candidate(sp, s, e, score))
+        units = [
+            u for u in (sp.sentences or tuple((s, e, 0.0) for s, e in sentence_spans(p.text)))
+            if _is_answer_like(display(p.text[u[0] : u[1]]))
+        ]
+        for i, (s, e, sim) in enumerate(units):
+            cands.append(Candidate(sp, s, e, score_span(sp, s, e, sim, ctx)))
+            # A sentence and the next one, when together they answer better: the second often
+            # carries the figure ("These are professional courses with duration of one year").
+            if i + 1 < len(units) and p.text[e : units[i + 1][0]].count("\n") <= 2:
+                s2, e2, sim2 = units[i + 1]
+                if e2 - s <= 500:
+                    pair = score_span(sp, s, e2, max(sim, sim2), ctx) - PAIR_PENALTY
+                    cands.append(Candidate(sp, s, e2, pair))
     return sorted(cands, key=lambda c: -c.score)
 
 
@@ -201,10 +245,7 @@ def choose_sentences(
     best = good[0].score
     chosen: list[Candidate] = []
     mentioned = {c for w, c in _COUNTRY_WORDS.items() if w in tokens(question)}
-    comparative = len(mentioned) >= 2 or bool(
-        re.search(r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b",
-                  question, re.I)
-    )
+    comparative = len(mentioned) >= 2 or bool(_COMPARATIVE.search(question))
     if comparative:
         seen_docs: set[str] = set()
         for c in good:
@@ -227,7 +268,12 @@ def choose_sentences(
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
+_MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d{1,3}(?:\s*,\s*\d{1,3})*\]\s*)+)")
+
+
 def split_answer_sentences(text: str) -> list[str]:
+    """Sentences of a model's answer; a marker written after the full stop stays with it."""
+    text = _MARKER_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)} ", text)
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
@@ -299,11 +345,8 @@ class Assistant:
         k: int | None = None,
     ) -> Answer:
         """Answer one question; the answer carries its citations, passages and audit record."""
-        answer: Answer | None = None
-        for answer in self.ask_stream(question, history, filters, mode, k):
-            pass
-        assert answer is not None
-        return answer
+        *_, final = self.ask_stream(question, history, filters, mode, k)
+        return final
 
     def ask_stream(
         self,
@@ -371,12 +414,6 @@ class Assistant:
         names = _proper_nouns(question) & set(unknown)
         if names:
             return f"the documents never mention {', '.join(sorted(names))}"
-        known, _ = _question_terms(question, self.retriever)
-        bm = self.retriever.lexicon().bm25
-        wk = sum(bm.weight(t) for t in known)
-        wu = sum(bm.weight(t) for t in unknown)
-        if wu > 0 and wu >= wk:
-            return f"the documents never use the terms {', '.join(unknown)}"
         return ""
 
     # -- the two modes --------------------------------------------------------------------------
@@ -388,6 +425,7 @@ class Assistant:
                                     "no sentence of the passages answers the question")
         citations: list[Citation] = []
         lines = []
+        chosen = [c.with_list() for c in chosen]
         for n, c in enumerate(chosen, 1):
             quote = c.quote
             citations.append(Citation(n=n, passage=c.sp.passage, quote=quote,

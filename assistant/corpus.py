@@ -83,7 +83,7 @@ def info_for_upload(path: Path) -> DocumentInfo:
     """Metadata for a file that is not in the manifest: id and title from its name."""
     stem = path.stem
     return DocumentInfo(
-        id=f"upload-{slugify(stem)}",
+        id=f"upload-{slugify(stem)}-{path.suffix.lstrip('.').lower() or 'file'}",
         title=stem.replace("_", " ").replace("-", " ").strip() or path.name,
         country="XX",
         doc_type="other",
@@ -288,8 +288,9 @@ _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _BOLD_LINE = re.compile(r"^\*\*(.{3,250}?)\*\*[ \t]*$", re.M)
 _QUESTION = re.compile(r"^\*\*\\?\*?\s*(Question\s+N?\s?\d+)", re.M | re.I)
 _LAW_HEADING = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]+)?\**(?P<kind>CHAPTER|Chapter|PART|Part|TITLE|SECTION|Section|Article|ARTICLE|"
-    r"ANNEX|Annex|APPENDIX|Appendix)[ \t]+(?P<num>[0-9IVXLC]+(?:[\u00b9\u00b2\u00b3\u2070-\u2079]|\.\d+)*)"
+    r"^[ \t]*(?:#{1,6}[ \t]+)?\**(?P<kind>CHAPTER|Chapter|PART|Part|TITLE|SECTION|Section|"
+    r"Article|ARTICLE|ANNEX|Annex|APPENDIX|Appendix)[ \t]+"
+    r"(?P<num>[0-9IVXLC]+(?:[\u00b9\u00b2\u00b3\u2070-\u2079]|\.\d+)*)"
     r"\b[.:]?(?P<rest>[^\n]{0,120})$",
     re.M,
 )
@@ -325,11 +326,10 @@ def find_headings(text: str, structure: str) -> list[Heading]:
             heads.append(Heading(m.start(), 3, clean_title(m.group(1))))
             taken.add(m.start())
     for m in _BOLD_LINE.finditer(text):
-        inner = clean_title(m.group(1), 1000)
-        if m.start() in taken or "**" in m.group(1) or not inner.endswith(("?", ")")):
-            if not m.group(1).rstrip().endswith(":") or m.start() in taken:
-                continue
-        heads.append(Heading(m.start(), 7, clean_title(inner)))
+        raw = m.group(1).rstrip(" *\\")
+        if m.start() in taken or "**" in raw or not raw.endswith(("?", ")", ":")):
+            continue
+        heads.append(Heading(m.start(), 7, clean_title(raw)))
         taken.add(m.start())
     if structure == "legal":
         for m in _LAW_HEADING.finditer(text):

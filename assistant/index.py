@@ -10,6 +10,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 _CLIENTS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """One sentence of a passage (offsets within the passage text) and its embedding."""
+
+    passage_id: str
+    start: int
+    end: int
+    vector: Sequence[float]
 _LOCK = threading.Lock()
 
 
@@ -95,6 +106,7 @@ class Index:
         self.settings = settings
         self._embeddings = embeddings
         self._collection: Any = None
+        self._sentences: Any = None
 
     @property
     def embeddings(self) -> Embeddings:
@@ -117,6 +129,18 @@ class Index:
                 where = self.settings.chroma_url or self.settings.index_path
                 raise IndexError_(f"Cannot open the index at {where}: {exc}") from exc
         return self._collection
+
+    @property
+    def sentences(self) -> Any:
+        """The companion collection of sentence embeddings (small-to-big retrieval)."""
+        if self._sentences is None:
+            _ = self.collection  # surfaces connection errors with the clearer message
+            self._sentences = _client(self.settings).get_or_create_collection(
+                f"{self.settings.collection}__sentences",
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        return self._sentences
 
     # -- reading -------------------------------------------------------------------------------
     def count(self) -> int:
@@ -177,10 +201,56 @@ class Index:
             out.append((Passage.from_metadata(pid, text or "", dict(meta or {})), 1.0 - dist))
         return out
 
+    def query_sentences(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest sentences as (passage id, cosine similarity), best first."""
+        total = self.sentences.count()
+        if total == 0:
+            return []
+        res = self.sentences.query(
+            query_embeddings=[list(vector)], n_results=min(n, total), where=where,
+            include=["metadatas", "distances"],
+        )
+        return [
+            (str((meta or {}).get("passage_id", "")), 1.0 - dist)
+            for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True)
+        ]
+
+    def sentence_rows(self) -> list[SentenceRow]:
+        """Every stored sentence with its embedding (for scoring sentences of a passage)."""
+        got = self.sentences.get(include=["metadatas", "embeddings"])
+        rows = []
+        for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
+            meta = meta or {}
+            rows.append(SentenceRow(str(meta.get("passage_id", "")), int(meta.get("start", 0)),
+                                    int(meta.get("end", 0)), [float(x) for x in emb]))
+        return rows
+
     # -- writing -------------------------------------------------------------------------------
-    def add(self, passages: Sequence[Passage], vectors: Sequence[Sequence[float]]) -> None:
-        """Upsert passages in batches (ids are content hashes, so repeats are harmless)."""
+    def add(
+        self,
+        passages: Sequence[Passage],
+        vectors: Sequence[Sequence[float]],
+        sentences: Sequence[SentenceRow] = (),
+    ) -> None:
+        """Upsert passages (and their sentences) in batches; ids are content hashes."""
         step = 256
+        by_id = {p.id: p for p in passages}
+        for i in range(0, len(sentences), step):
+            batch_s = sentences[i : i + step]
+            self.sentences.upsert(
+                ids=[f"{r.passage_id}:{r.start}" for r in batch_s],
+                metadatas=[
+                    {"passage_id": r.passage_id, "start": r.start, "end": r.end,
+                     "doc_id": by_id[r.passage_id].doc_id,
+                     "country": by_id[r.passage_id].country,
+                     "doc_type": by_id[r.passage_id].doc_type}
+                    for r in batch_s
+                ],
+                embeddings=[list(r.vector) for r in batch_s],
+            )
+        # Passages last: a passage is only visible once its sentences are stored.
         for i in range(0, len(passages), step):
             batch = passages[i : i + step]
             self.collection.upsert(
@@ -191,6 +261,9 @@ class Index:
             )
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Delete passages (first, so that no passage outlives its sentences) and sentences."""
         ids = list(ids)
         for i in range(0, len(ids), 256):
-            self.collection.delete(ids=ids[i : i + 256])
+            batch = ids[i : i + 256]
+            self.collection.delete(ids=batch)
+            self.sentences.delete(where={"passage_id": {"$in": batch}})

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.corpus import (
@@ -26,8 +28,12 @@ from assistant.corpus import (
     load_document,
 )
 from assistant.errors import DocumentError
-from assistant.index import Index
-from assistant.types import Passage
+from assistant.index import Index, SentenceRow
+from assistant.text import display, sentence_spans
+from assistant.types import COUNTRIES, SECTION_SEP, Passage
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 Progress = Callable[[int, int, str], None]
 
@@ -136,8 +142,8 @@ def ingest(
             continue
         try:
             sha = file_sha256(entry.path)
-            st = states.get(doc_id)
-            if st and st["sha256"] == {sha}:
+            state = states.get(doc_id)
+            if state and state["sha256"] == {sha}:
                 report.unchanged.append(doc_id)
                 continue
             if by_sha.get(sha, doc_id) != doc_id:
@@ -157,16 +163,15 @@ def ingest(
         doc_id = entry.info.id
         old_ids = states.get(doc_id, {}).get("ids", set())
         new = [p for p in passages if p.id not in old_ids]
-        vectors: list[list[float]] = []
         step = max(1, settings.embed_batch_size)
         for i in range(0, len(new), step):
             batch = new[i : i + step]
-            vectors.extend(index.embeddings.embed_documents([p.embed_text() for p in batch]))
+            vectors, rows = embed_passages(batch, index.embeddings)
+            index.add(batch, vectors, rows)
             done += len(batch)
             if progress:
                 progress(done, total, doc_id)
         done += len(passages) - len(new)
-        index.add(new, vectors)
         stale = old_ids - {p.id for p in passages}
         if stale:
             index.delete(sorted(stale))
@@ -181,6 +186,46 @@ def ingest(
                 report.removed.append(doc_id)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def sentence_units(p: Passage) -> list[tuple[int, int]]:
+    """The sentences of a passage that get their own embedding (offsets in the passage)."""
+    return [(s, e) for s, e in sentence_spans(p.text) if len(display(p.text[s:e])) >= 3]
+
+
+def embed_passages(
+    passages: Sequence[Passage], embeddings: Embeddings
+) -> tuple[list[list[float]], list[SentenceRow]]:
+    """Embed every sentence (prefixed with the country) and each passage's heading context.
+
+    A passage's vector is the normalised mean of its sentence and context vectors, so one
+    embedding call serves both passage retrieval and sentence-level (small-to-big) scoring.
+    """
+    texts: list[str] = []
+    owners: list[tuple[int, int, int]] = []  # (passage index, start, end); start -1 = context
+    for i, p in enumerate(passages):
+        prefix = COUNTRIES.get(p.country, "") if p.country != "XX" else ""
+        head = f"{prefix}: " if prefix else ""
+        context = f"{p.title}{SECTION_SEP}{p.section}" if p.section else p.title
+        texts.append(f"{head}{context}")
+        owners.append((i, -1, -1))
+        for s, e in sentence_units(p):
+            texts.append(f"{head}{display(p.text[s:e])}")
+            owners.append((i, s, e))
+    vecs = embeddings.embed_documents(texts) if texts else []
+    sums: list[list[float]] = [[0.0] * len(vecs[0]) for _ in passages] if vecs else []
+    rows: list[SentenceRow] = []
+    for (i, s, e), v in zip(owners, vecs, strict=True):
+        acc = sums[i]
+        for j, x in enumerate(v):
+            acc[j] += x
+        if s >= 0:
+            rows.append(SentenceRow(passages[i].id, s, e, list(v)))
+    vectors = []
+    for acc in sums:
+        norm = math.sqrt(sum(x * x for x in acc)) or 1.0
+        vectors.append([x / norm for x in acc])
+    return vectors, rows
 
 
 def supported_types() -> str:

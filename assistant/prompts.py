@@ -49,7 +49,8 @@ def load_prompt(directory: Path, name: str, required: tuple[str, ...]) -> Prompt
         (k.strip(), v.strip()) for k, v in
         (line.split(":", 1) for line in m.group("head").splitlines() if ":" in line)
     )
-    declared = tuple(v.strip() for v in head.get("variables", "").strip("[]").split(",") if v.strip())
+    names = head.get("variables", "").strip("[]").split(",")
+    declared = tuple(v.strip() for v in names if v.strip())
     body = m.group("body")
     used = {f for _, f, _, _ in string.Formatter().parse(body) if f}
     if set(required) - set(declared):

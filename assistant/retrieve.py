@@ -127,6 +127,8 @@ class _Lexicon:
     bm25: BM25
     vocab: set[str] = field(default_factory=set)
     count: int = 0
+    # passage id → (offsets of its sentences, their embeddings as a matrix)
+    sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -149,10 +151,19 @@ class HybridRetriever:
             count = self.index.count()
             self._lex_checked = now
             if self._lex is None or self._lex.count != count:
+                import numpy as np
+
                 passages = self.index.passages()
                 toks = [tokens(p.embed_text()) for p in passages]
                 vocab = {t for d in toks for t in d}
-                self._lex = _Lexicon(passages, BM25(toks), vocab, count)
+                grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
+                for row in self.index.sentence_rows():
+                    spans, vecs = grouped.setdefault(row.passage_id, ([], []))
+                    spans.append((row.start, row.end))
+                    vecs.append(row.vector)
+                sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
+                         for pid, (spans, vecs) in grouped.items()}
+                self._lex = _Lexicon(passages, BM25(toks), vocab, count, sents)
             return self._lex
 
     def refresh(self) -> None:
@@ -178,7 +189,9 @@ class HybridRetriever:
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        dense = self.index.query(qvec, s.fetch_k, where=f.where())
+        where = f.where()
+        dense = self.index.query(qvec, s.fetch_k, where=where)
+        sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
         timings["dense_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -191,34 +204,54 @@ class HybridRetriever:
         )[: s.fetch_k]
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
 
+        # Three ranked lists fused by reciprocal rank: passages by their own vector, passages
+        # by their best sentence (small-to-big), and passages by BM25.
+        by_id: dict[str, Passage] = {p.id: p for p in lex.passages}
+        by_id.update({p.id: p for p, _ in dense})
+        sent_order: list[str] = list(dict.fromkeys(pid for pid, _ in sent_hits))
+        lists = [[p.id for p, _ in dense], sent_order, [lex.passages[i].id for i in ranked]]
         fused: dict[str, float] = {}
-        by_id: dict[str, Passage] = {}
-        cos: dict[str, float] = {}
-        lexs: dict[str, float] = {}
-        for rank, (p, sim) in enumerate(dense):
-            fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (s.rrf_k + rank + 1)
-            by_id[p.id], cos[p.id] = p, sim
-        for rank, i in enumerate(ranked):
-            p = lex.passages[i]
-            fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (s.rrf_k + rank + 1)
-            by_id.setdefault(p.id, p)
-            lexs[p.id] = bm[i]
+        weights = (s.weight_dense, s.weight_sentence, s.weight_lexical)
+        for weight, lst in zip(weights, lists, strict=True):
+            for rank, pid in enumerate(lst):
+                if pid in by_id:
+                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
+        cos = {p.id: sim for p, sim in dense}
+        lexs = {lex.passages[i].id: bm[i] for i in ranked}
         missing = [pid for pid in fused if pid not in cos]
         if missing:
             cos.update(self._cosines(missing, qvec))
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
-        return [
-            ScoredPassage(
+        out = []
+        for r, pid in enumerate(picked):
+            sents = self._sentence_scores(lex, pid, qvec)
+            best = max((c for _, _, c in sents), default=None)
+            strength = max(cos.get(pid, 0.0), best or 0.0)
+            out.append(ScoredPassage(
                 passage=by_id[pid],
                 score=fused[pid],
                 dense=cos.get(pid),
                 lexical=lexs.get(pid),
                 rank=r + 1,
-                evidence=cos.get(pid, 0.0) >= s.relevance_floor,
-            )
-            for r, pid in enumerate(picked)
-        ]
+                evidence=strength >= s.relevance_floor,
+                best_sentence=best,
+                sentences=sents,
+            ))
+        return out
+
+    @staticmethod
+    def _sentence_scores(
+        lex: _Lexicon, pid: str, qvec: list[float]
+    ) -> tuple[tuple[int, int, float], ...]:
+        import numpy as np
+
+        got = lex.sentences.get(pid)
+        if not got:
+            return ()
+        spans, mat = got
+        sims = mat @ np.asarray(qvec, dtype=np.float32)
+        return tuple((s, e, float(c)) for (s, e), c in zip(spans, sims, strict=True))
 
     def _cosines(self, ids: list[str], qvec: list[float]) -> dict[str, float]:
         got = self.index.collection.get(ids=ids, include=["embeddings"])

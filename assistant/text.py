@@ -44,11 +44,12 @@ STOPWORDS = frozenset(
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
     its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them themselves
-    then there these they this those through to too under until up very was we were what when
-    where which while who whom why will with would you your yours yourself yourselves
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
     also according many much tell give list name please say said does did says report reports
-    document documents per whether let us one ones mentioned mention kind type types""".split()
+    document documents per whether let us one ones mentioned mention kind type types took take
+    taken takes part did done make made get got go went describe explain""".split()  # noqa: SIM905
 )
 _DEMONYMS = {"armenian": "armenia", "armenians": "armenia", "georgian": "georgia",
              "georgians": "georgia", "european": "europe", "eu": "europe"}
@@ -73,6 +74,7 @@ def words(text: str) -> list[str]:
     """Lower-case word tokens, hyphenated words split into their parts as well."""
     out: list[str] = []
     for w in _WORD.findall(strip_markup(text).lower().translate(_QUOTES)):
+        w = w[:-2] if w.endswith("'s") else w
         out.append(w.replace("'", ""))
         if "-" in w:
             out.extend(p for p in w.split("-") if p)

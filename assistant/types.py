@@ -99,6 +99,9 @@ class ScoredPassage:
     lexical: float | None = None  # BM25 score
     rank: int = 0
     evidence: bool = True  # cleared the relevance floor
+    best_sentence: float | None = None  # highest cosine of one of its sentences
+    # (start, end, cosine) of each sentence of the passage, offsets within passage.text
+    sentences: tuple[tuple[int, int, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self.passage)
@@ -108,6 +111,7 @@ class ScoredPassage:
             lexical=None if self.lexical is None else round(self.lexical, 4),
             rank=self.rank,
             evidence=self.evidence,
+            best_sentence=None if self.best_sentence is None else round(self.best_sentence, 4),
         )
         return d
 

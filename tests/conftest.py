@@ -1,0 +1,91 @@
+"""Shared fixtures. Unit tests run on fakes; ``integration`` tests use the real model and Chroma.
+
+No test may reach outside this machine: connections to anything but loopback are refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (applies the offline settings)
+from assistant.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(str(host)))
+        except (OSError, ValueError):
+            ip = None
+        if ip is None or not ip.is_loopback:
+            raise OSError(f"tests may not connect outside this machine (tried {host})")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+def make_settings(tmp_path: Path, copy_corpus: bool = True, **overrides: object) -> Settings:
+    """Settings whose corpus, index and data live under tmp_path."""
+    corpus = tmp_path / "corpus"
+    if copy_corpus:
+        shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns("eval"))
+    else:
+        corpus.mkdir(parents=True, exist_ok=True)
+    values: dict[str, object] = dict(
+        home=REPO,
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        collection=f"t_{uuid.uuid4().hex[:12]}",
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def fake_embeddings():  # noqa: ANN201
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    return DeterministicFakeEmbedding(size=32)
+
+
+@pytest.fixture(scope="session")
+def real_embeddings():  # noqa: ANN201
+    from assistant.index import load_embeddings
+
+    return load_embeddings(Settings())
+
+
+@pytest.fixture(scope="session")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embeddings):  # noqa: ANN001, ANN201
+    """The bundled corpus ingested once with the real model into a temporary Chroma."""
+    from assistant.answer import Assistant
+    from assistant.index import Index
+    from assistant.ingest import ingest
+
+    s = make_settings(tmp_path_factory.mktemp("real"))
+    index = Index(s, embeddings=real_embeddings)
+    report = ingest(s, index=index)
+    assert report.ok, report.summary()
+    assert report.chunks_added > 100, report.summary()
+    return Assistant(s, index=index)

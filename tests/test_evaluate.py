@@ -1,0 +1,431 @@
+"""The evaluation harness: Q&A validation, metric arithmetic, thresholds, reports, the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, make_settings
+
+from assistant.errors import InputError
+from assistant.evaluate import (
+    ItemResult,
+    QAItem,
+    Source,
+    build_report,
+    check_thresholds,
+    compute_metrics,
+    format_summary,
+    load_qa,
+    percentile,
+    quote_overlaps,
+    run_items,
+    validate_qa,
+)
+from assistant.prompts import ABSTAIN_TEXT
+from assistant.report import render_html, write_html
+from assistant.types import Answer, Citation, Passage, ScoredPassage
+
+QA_FILE = REPO / "corpus" / "eval" / "known_qa.jsonl"
+
+
+# -- a toy set and a stub assistant ------------------------------------------------------------
+def passage(text: str, doc: str = "d1", pid: str = "") -> Passage:
+    return Passage(id=pid or f"p{abs(hash((doc, text))) % 10**8}", doc_id=doc, title=doc, text=text)
+
+
+def scored(ps: list[Passage]) -> list[ScoredPassage]:
+    return [ScoredPassage(p, score=1.0 / r, rank=r) for r, p in enumerate(ps, 1)]
+
+
+Q1 = "The survey obtained answers from fifty institutions across the country in 2024."
+Q2 = "Micro-credentials in Georgia are worth between 1 and 20 ECTS credits each."
+Q3 = "The working group met three times during the spring of the project year."
+NOISE = passage("Nothing of interest is said in this paragraph about anything at all.")
+OTHER = passage("Another unrelated paragraph on a different topic entirely, for padding.")
+
+ITEMS = [
+    QAItem("q1", "How many institutions answered?", "fifty", (("fifty", "50"), ("2024",)),
+           (Source("d1", Q1),), True),
+    QAItem("q2", "How many ECTS?", "1 to 20", (("1 and 20",), ("ECTS credit",)),
+           (Source("d1", Q2),), True),
+    QAItem("q3", "How often did the group meet?", "three times", (("three",),),
+           (Source("d1", Q3),), True),
+    QAItem("q4", "What is the budget?", "", (), (), False),
+]
+
+
+def toy_plan() -> dict[str, tuple[list[ScoredPassage], Answer]]:
+    """Per question: what retrieval returns and what ask answers (see the expected figures)."""
+    p1, p2 = passage("Intro. " + Q1 + " More."), passage(Q2 + " Tail.")
+    # q1: relevant at rank 2; every fact; one good citation, one bad and unverified.
+    a1 = Answer("q1", "Fifty institutions answered in 2024 [1].",
+                [Citation(1, p1, Q1), Citation(2, NOISE, "a quote that is not there")],
+                scored([NOISE, p1]), abstained=False, mode="extractive")
+    # q2: relevant at rank 1; one fact of two; one good citation.
+    a2 = Answer("q2", "They are worth between 1 and 20 units [1].", [Citation(1, p2, Q2)],
+                scored([p2]), abstained=False, mode="extractive")
+    # q3: nothing relevant retrieved; declined.
+    a3 = Answer("q3", ABSTAIN_TEXT, [], scored([NOISE]), abstained=True, mode="extractive")
+    # q4: unanswerable but answered, with a verified citation.
+    a4 = Answer("q4", "Something about padding [1].", [Citation(1, OTHER, "a different topic")],
+                scored([OTHER]), abstained=False, mode="extractive")
+    return {
+        "How many institutions answered?": (scored([NOISE, p1, OTHER]), a1),
+        "How many ECTS?": (scored([p2, NOISE]), a2),
+        "How often did the group meet?": (scored([NOISE, OTHER]), a3),
+        "What is the budget?": (scored([OTHER]), a4),
+    }
+
+
+@dataclass
+class StubRetriever:
+    plan: dict[str, tuple[list[ScoredPassage], Answer]]
+    calls: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def retrieve(self, query: str, filters: Any = None, k: int | None = None) -> Any:
+        self.calls.append((query, k))
+        return self.plan[query][0]
+
+
+class StubIndex:
+    def count(self) -> int:
+        return 1
+
+    def fingerprint(self) -> str:
+        return "stub-fingerprint"
+
+
+class StubAssistant:
+    """Answers from a plan; records every ask."""
+
+    def __init__(self, plan: dict[str, tuple[list[ScoredPassage], Answer]]) -> None:
+        self.plan = plan
+        self.retriever = StubRetriever(plan)
+        self.index = StubIndex()
+        self.asked: list[str] = []
+
+    def ask(self, question: str, history: Any = None, filters: Any = None,
+            mode: str | None = None, k: int | None = None) -> Answer:
+        self.asked.append(question)
+        return self.plan[question][1]
+
+
+@pytest.fixture
+def toy_results() -> list[ItemResult]:
+    return run_items(ITEMS, StubAssistant(toy_plan()), mode="extractive", k=6)
+
+
+# -- metric arithmetic -------------------------------------------------------------------------
+def test_run_items_warms_up_and_retrieves_at_least_five() -> None:
+    stub = StubAssistant(toy_plan())
+    results = run_items(ITEMS, stub, k=3)
+    assert stub.asked[0] == stub.asked[1] == ITEMS[0].question  # untimed warm-up, then q1
+    assert len(stub.asked) == len(ITEMS) + 1
+    assert all(k == 5 for _, k in stub.retriever.calls)
+    assert all(r.ms >= 0 for r in results)
+
+
+def test_retrieval_metrics(toy_results: list[ItemResult]) -> None:
+    m = compute_metrics(toy_results)["retrieval"]
+    assert [r.hit_rank for r in toy_results] == [2, 1, None, None]
+    assert m["hit_at_1"] == pytest.approx(1 / 3)
+    assert m["hit_at_5"] == pytest.approx(2 / 3)
+    assert m["mrr"] == pytest.approx((1 / 2 + 1 + 0) / 3)
+    assert m["context_recall"] == pytest.approx(2 / 3)
+    assert m["n"] == 3
+
+
+def test_answer_metrics(toy_results: list[ItemResult]) -> None:
+    m = compute_metrics(toy_results)["answer"]
+    assert [r.fact_recall for r in toy_results[:3]] == [1.0, 0.5, 0.0]
+    assert toy_results[1].missed_facts() == [["ECTS credit"]]
+    assert m["fact_recall"] == pytest.approx(0.5)
+    assert m["exact_all_facts"] == pytest.approx(1 / 3)
+
+
+def test_citation_metrics(toy_results: list[ItemResult]) -> None:
+    m = compute_metrics(toy_results)["citations"]
+    # Answered answerable items cite 3 passages, 2 of them relevant.
+    assert m["precision"] == pytest.approx(2 / 3)
+    # All answered items: 4 quotes, one not found in its passage.
+    assert m["quote_verified"] == pytest.approx(3 / 4)
+    assert m["n"] == 4
+
+
+def test_citation_precision_counts_a_quote_that_states_a_fact() -> None:
+    item = ITEMS[2]
+    elsewhere = passage("They met three times in spring.", doc="d2")
+    ans = Answer("q", "three [1]", [Citation(1, elsewhere, "They met three times")], [],
+                 abstained=False, mode="llm")
+    result = ItemResult(item, [], ans, 1.0)
+    assert compute_metrics([result])["citations"]["precision"] == 1.0
+
+
+def test_abstention_metrics(toy_results: list[ItemResult]) -> None:
+    m = compute_metrics(toy_results)["abstention"]
+    assert [r.correct for r in toy_results] == [True, True, False, False]
+    assert m["accuracy"] == pytest.approx(2 / 4)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["false_abstention_rate"] == pytest.approx(1 / 3)
+    assert m["false_answer_rate"] == pytest.approx(1.0)
+    assert (m["n_answerable"], m["n_unanswerable"], m["n_answered"]) == (3, 1, 3)
+
+
+def test_nothing_answered_gives_zero_precision() -> None:
+    a = Answer("q", ABSTAIN_TEXT, [], [], abstained=True, mode="extractive")
+    m = compute_metrics([ItemResult(ITEMS[3], [], a, 5.0)])
+    assert m["abstention"]["accuracy"] == 1.0
+    assert m["abstention"]["precision"] == 0.0
+    assert m["abstention"]["false_answer_rate"] == 0.0
+
+
+def test_latency_percentiles() -> None:
+    assert percentile([10, 20, 30, 40, 50], 50) == 30
+    assert percentile([10, 20, 30, 40, 50], 95) == pytest.approx(48)
+    assert percentile([], 50) == 0.0
+
+
+def test_relevance_counts_a_quote_straddling_two_chunks() -> None:
+    quote = Q1 + " " + Q2
+    src = Source("d1", quote)
+    assert quote_overlaps(passage("Before. " + Q1), src)  # the first 79 characters
+    assert quote_overlaps(passage(Q2 + " After."), src)
+    assert not quote_overlaps(passage(Q1, doc="d2"), src)  # same words, other document
+    assert not quote_overlaps(passage("The survey obtained answers from many."), src)
+
+
+def test_facts_ignore_case_and_whitespace() -> None:
+    item = QAItem("x", "q", "", (("May  22", "22 May"),), (Source("d1", Q1),), True)
+    ans = Answer("q", "from may\n22nd", [], [], abstained=False, mode="extractive")
+    assert ItemResult(item, [], ans, 1.0).fact_recall == 1.0
+
+
+# -- validation --------------------------------------------------------------------------------
+DOC = "Intro. The survey ran from **May 22<sup>nd</sup>** to “June 22nd”, 2024. End."
+
+
+def row(**kw: Any) -> str:
+    base: dict[str, Any] = {"id": "a", "question": "When?", "answer": "May",
+                            "facts": [["May 22"]],
+                            "sources": [{"doc": "d1", "quote": "from May 22nd to \"June 22nd\""}],
+                            "answerable": True}
+    base.update(kw)
+    return json.dumps({k: v for k, v in base.items() if v is not ...})
+
+
+def doc_text(doc_id: str) -> str:
+    from assistant.text import normalize
+
+    return normalize(DOC)
+
+
+ALIASES = {"d1": "d1", "one": "d1"}
+
+
+def test_validator_accepts_markup_and_aliases() -> None:
+    items = validate_qa([row(), "", row(id="b", sources=[{"doc": "one", "quote": "May 22nd"}])],
+                        ALIASES, doc_text)
+    assert [i.id for i in items] == ["a", "b"]
+    assert items[1].sources[0].doc == "d1"
+    assert items[1].line == 3
+
+
+def test_validator_reports_every_problem_with_its_line() -> None:
+    lines = [
+        row(),
+        row(id="bad-quote", sources=[{"doc": "d1", "quote": "from June 1st"}]),
+        row(),  # duplicate id "a"
+        row(id="no-answerable", answerable=...),
+        row(id="unknown-doc", sources=[{"doc": "nowhere", "quote": "May"}]),
+        "{not json",
+        row(id="extra", note="x"),
+        row(id="types", facts="May", answerable="yes"),
+    ]
+    with pytest.raises(InputError) as exc:
+        validate_qa(lines, ALIASES, doc_text)
+    msg = str(exc.value)
+    assert "line 2: quote not found in d1" in msg
+    assert "line 3: duplicate id 'a' (first on line 1)" in msg
+    assert "line 4: missing field(s) answerable" in msg
+    assert "line 5: unknown document 'nowhere'" in msg
+    assert "line 6: not valid JSON" in msg
+    assert "line 7: unexpected field(s) note" in msg
+    assert "line 8: answerable must be true or false" in msg
+    assert "line 8: facts must be a list" in msg
+    assert "line 1:" not in msg
+
+
+def test_validator_checks_answerable_consistency() -> None:
+    with pytest.raises(InputError, match="line 1: an unanswerable item needs"):
+        validate_qa([row(answerable=False)], ALIASES, doc_text)
+
+
+def test_load_qa_against_the_corpus_with_an_alias(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    lines = QA_FILE.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[2])  # am-003: its quote is bold in the document
+    first["sources"][0]["doc"] = "armenia"
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps(first) + "\n" + lines[0] + "\n", encoding="utf-8")
+    items = load_qa(qa, settings)
+    assert [i.id for i in items] == ["am-003", "am-001"]
+    assert items[0].sources[0].doc == "d11-armenia"
+
+    first["sources"][0]["quote"] = "available from May 23rd"
+    qa.write_text(lines[0] + "\n" + json.dumps(first) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: quote not found in d11-armenia"):
+        load_qa(qa, settings)
+
+
+def test_load_qa_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--qa FILE"):
+        load_qa(tmp_path / "nope.jsonl", make_settings(tmp_path, copy_corpus=False))
+
+
+def test_the_bundled_set_is_valid(tmp_path: Path) -> None:
+    items = load_qa(QA_FILE, make_settings(tmp_path))
+    assert len(items) == 100
+    assert sum(i.answerable for i in items) >= 80
+
+
+# -- thresholds and the CLI --------------------------------------------------------------------
+def test_thresholds_messages(toy_results: list[ItemResult]) -> None:
+    m = compute_metrics(toy_results)
+    missed = check_thresholds(m, {"min_hit_at_5": 0.95, "min_mrr": 0.1,
+                                  "max_false_answer_rate": 0.1, "min_fact_recall": None})
+    assert missed == [
+        "hit@5 = 0.667 is below the minimum 0.950 (--min-hit-at-5)",
+        "false answers = 1.000 is above the maximum 0.100 (--max-false-answer-rate)",
+    ]
+
+
+def _cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    s = make_settings(tmp_path)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(s.corpus_path))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(s.index_path))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(s.data_path))
+    lines = QA_FILE.read_text(encoding="utf-8").splitlines()
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(lines[:3] + [lines[-1]]) + "\n", encoding="utf-8")
+    return qa
+
+
+def _cli_plan(qa: Path, abstain: bool) -> dict[str, tuple[list[ScoredPassage], Answer]]:
+    plan = {}
+    for line in qa.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        ps = [passage(s["quote"], doc=s["doc"]) for s in d["sources"]] or [NOISE]
+        text = ABSTAIN_TEXT if abstain or not d["answerable"] else d["answer"]
+        cites = [] if abstain or not d["answerable"] else [Citation(1, ps[0], ps[0].text)]
+        done = abstain or not d["answerable"]
+        plan[d["question"]] = (scored(ps), Answer(d["question"], text, cites, scored(ps),
+                                                   abstained=done, mode="extractive"))
+    return plan
+
+
+def test_cli_thresholds_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import assistant.answer
+    from assistant.cli import main
+
+    qa = _cli_env(tmp_path, monkeypatch)
+    monkeypatch.setattr(assistant.answer, "Assistant", lambda s: StubAssistant(_cli_plan(qa, True)))
+    code = main(["eval", "--qa", str(qa), "--min-fact-recall", "0.9", "--min-hit-at-5", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "threshold missed: fact recall = 0.000 is below the minimum 0.900 (--min-fact-recall)" \
+        in out
+    assert "hit@5" in out
+    assert "--min-hit-at-5" not in out
+
+    monkeypatch.setattr(assistant.answer, "Assistant",
+                        lambda s: StubAssistant(_cli_plan(qa, False)))
+    out_json = tmp_path / "r.json"
+    code = main(["eval", "--qa", str(qa), "--min-fact-recall", "0.9", "--min-quote-verified", "1",
+                 "--max-false-answer-rate", "0", "--json", str(out_json), "--limit", "3"])
+    assert code == 0, capsys.readouterr().out
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert report["meta"]["n_items"] == 3
+    assert report["answer"]["fact_recall"] == 1.0
+    assert report["meta"]["corpus_fingerprint"] == "stub-fingerprint"
+
+
+def test_summary_shows_baseline_and_gap(toy_results: list[ItemResult]) -> None:
+    worse = [ItemResult(r.item, [], Answer(r.item.question, "x", [], [], False, "naive"), 1.0)
+             for r in toy_results]
+    report = build_report(toy_results, {"mode": "extractive", "k": 6, "n_items": 4}, worse, {})
+    text = format_summary(report)
+    header = text.splitlines()[1]
+    assert "ours" in header
+    assert "naive" in header
+    assert "gap" in header
+    hit1 = next(line for line in text.splitlines() if line.startswith("hit@1"))
+    assert "33%" in hit1
+    assert "0%" in hit1
+    assert "+33 pts" in hit1
+
+
+# -- the HTML report ---------------------------------------------------------------------------
+def test_html_report_escapes_and_lists_failures_first(toy_results: list[ItemResult],
+                                                      tmp_path: Path) -> None:
+    r0 = toy_results[0]
+    evil = Answer(r0.answer.question, "<script>alert('x')</script> fifty 2024",
+                  r0.answer.citations, r0.answer.passages, False, "extractive")
+    results = [ItemResult(r0.item, r0.ranked, evil, r0.ms), *toy_results[1:]]
+    report = build_report(results, {"qa_file": "<b>qa</b>", "n_items": 4}, toy_results, {})
+    path = tmp_path / "out" / "report.html"
+    write_html(report, path)
+    page = path.read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;qa&lt;/b&gt;" in page
+    assert page.count("<table") >= 3
+    assert "<svg" in page
+    assert "Answers that contain every expected fact" in page
+    # q3 and q4 failed: they are listed before q1 and q2.
+    assert page.index("How often did the group meet?") < page.index("How many ECTS?")
+    assert page.index("What is the budget?") < page.index("How many institutions answered?")
+    assert "fail" in page
+    assert "pass" in page
+
+
+def test_html_without_baseline_has_no_baseline_column(toy_results: list[ItemResult]) -> None:
+    page = render_html(build_report(toy_results, {}))
+    assert "Naive baseline" not in page
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # no external assets
+
+
+# -- end to end --------------------------------------------------------------------------------
+@pytest.mark.integration
+def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             real_embeddings: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+    from assistant.index import Index
+    from assistant.ingest import ingest
+
+    s = make_settings(tmp_path)
+    assert ingest(s, index=Index(s, embeddings=real_embeddings)).ok
+    for key, value in (("CORPUS_DIR", s.corpus_path), ("INDEX_DIR", s.index_path),
+                       ("DATA_DIR", s.data_path), ("COLLECTION", s.collection)):
+        monkeypatch.setenv(f"ASSISTANT_{key}", str(value))
+    out_json, out_html = tmp_path / "out.json", tmp_path / "out.html"
+    code = main(["eval", "--qa", str(QA_FILE), "--limit", "6", "--json", str(out_json),
+                 "--report", str(out_html), "--baseline", "naive"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out_json.is_file()
+    assert out_html.is_file()
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    for group in ("retrieval", "answer", "citations", "abstention", "latency"):
+        assert group in report
+        assert group in report["baseline"]
+    assert len(report["items"]) == report["meta"]["n_items"] == 6
+    assert 0.0 <= report["retrieval"]["mrr"] <= 1.0
+    assert report["citations"]["quote_verified"] == 1.0  # extractive quotes are verbatim
+    assert report["baseline"]["abstention"]["false_abstention_rate"] == 0.0  # never abstains
+    assert "naive" in out
+    assert "Naive baseline" in out_html.read_text(encoding="utf-8")
