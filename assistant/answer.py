@@ -113,10 +113,19 @@ class Candidate:
     def quote(self) -> str:
         return display(self.sp.passage.text[self.start : self.end])
 
+    def overlaps(self, other: Candidate) -> bool:
+        """Do the two quotes share text of the same document (chunks overlap, windows too)?"""
+        a, b = self.sp.passage, other.sp.passage
+        if a.doc_id != b.doc_id:
+            return False
+        a_start, a_end = a.start + self.start, a.start + self.end
+        return a_start < b.start + other.end and b.start + other.start < a_end
+
     def with_list(self, limit: int = 700) -> Candidate:
         """A sentence that introduces a list ("…the following challenges:") keeps its items."""
         text = self.sp.passage.text
-        if not display(text[self.start : self.end]).endswith(":"):
+        span = display(text[self.start : self.end])
+        if not (span.endswith(":") or re.search(r":\s*\n", text[self.start : self.end])):
             return self
         end = self.end
         for m in re.finditer(r"\n[ \t]*(?:[-*•✓☐]|\d{1,3}[.)]|[a-z][.)])[^\n]*", text[self.end :]):
@@ -128,7 +137,8 @@ class Candidate:
 
 
 LEXICAL_SHARE = 0.5
-PAIR_PENALTY = 0.06
+PAIR_PENALTY = 0.03
+RELATIVE_FLOOR = 0.8  # further sentences must score at least this share of the best one
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
 )
@@ -244,22 +254,26 @@ def choose_sentences(
         return []
     best = good[0].score
     chosen: list[Candidate] = []
+
+    def repeats(c: Candidate) -> bool:
+        return any(c.overlaps(o) or _similar(c.quote, o.quote) for o in chosen)
+
     mentioned = {c for w, c in _COUNTRY_WORDS.items() if w in tokens(question)}
     comparative = len(mentioned) >= 2 or bool(_COMPARATIVE.search(question))
     if comparative:
         seen_docs: set[str] = set()
         for c in good:
-            if c.sp.passage.doc_id not in seen_docs and c.score >= max(floor, best * 0.6):
+            doc = c.sp.passage.doc_id
+            if doc not in seen_docs and c.score >= max(floor, best * 0.6) and not repeats(c):
                 chosen.append(c)
-                seen_docs.add(c.sp.passage.doc_id)
+                seen_docs.add(doc)
+    limit = max(settings.max_answer_sentences, len(chosen))
     for c in good:
-        if len(chosen) >= settings.max_answer_sentences:
+        if len(chosen) >= limit or c.score < best * RELATIVE_FLOOR:
             break
-        if c.score < best * 0.85 or any(_similar(c.quote, o.quote) for o in chosen):
-            continue
-        if c not in chosen:
+        if not repeats(c):
             chosen.append(c)
-    return chosen[: max(settings.max_answer_sentences, len(chosen) if comparative else 0)]
+    return chosen
 
 
 # --------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     mode: Literal["extractive", "llm"] = "extractive"
     max_answer_sentences: int = Field(3, ge=1, le=10)
     min_sentence_score: float = Field(
-        0.34, description="Least question-term coverage a quoted sentence needs to count."
+        0.5, description="Least score (coverage + similarity) a quoted sentence needs."
     )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(

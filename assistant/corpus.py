@@ -463,7 +463,7 @@ def chunk_document(doc: LoadedDocument, settings: Settings) -> list[Passage]:
         section = SECTION_SEP.join(sec.path)
         for cs, ce in _pack(units, size, overlap):
             passages.append(_make_passage(doc, text[cs:ce], cs, ce, section))
-    return passages
+    return [replace(p, doc_chunks=len(passages)) for p in passages]
 
 
 def _pack(units: list[tuple[int, int]], size: int, overlap: int) -> Iterator[tuple[int, int]]:

@@ -156,17 +156,25 @@ class Index:
         return sorted(out, key=lambda p: (p.doc_id, p.start))
 
     def doc_states(self) -> dict[str, dict[str, Any]]:
-        """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids}."""
+        """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete"}.
+
+        A document is complete when its chunks all carry one hash and their number is the
+        number the document was cut into (a run killed half-way leaves it incomplete).
+        """
         got = self.collection.get(include=["metadatas"])
         states: dict[str, dict[str, Any]] = {}
         for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
             meta = meta or {}
             st = states.setdefault(
-                str(meta.get("doc_id", "?")), {"sha256": set(), "chunks": 0, "ids": set()}
+                str(meta.get("doc_id", "?")),
+                {"sha256": set(), "chunks": 0, "ids": set(), "expected": set()},
             )
             st["sha256"].add(str(meta.get("doc_sha256", "")))
+            st["expected"].add(int(meta.get("doc_chunks", 0) or 0))
             st["chunks"] += 1
             st["ids"].add(pid)
+        for st in states.values():
+            st["complete"] = len(st["sha256"]) == 1 and st["expected"] == {st["chunks"]}
         return states
 
     def fingerprint(self) -> str:
@@ -258,6 +266,14 @@ class Index:
                 documents=[p.text for p in batch],
                 metadatas=[p.to_metadata() for p in batch],
                 embeddings=[list(v) for v in vectors[i : i + step]],
+            )
+
+    def update_metadata(self, passages: Sequence[Passage]) -> None:
+        """Refresh stored metadata of passages that are already embedded."""
+        for i in range(0, len(passages), 256):
+            batch = passages[i : i + 256]
+            self.collection.update(
+                ids=[p.id for p in batch], metadatas=[p.to_metadata() for p in batch]
             )
 
     def delete(self, ids: Sequence[str]) -> None:

@@ -143,7 +143,7 @@ def ingest(
         try:
             sha = file_sha256(entry.path)
             state = states.get(doc_id)
-            if state and state["sha256"] == {sha}:
+            if state and state["sha256"] == {sha} and state["complete"]:
                 report.unchanged.append(doc_id)
                 continue
             if by_sha.get(sha, doc_id) != doc_id:
@@ -171,7 +171,10 @@ def ingest(
             done += len(batch)
             if progress:
                 progress(done, total, doc_id)
-        done += len(passages) - len(new)
+        kept = [p for p in passages if p.id in old_ids]
+        if kept:
+            index.update_metadata(kept)
+        done += len(kept)
         stale = old_ids - {p.id for p in passages}
         if stale:
             index.delete(sorted(stale))

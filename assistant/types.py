@@ -54,6 +54,7 @@ class Passage:
     year: int | None = None
     source: str = ""
     doc_sha256: str = ""
+    doc_chunks: int = 0  # how many chunks the whole document has (to detect partial ingests)
 
     @staticmethod
     def make_id(doc_id: str, text: str, start: int, end: int, section: str) -> str:
