@@ -25,7 +25,7 @@ from assistant.errors import InputError
 from assistant.index import Index
 from assistant.prompts import ABSTAIN_TEXT, load_prompt
 from assistant.retrieve import Filters, HybridRetriever
-from assistant.text import display, normalize, sentence_spans, tokens, words
+from assistant.text import contains_quote, display, normalize, sentence_spans, tokens
 from assistant.types import Answer, Citation, Passage, ScoredPassage, SentenceSupport
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ class Candidate:
 
     @property
     def quote(self) -> str:
-        return display(self.sp.passage.text[self.start : self.end])
+        """The quoted text as the reader sees it: markup and a leading bullet dropped."""
+        return _BULLET.sub("", display(self.sp.passage.text[self.start : self.end]))
 
     def overlaps(self, other: Candidate) -> bool:
         """Do the two quotes share text of the same document (chunks overlap, windows too)?"""
@@ -142,6 +143,7 @@ RELATIVE_FLOOR = 0.8  # further sentences must score at least this share of the 
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
 )
+_BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 
 
@@ -261,10 +263,12 @@ def choose_sentences(
     mentioned = {c for w, c in _COUNTRY_WORDS.items() if w in tokens(question)}
     comparative = len(mentioned) >= 2 or bool(_COMPARATIVE.search(question))
     if comparative:
+        # The question asks for both sides: once one sentence clears the floor, the best
+        # sentence of each other document may stand a little below it.
         seen_docs: set[str] = set()
-        for c in good:
+        for c in cands:
             doc = c.sp.passage.doc_id
-            if doc not in seen_docs and c.score >= max(floor, best * 0.6) and not repeats(c):
+            if doc not in seen_docs and c.score >= max(0.8 * floor, 0.6 * best) and not repeats(c):
                 chosen.append(c)
                 seen_docs.add(doc)
     limit = max(settings.max_answer_sentences, len(chosen))
@@ -422,12 +426,12 @@ class Assistant:
     def _abstain_reason(self, question: str, passages: list[ScoredPassage]) -> str:
         if looks_like_injection(question):
             return "the question asks to change the rules; answers come only from the documents"
-        if not any(p.evidence for p in passages):
-            return "no passage cleared the relevance floor"
         _, unknown = _question_terms(question, self.retriever)
         names = _proper_nouns(question) & set(unknown)
         if names:
             return f"the documents never mention {', '.join(sorted(names))}"
+        if not any(p.evidence for p in passages):
+            return "no passage cleared the relevance floor"
         return ""
 
     # -- the two modes --------------------------------------------------------------------------
@@ -571,7 +575,7 @@ class Assistant:
 
 def verify_quote(quote: str, passage: Passage) -> bool:
     """Is the quote found verbatim in the stored passage (whitespace, quotes, markup aside)?"""
-    return bool(quote) and normalize(quote) in normalize(passage.text)
+    return contains_quote(passage.text, quote)
 
 
-__all__ = ["ABSTAIN_TEXT", "Assistant", "check_question", "condense_rule_based", "words"]
+__all__ = ["ABSTAIN_TEXT", "Assistant", "check_question", "condense_rule_based", "verify_quote"]

@@ -33,6 +33,45 @@ def contains_quote(haystack: str, quote: str) -> bool:
     return bool(q) and q in normalize(haystack)
 
 
+def normalized_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` folded as :func:`normalize` folds it, with each character's offset in ``text``."""
+    skip = bytearray(len(text))
+    for rx in (_TAG, _EMPH):
+        for m in rx.finditer(text):
+            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    chars: list[str] = []
+    offsets: list[int] = []
+    space = True  # drop leading whitespace
+    for i, ch in enumerate(text):
+        if skip[i]:
+            continue
+        for c in unicodedata.normalize("NFKC", ch).translate(_QUOTES):
+            if c.isspace():
+                if space:
+                    continue
+                c, space = " ", True
+            else:
+                space = False
+            chars.append(c)
+            offsets.append(i)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        offsets.pop()
+    return "".join(chars), offsets
+
+
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` lies in ``text`` (compared after normalising both), or None."""
+    q = normalize(quote)
+    if not q:
+        return None
+    norm, offsets = normalized_with_offsets(text)
+    pos = norm.find(q)
+    if pos < 0:
+        return None
+    return offsets[pos], offsets[pos + len(q) - 1] + 1
+
+
 def display(text: str) -> str:
     """A passage sentence as shown to the reader: markup dropped, whitespace folded."""
     return re.sub(r"\s+", " ", strip_markup(text)).strip()

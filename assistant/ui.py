@@ -13,7 +13,6 @@ import json
 import logging
 import sys
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, InputError
-from assistant.text import _EMPH, _QUOTES, _TAG, normalize  # offsets need the same rules
+from assistant.text import quote_span
 from assistant.types import COUNTRIES, Answer, Citation, ScoredPassage
 
 if TYPE_CHECKING:
@@ -72,45 +71,6 @@ table.corpus tr.ok td:last-child { color: #15803d; white-space: nowrap; }
 # --------------------------------------------------------------------------------------------
 # Sources panel (pure functions: easy to test)
 # --------------------------------------------------------------------------------------------
-def _normalized_with_offsets(text: str) -> tuple[str, list[int]]:
-    """``text`` folded as :func:`assistant.text.normalize` folds it, with each char's offset."""
-    skip = bytearray(len(text))
-    for rx in (_TAG, _EMPH):
-        for m in rx.finditer(text):
-            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    chars: list[str] = []
-    offsets: list[int] = []
-    space = True  # drop leading whitespace
-    for i, ch in enumerate(text):
-        if skip[i]:
-            continue
-        for c in unicodedata.normalize("NFKC", ch).translate(_QUOTES):
-            if c.isspace():
-                if space:
-                    continue
-                c, space = " ", True
-            else:
-                space = False
-            chars.append(c)
-            offsets.append(i)
-    if chars and chars[-1] == " ":
-        chars.pop()
-        offsets.pop()
-    return "".join(chars), offsets
-
-
-def quote_span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where ``quote`` lies in ``text`` (compared after normalising both), or None."""
-    q = normalize(quote)
-    if not q:
-        return None
-    norm, offsets = _normalized_with_offsets(text)
-    pos = norm.find(q)
-    if pos < 0:
-        return None
-    return offsets[pos], offsets[pos + len(q) - 1] + 1
-
-
 def highlight(text: str, quote: str) -> str:
     """The passage as escaped HTML with the quote in ``<mark>``; the quote above it if not found."""
     span = quote_span(text, quote)

@@ -69,6 +69,36 @@ def fake_embeddings():  # noqa: ANN201
     return DeterministicFakeEmbedding(size=32)
 
 
+class BagOfWordsEmbeddings:
+    """A fake with meaning: hashed word counts, normalised. Similar wording, similar vectors."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+
+    def _vec(self, text: str) -> list[float]:
+        import hashlib
+        import math
+
+        from assistant.text import tokens
+
+        v = [0.0] * self.size
+        for t in tokens(text):
+            v[int(hashlib.md5(t.encode()).hexdigest(), 16) % self.size] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+@pytest.fixture
+def bow_embeddings() -> BagOfWordsEmbeddings:
+    return BagOfWordsEmbeddings()
+
+
 @pytest.fixture(scope="session")
 def real_embeddings():  # noqa: ANN201
     from assistant.index import load_embeddings

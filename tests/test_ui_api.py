@@ -63,7 +63,7 @@ def test_highlight_falls_back_to_a_blockquote() -> None:
 
 
 def test_quote_span_tolerates_whitespace_and_typographic_quotes() -> None:
-    from assistant.ui import quote_span
+    from assistant.text import quote_span
 
     text = "A.  The \u201cdigital   badge\u201d\n was issued.  B."
     span = quote_span(text, 'The "digital badge" was issued.')
