@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ from assistant.corpus import (
 from assistant.errors import DocumentError
 from assistant.index import Index, SentenceRow
 from assistant.text import display, sentence_spans
-from assistant.types import COUNTRIES, SECTION_SEP, Passage
+from assistant.types import COUNTRIES, Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -163,7 +162,9 @@ def ingest(
         doc_id = entry.info.id
         old_ids = states.get(doc_id, {}).get("ids", set())
         new = [p for p in passages if p.id not in old_ids]
-        step = max(1, settings.embed_batch_size)
+        # Groups of several model batches: the model sorts a group's texts by length, so
+        # larger groups waste less padding; a group is stored as soon as it is embedded.
+        step = max(1, settings.embed_batch_size) * 4
         for i in range(0, len(new), step):
             batch = new[i : i + step]
             vectors, rows = embed_passages(batch, index.embeddings)
@@ -199,36 +200,32 @@ def sentence_units(p: Passage) -> list[tuple[int, int]]:
 def embed_passages(
     passages: Sequence[Passage], embeddings: Embeddings
 ) -> tuple[list[list[float]], list[SentenceRow]]:
-    """Embed every sentence (prefixed with the country) and each passage's heading context.
+    """Embed every sentence of the passages, prefixed with its country ("Armenia: …").
 
-    A passage's vector is the normalised mean of its sentence and context vectors, so one
-    embedding call serves both passage retrieval and sentence-level (small-to-big) scoring.
+    A passage's vector is the normalised mean of its sentence vectors, so one embedding call
+    serves both passage retrieval and sentence-level (small-to-big) scoring.
     """
     texts: list[str] = []
-    owners: list[tuple[int, int, int]] = []  # (passage index, start, end); start -1 = context
+    owners: list[tuple[int, int, int]] = []  # (passage index, start, end)
     for i, p in enumerate(passages):
         prefix = COUNTRIES.get(p.country, "") if p.country != "XX" else ""
         head = f"{prefix}: " if prefix else ""
-        context = f"{p.title}{SECTION_SEP}{p.section}" if p.section else p.title
-        texts.append(f"{head}{context}")
-        owners.append((i, -1, -1))
-        for s, e in sentence_units(p):
+        for s, e in sentence_units(p) or [(0, len(p.text))]:
             texts.append(f"{head}{display(p.text[s:e])}")
             owners.append((i, s, e))
-    vecs = embeddings.embed_documents(texts) if texts else []
-    sums: list[list[float]] = [[0.0] * len(vecs[0]) for _ in passages] if vecs else []
-    rows: list[SentenceRow] = []
-    for (i, s, e), v in zip(owners, vecs, strict=True):
-        acc = sums[i]
-        for j, x in enumerate(v):
-            acc[j] += x
-        if s >= 0:
-            rows.append(SentenceRow(passages[i].id, s, e, list(v)))
-    vectors = []
-    for acc in sums:
-        norm = math.sqrt(sum(x * x for x in acc)) or 1.0
-        vectors.append([x / norm for x in acc])
-    return vectors, rows
+    if not texts:
+        return [], []
+    import numpy as np
+
+    vecs = np.asarray(embeddings.embed_documents(texts), dtype=np.float64)
+    owner = np.asarray([i for i, _, _ in owners])
+    sums = np.zeros((len(passages), vecs.shape[1]))
+    np.add.at(sums, owner, vecs)
+    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    rows = [
+        SentenceRow(passages[i].id, s, e, vecs[j].tolist()) for j, (i, s, e) in enumerate(owners)
+    ]
+    return sums.tolist(), rows
 
 
 def supported_types() -> str:

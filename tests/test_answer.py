@@ -220,7 +220,8 @@ def test_audit_record_is_appended_as_json_lines(assistant: Assistant) -> None:
     assert rec["mode"] == "extractive"
     assert rec["corpus_fingerprint"] == a1.audit["corpus_fingerprint"]
     assert len(rec["corpus_fingerprint"]) == 16
-    assert rec["passages"] and {"id", "score", "evidence"} <= set(rec["passages"][0])
+    assert rec["passages"]
+    assert {"id", "score", "evidence"} <= set(rec["passages"][0])
     assert rec["citations"] == [c.passage.id for c in a1.citations]
     assert rec["timings_ms"]["total_ms"] > 0
     assert json.loads(lines[1])["abstained"] is True
