@@ -139,7 +139,8 @@ class Candidate:
 
 LEXICAL_SHARE = 0.5
 PAIR_PENALTY = 0.03
-RELATIVE_FLOOR = 0.8  # further sentences must score at least this share of the best one
+UNKNOWN_TERM_MARGIN = 0.1
+RELATIVE_FLOOR = 0.9  # further sentences must score at least this share of the best one
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
 )
@@ -247,10 +248,14 @@ def _similar(a: str, b: str) -> bool:
 
 
 def choose_sentences(
-    question: str, cands: list[Candidate], settings: Settings
+    question: str, cands: list[Candidate], settings: Settings, unknown_terms: bool = False
 ) -> list[Candidate]:
-    """The best sentences: above the floor, not repeating each other, both countries if asked."""
-    floor = settings.min_sentence_score
+    """The best sentences: above the floor, not repeating each other, both countries if asked.
+
+    A question with a content word the corpus never uses ("tuition", "salary") needs a clearly
+    better sentence: the documents may simply not speak of it.
+    """
+    floor = settings.min_sentence_score + (UNKNOWN_TERM_MARGIN if unknown_terms else 0.0)
     good = [c for c in cands if c.score >= floor]
     if not good:
         return []
@@ -437,7 +442,8 @@ class Assistant:
     # -- the two modes --------------------------------------------------------------------------
     def _extractive(self, q: str, standalone: str, passages: list[ScoredPassage]) -> Answer:
         cands = extractive_candidates(standalone, passages, self.retriever)
-        chosen = choose_sentences(standalone, cands, self.settings)
+        _, unknown = _question_terms(standalone, self.retriever)
+        chosen = choose_sentences(standalone, cands, self.settings, bool(unknown))
         if not chosen:
             return self._abstention(q, standalone, passages, "extractive",
                                     "no sentence of the passages answers the question")

@@ -88,7 +88,8 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     also according many much tell give list name please say said does did says report reports
     document documents per whether let us one ones mentioned mention kind type types took take
-    taken takes part did done make made get got go went describe explain""".split()  # noqa: SIM905
+    taken takes part did done make made get got go went describe explain whose back cite cited
+    earlier later exactly typically usually""".split()  # noqa: SIM905
 )
 _DEMONYMS = {"armenian": "armenia", "armenians": "armenia", "georgian": "georgia",
              "georgians": "georgia", "european": "europe", "eu": "europe"}
