@@ -140,6 +140,7 @@ class Candidate:
 LEXICAL_SHARE = 0.5
 PAIR_PENALTY = 0.03
 UNKNOWN_TERM_MARGIN = 0.1
+COUNTRY_BIAS = 0.2
 RELATIVE_FLOOR = 0.9  # further sentences must score at least this share of the best one
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
@@ -198,6 +199,9 @@ def extractive_candidates(
     wants_date = bool(
         re.search(r"\bwhen\b|\bdate\b|\bwhat year\b|\bwhich year\b|\bperiod\b", qlow)
     )
+    mentioned = {c for w, c in _COUNTRY_WORDS.items() if w in tokens(question)} - {"EU"}
+    asked_country = next(iter(mentioned)) if len(mentioned) == 1 else None
+
     def score_span(sp: ScoredPassage, s: int, e: int, sim: float, ctx: set[str]) -> float:
         raw = sp.passage.text[s:e]
         st = set(tokens(raw))
@@ -216,6 +220,10 @@ def extractive_candidates(
         # Very long "sentences" (tables, lists run together) are poor quotes.
         if e - s > 600:
             score -= 0.1
+        # A question about one country is answered from that country's documents: the other
+        # country's sentences are marked down (never is a sentence marked up past the floor).
+        if asked_country and sp.passage.country in {"AM", "GE"} - {asked_country}:
+            score -= COUNTRY_BIAS
         return score + 0.04 / sp.rank
 
     cands: list[Candidate] = []

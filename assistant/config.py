@@ -52,10 +52,15 @@ class Settings(BaseSettings):
     # -- retrieval --------------------------------------------------------------------------
     k: int = Field(6, ge=1, le=50, description="Passages returned to the answer step.")
     fetch_k: int = Field(24, ge=1, description="Candidates taken from each retriever.")
-    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
-    weight_dense: float = Field(0.5, ge=0, description="RRF weight: passages by their vector.")
-    weight_sentence: float = Field(0.5, ge=0, description="RRF weight: passages by best sentence.")
-    weight_lexical: float = Field(1.0, ge=0, description="RRF weight: passages by BM25.")
+    fusion: Literal["score", "rrf"] = Field(
+        "score",
+        description="How the three lists are fused: normalised scores (cosines + BM25 / top "
+        "BM25) or weighted reciprocal rank.",
+    )
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf).")
+    weight_dense: float = Field(1.0, ge=0, description="Weight: passages by their own vector.")
+    weight_sentence: float = Field(1.0, ge=0, description="Weight: passages by best sentence.")
+    weight_lexical: float = Field(0.5, ge=0, description="Weight: passages by BM25.")
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
     relevance_floor: float = Field(
         0.30, description="Cosine similarity below which a passage is not evidence."

@@ -204,28 +204,38 @@ class HybridRetriever:
         )[: s.fetch_k]
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
 
-        # Three ranked lists fused by reciprocal rank: passages by their own vector, passages
-        # by their best sentence (small-to-big), and passages by BM25.
+        # Three candidate lists: passages by their own vector, by their best sentence
+        # (small-to-big), and by BM25. Fused by normalised score (default) or by reciprocal rank.
         by_id: dict[str, Passage] = {p.id: p for p in lex.passages}
         by_id.update({p.id: p for p, _ in dense})
-        sent_order: list[str] = list(dict.fromkeys(pid for pid, _ in sent_hits))
+        sent_order: list[str] = [
+            pid for pid in dict.fromkeys(pid for pid, _ in sent_hits) if pid in by_id
+        ]
         lists = [[p.id for p, _ in dense], sent_order, [lex.passages[i].id for i in ranked]]
-        fused: dict[str, float] = {}
-        weights = (s.weight_dense, s.weight_sentence, s.weight_lexical)
-        for weight, lst in zip(weights, lists, strict=True):
-            for rank, pid in enumerate(lst):
-                if pid in by_id:
-                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
+        candidates = list(dict.fromkeys(pid for lst in lists for pid in lst))
         cos = {p.id: sim for p, sim in dense}
-        lexs = {lex.passages[i].id: bm[i] for i in ranked}
-        missing = [pid for pid in fused if pid not in cos]
+        missing = [pid for pid in candidates if pid not in cos]
         if missing:
             cos.update(self._cosines(missing, qvec))
+        lexs = {lex.passages[i].id: bm[i] for i in ranked}
+        sentences = {pid: self._sentence_scores(lex, pid, qvec) for pid in candidates}
+        best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
+        weights = (s.weight_dense, s.weight_sentence, s.weight_lexical)
+        fused: dict[str, float] = {}
+        if s.fusion == "rrf":
+            for weight, lst in zip(weights, lists, strict=True):
+                for rank, pid in enumerate(lst):
+                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
+        else:
+            top_bm = max(lexs.values(), default=0.0) or 1.0
+            for pid in candidates:
+                fused[pid] = (weights[0] * cos.get(pid, 0.0) + weights[1] * best_sent[pid]
+                              + weights[2] * lexs.get(pid, 0.0) / top_bm)
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
         out = []
         for r, pid in enumerate(picked):
-            sents = self._sentence_scores(lex, pid, qvec)
+            sents = sentences[pid]
             best = max((c for _, _, c in sents), default=None)
             strength = max(cos.get(pid, 0.0), best or 0.0)
             out.append(ScoredPassage(
