@@ -49,9 +49,9 @@ integration: install-test
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
 	$(VENV)/bin/assistant eval --json artifacts/eval.json --report artifacts/eval.html \
-	  --min-hit-at-5 0.85 --min-mrr 0.65 --min-fact-recall 0.65 \
-	  --min-abstention-accuracy 0.70 --max-false-answer-rate 0.40 \
-	  --min-citation-precision 0.60 --min-quote-verified 1.0
+	  --min-hit-at-5 0.88 --min-mrr 0.75 --min-fact-recall 0.68 \
+	  --min-abstention-accuracy 0.70 --max-false-answer-rate 0.32 \
+	  --min-citation-precision 0.66 --min-quote-verified 1.0
 
 test: install-test lint
 	$(VENV)/bin/pytest -q

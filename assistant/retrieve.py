@@ -1,7 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 results fused by reciprocal rank, then diversified.
+"""Hybrid retrieval: chunk vectors and sentence vectors (Chroma) and BM25, fused, diversified.
 
-LangChain's ``EnsembleRetriever`` does the same fusion but drops the scores; the relevance floor
-and the audit record need them, so the fusion (a dozen lines) is done here.
+Fusion is by normalised score by default (cosines plus BM25 over the top BM25 score), or by
+weighted reciprocal rank (``ASSISTANT_FUSION=rrf``). LangChain's ``EnsembleRetriever`` does RRF
+but drops the scores; the relevance floor and the audit record need them, so fusion is here.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ class _Lexicon:
 
 
 class HybridRetriever:
-    """Dense + BM25, fused by reciprocal rank, with a relevance floor and a per-document cap."""
+    """Dense + sentence + BM25, fused, with a relevance floor and a per-document cap."""
 
     def __init__(self, index: Index, settings: Settings | None = None) -> None:
         self.index = index
