@@ -11,20 +11,20 @@ Only loopback addresses are accepted: this script never sends traffic off the ma
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from appserver import start_app, stop_app  # noqa: E402  (shared with the UI tests)
+
 QUESTIONS = [
     "How many scientific institutions took part in the Armenian survey?",
     "When was the Georgian questionnaire available?",
@@ -35,12 +35,6 @@ QUESTIONS = [
     "Which recommendations does the Armenian report make?",
     "What is the capital of Peru?",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int | None) -> float | None:
@@ -57,37 +51,15 @@ def rss_mb(pid: int | None) -> float | None:
 
 
 def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The app on a free loopback port with a copy of the bundled corpus under ``tmp``."""
     corpus = tmp / "corpus"
     shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns("eval"))
-    port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp / "index"),
-           "ASSISTANT_DATA_DIR": str(tmp / "data"), "ASSISTANT_CORPUS_DIR": str(corpus),
-           "ASSISTANT_COLLECTION": "load_bench", "ASSISTANT_HOST": "127.0.0.1"}
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(1)
-    stop_server(proc)
-    raise SystemExit(f"the server did not come up; see {tmp / 'server.log'}")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    env = {"ASSISTANT_INDEX_DIR": str(tmp / "index"), "ASSISTANT_DATA_DIR": str(tmp / "data"),
+           "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_COLLECTION": "load_bench"}
+    try:
+        return start_app(tmp, env, timeout=600)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str]]:
@@ -169,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         after = rss_mb(pid)
     finally:
         if proc is not None:
-            stop_server(proc)
+            stop_app(proc)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -57,6 +57,16 @@ def make_settings(tmp_path: Path, copy_corpus: bool = True, **overrides: object)
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def settings_env(s: Settings) -> dict[str, str]:
+    """The environment variables that give another process the same corpus, index and data."""
+    return {
+        "ASSISTANT_INDEX_DIR": str(s.index_path),
+        "ASSISTANT_DATA_DIR": str(s.data_path),
+        "ASSISTANT_CORPUS_DIR": str(s.corpus_path),
+        "ASSISTANT_COLLECTION": s.collection,
+    }
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

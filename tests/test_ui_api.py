@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import appserver
 import pytest
-from conftest import REPO, make_settings
+from conftest import make_settings, settings_env
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
@@ -187,53 +183,14 @@ def test_build_app_with_fake_embeddings(settings: Settings, fake_embeddings: Any
 # --------------------------------------------------------------------------------------------
 # Integration: the real server, started as `python app.py`
 # --------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_app(tmp: Path, timeout: float = 300.0) -> tuple[subprocess.Popen[bytes], str, Settings]:
+def start_app(tmp: Path) -> tuple[subprocess.Popen[bytes], str, Settings]:
     """`python app.py` on 127.0.0.1 with its corpus, index and data under ``tmp``."""
     s = make_settings(tmp)
-    port = free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_INDEX_DIR": str(s.index_path),
-        "ASSISTANT_DATA_DIR": str(s.data_path),
-        "ASSISTANT_CORPUS_DIR": str(s.corpus_path),
-        "ASSISTANT_COLLECTION": s.collection,
-        "ASSISTANT_HOST": "127.0.0.1",
-    }
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, s
-        except OSError:
-            time.sleep(1)
-    stop_app(proc)
-    pytest.fail(f"the app did not come up:\n{(tmp / 'server.log').read_text()[-3000:]}")
-
-
-def stop_app(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server by its pid: terminate, wait, kill."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    try:
+        proc, url = appserver.start_app(tmp, settings_env(s))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    return proc, url, s
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +199,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     try:
         yield url, s
     finally:
-        stop_app(proc)
+        appserver.stop_app(proc)
     assert proc.returncode is not None
 
 

@@ -5,19 +5,14 @@ Screenshots go to artifacts/ (gitignored). The page must fetch nothing from outs
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import appserver
 import pytest
-from conftest import REPO, make_settings
+from conftest import REPO, make_settings, settings_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -29,12 +24,6 @@ INJECTED = ("# Injected\n\nThe Zorblat council met <script>window.__xss=1</scrip
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` on 127.0.0.1, its index built at start, an injected file among uploads."""
@@ -42,37 +31,14 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     s = make_settings(tmp)
     s.uploads_path.mkdir(parents=True)
     (s.uploads_path / "injected.md").write_text(INJECTED, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(s.index_path),
-           "ASSISTANT_DATA_DIR": str(s.data_path), "ASSISTANT_CORPUS_DIR": str(s.corpus_path),
-           "ASSISTANT_COLLECTION": s.collection, "ASSISTANT_HOST": "127.0.0.1"}
-    log = tmp / "server.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp, env=env, stdout=fh, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not come up:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(1)
+        proc, url = appserver.start_app(tmp, settings_env(s))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
         yield url
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+        appserver.stop_app(proc)
 
 
 @pytest.fixture(scope="module")
