@@ -190,15 +190,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.config import get_settings
     from assistant.ui import serve
 
-    overrides: dict[str, Any] = {}
-    if args.host:
-        overrides["host"] = args.host
-    if args.port:
-        overrides["port"] = args.port
-    from assistant.config import get_settings
-
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     serve(get_settings(**overrides))
     return 0
 
