@@ -145,6 +145,7 @@ RELATIVE_FLOOR = 0.9  # further sentences must score at least this share of the 
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|difference|each country|two countries)\b", re.I
 )
+_LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 _BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 
@@ -210,8 +211,9 @@ def extractive_candidates(
         # Lexical coverage of the question and semantic similarity, equally weighted.
         score = LEXICAL_SHARE * cov / total + (1 - LEXICAL_SHARE) * sim
         body = _ENUMERATOR.sub("", display(raw))
-        if wants_number:
-            score += 0.08 if re.search(r"\d", body) else -0.08
+        if wants_number:  # list numbering ("6. … 7. …") is not a figure
+            figures = _LIST_NUMBER.sub(" ", body)
+            score += 0.08 if re.search(r"\d", figures) else -0.08
         if wants_date:
             score += 0.08 if _MONTHS.search(raw) else -0.08
         # A bare list item ("7. Tbilisi State University") names a thing; it says nothing.

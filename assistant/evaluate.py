@@ -641,7 +641,8 @@ def build_report(
 def format_summary(report: dict[str, Any]) -> str:
     """A plain-text table of the metrics, the baseline beside them when there is one."""
     base = report.get("baseline")
-    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", ""]
+    # "target" is the project's goal; the exit code follows only the --min-*/--max-* gates.
+    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", "vs target"]
     rows = [head]
     for m in METRICS:
         ours = float(report[m.group][m.key])
@@ -650,7 +651,7 @@ def format_summary(report: dict[str, Any]) -> str:
             theirs = float(base[m.group][m.key])
             row += [m.fmt(theirs), m.fmt_gap(ours - theirs)]
         ok = m.passes(ours)
-        row += [m.fmt_target(), "" if ok is None else ("pass" if ok else "FAIL")]
+        row += [m.fmt_target(), "" if ok is None else ("met" if ok else "below")]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = []
