@@ -164,7 +164,7 @@ def ingest(
         new = [p for p in passages if p.id not in old_ids]
         # Groups of several model batches: the model sorts a group's texts by length, so
         # larger groups waste less padding; a group is stored as soon as it is embedded.
-        step = max(1, settings.embed_batch_size) * 4
+        step = max(1, settings.embed_batch_size) * 2
         for i in range(0, len(new), step):
             batch = new[i : i + step]
             vectors, rows = embed_passages(batch, index.embeddings)

@@ -541,6 +541,11 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
         show_error=False,
         footer_links=["api", "settings"],
         max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
+        quiet=True,
     )
+    print(f"The chat page is on http://{settings.host}:{settings.port} (Ctrl+C stops it)",
+          file=sys.stderr, flush=True)
+    if block:
+        app.block_thread()
     return app
