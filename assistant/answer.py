@@ -491,7 +491,9 @@ class Assistant:
             from assistant.errors import LLMError
 
             raise LLMError(f"The language model failed: {exc}") from exc
-        yield self._check_llm_text(q, standalone, text, passages, evidence), True
+        answer = self._check_llm_text(q, standalone, text, passages, evidence)
+        answer.audit["model_output"] = text  # what the model wrote, before any checking
+        yield answer, True
 
     def _check_llm_text(
         self, q: str, standalone: str, text: str, passages: list[ScoredPassage],

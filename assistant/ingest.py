@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.corpus import (
-    SUPPORTED_SUFFIXES,
     CorpusEntry,
     chunk_document,
     corpus_entries,
@@ -227,6 +226,3 @@ def embed_passages(
     ]
     return sums.tolist(), rows
 
-
-def supported_types() -> str:
-    return ", ".join(sorted(SUPPORTED_SUFFIXES))

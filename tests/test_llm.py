@@ -25,10 +25,11 @@ from pydantic import Field
 
 from assistant.answer import Assistant
 from assistant.config import Settings
+from assistant.corpus import file_sha256
 from assistant.errors import LLMError
 from assistant.index import Index
 from assistant.ingest import ingest
-from assistant.llm import assemble_gguf, make_chat_model, sha256_file, verify_gguf
+from assistant.llm import assemble_gguf, make_chat_model, verify_gguf
 from assistant.prompts import ABSTAIN_TEXT
 from assistant.text import display, normalize, sentence_spans
 
@@ -238,7 +239,7 @@ def test_llamacpp_missing_package_says_how_to_install(tmp_path: Path,
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp -> ImportError
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     s = make_settings(tmp_path, copy_corpus=False, llm_backend="llamacpp", llm_gguf_path=f,
-                      llm_gguf_sha256=sha256_file(f))
+                      llm_gguf_sha256=file_sha256(f))
     with pytest.raises(LLMError, match=re.escape("pip install -e '.[llamacpp]'")):
         make_chat_model(s)
     assert os.environ["OMP_WAIT_POLICY"] == "passive"  # set before llama.cpp would load
@@ -260,7 +261,7 @@ def test_assemble_gguf_good_hash(tmp_path: Path) -> None:
     out = assemble_gguf(parts, dest, hashlib.sha256(whole).hexdigest())
     assert out == dest
     assert dest.read_bytes() == whole
-    assert sha256_file(dest) == hashlib.sha256(whole).hexdigest()
+    assert file_sha256(dest) == hashlib.sha256(whole).hexdigest()
     assert not list(dest.parent.glob("*.partial"))
     # A second run finds the verified file and keeps it.
     mtime = dest.stat().st_mtime_ns
@@ -489,7 +490,7 @@ def test_llamacpp_real_model_end_to_end(small: tuple[Settings, Index]) -> None:
     s, index = small
     gguf = smollm2_path()
     s = s.model_copy(update={"llm_backend": "llamacpp", "llm_gguf_path": gguf,
-                             "llm_gguf_sha256": sha256_file(gguf), "llm_max_tokens": 48,
+                             "llm_gguf_sha256": file_sha256(gguf), "llm_max_tokens": 48,
                              "k": 3})
     assistant = Assistant(s, index=index)  # loads the model through make_chat_model
 
