@@ -181,14 +181,20 @@ def _is_answer_like(text: str) -> bool:
 
 
 def extractive_candidates(
-    question: str, passages: Sequence[ScoredPassage], retriever: HybridRetriever
+    question: str,
+    passages: Sequence[ScoredPassage],
+    retriever: HybridRetriever,
+    terms: tuple[list[str], list[str]] | None = None,
 ) -> list[Candidate]:
-    """Score every sentence of the evidence passages by how well it covers the question."""
-    terms, unknown = _question_terms(question, retriever)
-    if not terms:
+    """Score every sentence of the evidence passages by how well it covers the question.
+
+    ``terms`` is :func:`_question_terms` of the question, when the caller has it already.
+    """
+    known, unknown = terms or _question_terms(question, retriever)
+    if not known:
         return []
     bm = retriever.lexicon().bm25
-    weights = {t: bm.weight(t) for t in terms}
+    weights = {t: bm.weight(t) for t in known}
     # Words the corpus never uses still count against coverage (at a typical weight): a
     # question about "tuition fees" is not answered by a sentence that only names the school.
     typical = sorted(bm.idf.values())[len(bm.idf) // 2] if bm.idf else 1.0
@@ -407,14 +413,15 @@ class Assistant:
         passages = self.retriever.retrieve(standalone, f, k=k, timings=timings)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
-        reason = self._abstain_reason(standalone, passages)
+        terms = _question_terms(standalone, self.retriever)
+        reason = self._abstain_reason(standalone, passages, terms[1])
         if reason:
             yield self._finish(self._abstention(q, standalone, passages, mode, reason),
                                t0, timings, f)
             return
         t = time.perf_counter()
         if mode == "extractive":
-            answer = self._extractive(q, standalone, passages)
+            answer = self._extractive(q, standalone, passages, terms)
             timings["answer_ms"] = (time.perf_counter() - t) * 1000
             yield self._finish(answer, t0, timings, f)
             return
@@ -438,10 +445,11 @@ class Assistant:
             return out[0].strip() if out and out[0].strip() else q
         return condense_rule_based(q, history)
 
-    def _abstain_reason(self, question: str, passages: list[ScoredPassage]) -> str:
+    def _abstain_reason(
+        self, question: str, passages: list[ScoredPassage], unknown: list[str]
+    ) -> str:
         if looks_like_injection(question):
             return "the question asks to change the rules; answers come only from the documents"
-        _, unknown = _question_terms(question, self.retriever)
         names = _proper_nouns(question) & set(unknown)
         if names:
             return f"the documents never mention {', '.join(sorted(names))}"
@@ -450,10 +458,12 @@ class Assistant:
         return ""
 
     # -- the two modes --------------------------------------------------------------------------
-    def _extractive(self, q: str, standalone: str, passages: list[ScoredPassage]) -> Answer:
-        cands = extractive_candidates(standalone, passages, self.retriever)
-        _, unknown = _question_terms(standalone, self.retriever)
-        chosen = choose_sentences(standalone, cands, self.settings, bool(unknown))
+    def _extractive(
+        self, q: str, standalone: str, passages: list[ScoredPassage],
+        terms: tuple[list[str], list[str]],
+    ) -> Answer:
+        cands = extractive_candidates(standalone, passages, self.retriever, terms)
+        chosen = choose_sentences(standalone, cands, self.settings, bool(terms[1]))
         if not chosen:
             return self._abstention(q, standalone, passages, "extractive",
                                     "no sentence of the passages answers the question")
