@@ -63,7 +63,7 @@ def check_question(question: str, settings: Settings) -> str:
 
 
 def looks_like_injection(question: str) -> bool:
-    """A question that tries to change the rules (answered, like any other, only from documents)."""
+    """A question that tries to change the rules; it gets the abstention, not an answer."""
     return bool(_INJECTION.search(question))
 
 
@@ -343,9 +343,7 @@ class Assistant:
         llm: BaseChatModel | None = None,
         audit_log: Path | None = None,
     ) -> None:
-        from assistant.config import Settings as _S
-
-        self.settings = settings or _S()
+        self.settings = settings or Settings()
         self.index = index or Index(self.settings)
         self.retriever = HybridRetriever(self.index, self.settings)
         self._llm = llm

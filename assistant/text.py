@@ -12,7 +12,15 @@ _QUOTES = str.maketrans({
     "\u2013": "-", "\u2014": "-", "\u00a0": " ",
 })
 _TAG = re.compile(r"</?[a-zA-Z][^>\n]{0,200}>")
-_EMPH = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\\(?=[*_#\[\]()\\-]))")
+# Emphasis markers: "**" anywhere; "__" and "*" only at a word's edge (so that
+# window.__xss or snake__case keep their underscores); backslash escapes.
+_EMPH = re.compile(
+    r"\*\*"
+    r"|(?:^|(?<=[\s(\[\"'\u201c\u2018]))(?:__|\*)(?=\S)"
+    r"|(?<=\S)(?:__|\*)(?=$|[\s)\]\"'\u201d\u2019.,;:!?])"
+    r"|\\(?=[*_#\[\]()\\-])",
+    re.M,
+)
 
 
 def strip_markup(text: str) -> str:

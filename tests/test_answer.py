@@ -269,3 +269,12 @@ def test_real_abstentions(real_assistant: Assistant, question: str) -> None:
     ans = real_assistant.ask(question)
     assert ans.abstained, ans.text
     assert ans.text == ABSTAIN_TEXT
+
+
+def test_markup_is_dropped_but_underscores_inside_words_stay() -> None:
+    from assistant.text import display
+
+    assert display("**Bold** and __strong__ and *it*") == "Bold and strong and it"
+    assert display("window.__xss=1 and snake__case and a*b") == (
+        "window.__xss=1 and snake__case and a*b"
+    )
