@@ -330,6 +330,21 @@ def support_score(sentence: str, passage_text: str) -> tuple[float, str]:
     return best, best_quote
 
 
+def key_facts_agree(sentence: str, passage_text: str) -> bool:
+    """Every figure and country the sentence states also appears in the passage (or its title)."""
+    words_p = set(tokens(passage_text))
+    figures = set(re.findall(r"\d+(?:[.,]\d+)*", _LIST_NUMBER.sub(" ", sentence)))
+    countries = {t for t in tokens(sentence) if t in _COUNTRY_WORDS}
+    return figures <= set(re.findall(r"\d+(?:[.,]\d+)*", passage_text)) and countries <= words_p
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """The sentence with its citation marker before the final punctuation."""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body[: len(body) - len(end)].rstrip()} [{n}]{end}"
+
+
 # --------------------------------------------------------------------------------------------
 # The assistant
 # --------------------------------------------------------------------------------------------
@@ -517,18 +532,27 @@ class Assistant:
             return "".join(f"[{n}]" for n in dict.fromkeys(nums))
 
         clean = _MARKER.sub(keep, text).strip()
+        threshold = self.settings.support_threshold
         support: list[SentenceSupport] = []
         cites: dict[int, Citation] = {}
+        out: list[str] = []
         for sent in split_answer_sentences(clean):
             nums = tuple(dict.fromkeys(int(n) for g in _MARKER.findall(sent)
                                        for n in re.split(r"\s*,\s*", g)))
-            best, best_n, best_quote = 0.0, 0, ""
-            for n in nums:
-                sc, quote = support_score(sent, evidence[n - 1].passage.text)
-                if sc > best:
-                    best, best_n, best_quote = sc, n, quote
-            ok = bool(nums) and best >= self.settings.support_threshold
-            support.append(SentenceSupport(_MARKER.sub("", sent).strip(), nums, ok, round(best, 3)))
+            bare = re.sub(r"\s+([.!?,;:])", r"\1", _MARKER.sub("", sent)).strip()
+            best, best_n, best_quote = self._best_support(bare, nums, evidence)
+            attributed = False
+            if best < threshold:
+                # The model cited nothing, or the wrong passage: a passage that does support
+                # the sentence is cited instead, and the support record says so.
+                others = tuple(n for n in range(1, len(evidence) + 1) if n not in nums)
+                alt, alt_n, alt_quote = self._best_support(bare, others, evidence)
+                if alt >= threshold:
+                    best, best_n, best_quote, attributed = alt, alt_n, alt_quote, True
+            ok = best >= threshold
+            support.append(SentenceSupport(bare, (best_n,) if attributed else nums, ok,
+                                           round(best, 3), attributed))
+            out.append(_with_marker(bare, best_n) if attributed else sent)
             if ok and best_n not in cites:
                 p = evidence[best_n - 1].passage
                 cites[best_n] = Citation(n=best_n, passage=p, quote=best_quote,
@@ -536,9 +560,22 @@ class Assistant:
         if not any(s.supported for s in support):
             return self._abstention(q, standalone, passages, "llm",
                                     "no sentence of the model's answer is supported by a passage")
-        return Answer(question=q, text=clean, citations=[cites[n] for n in sorted(cites)],
+        return Answer(question=q, text=" ".join(out), citations=[cites[n] for n in sorted(cites)],
                       passages=passages, abstained=False, mode="llm",
                       standalone_question=standalone, support=support)
+
+    @staticmethod
+    def _best_support(
+        sentence: str, nums: Sequence[int], evidence: list[ScoredPassage]
+    ) -> tuple[float, int, str]:
+        """The passage among ``nums`` that best supports the sentence: (score, n, quote)."""
+        best, best_n, best_quote = 0.0, 0, ""
+        for n in nums:
+            p = evidence[n - 1].passage
+            sc, quote = support_score(sentence, p.text)
+            if sc > best and key_facts_agree(sentence, f"{p.title}\n{p.text}"):
+                best, best_n, best_quote = sc, n, quote
+        return best, best_n, best_quote
 
     def _abstention(self, q: str, standalone: str, passages: list[ScoredPassage], mode: str,
                     reason: str) -> Answer:

@@ -150,6 +150,7 @@ class SentenceSupport:
     citations: tuple[int, ...]
     supported: bool
     score: float
+    attributed: bool = False  # the checker chose the citation (the model cited none or wrong)
 
 
 @dataclass

@@ -278,3 +278,33 @@ def test_markup_is_dropped_but_underscores_inside_words_stay() -> None:
     assert display("window.__xss=1 and snake__case and a*b") == (
         "window.__xss=1 and snake__case and a*b"
     )
+
+
+# -- llm answers: citations the checker attributes ---------------------------------------------
+def _llm_assistant(assistant: Assistant, reply: str) -> Assistant:
+    from langchain_core.language_models import FakeListChatModel
+
+    llm = FakeListChatModel(responses=[reply])
+    return Assistant(assistant.settings, index=assistant.index, llm=llm)
+
+
+def test_llm_sentence_without_marker_gets_the_supporting_passage(assistant: Assistant) -> None:
+    reply = "The Alpha survey was answered by 41 universities and 9 colleges."
+    a = _llm_assistant(assistant, reply)
+    ans = a.ask("How many universities answered the Alpha survey?", mode="llm")
+    assert not ans.abstained
+    (sup,) = ans.support
+    assert sup.supported
+    assert sup.attributed
+    assert ans.text.endswith(f"colleges [{sup.citations[0]}].")
+    assert ans.citations[0].passage.doc_id == "alpha"
+    assert ans.citations[0].verified
+
+
+def test_llm_sentence_with_a_wrong_figure_is_not_supported(assistant: Assistant) -> None:
+    reply = "The Alpha survey was answered by 44 universities and 9 colleges [1]."
+    a = _llm_assistant(assistant, reply)
+    ans = a.ask("How many universities answered the Alpha survey?", mode="llm")
+    assert ans.abstained
+    assert ans.audit["abstain_reason"].startswith("no sentence of the model's answer")
+    assert "44 universities" in ans.audit["model_output"]
