@@ -51,7 +51,7 @@ eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant eval --json artifacts/eval.json --report artifacts/eval.html \
 	  --min-hit-at-5 0.88 --min-mrr 0.75 --min-fact-recall 0.68 \
 	  --min-abstention-accuracy 0.70 --max-false-answer-rate 0.32 \
-	  --min-citation-precision 0.66 --min-quote-verified 1.0
+	  --min-citation-precision 0.68 --min-quote-verified 1.0
 
 test: install-test lint
 	$(VENV)/bin/pytest -q
