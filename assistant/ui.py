@@ -528,22 +528,28 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     ensure_index(settings, index)
     app = build_app(settings, Assistant(settings, index=index))
     app.queue(default_concurrency_limit=2)
-    app.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        share=False,
-        auth=auth,
-        theme=_theme(),
-        css=CSS,
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-        show_error=False,
-        footer_links=["api", "settings"],
-        max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
-        prevent_thread_lock=True,
-        quiet=True,
-    )
+    try:
+        app.launch(
+            server_name=settings.host,
+            server_port=settings.port,
+            share=False,
+            auth=auth,
+            theme=_theme(),
+            css=CSS,
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            show_error=False,
+            footer_links=["api", "settings"],
+            max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
+            prevent_thread_lock=True,
+            quiet=True,
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot serve on {settings.host}:{settings.port} ({exc}). Stop the program using "
+            "that port, or choose another with --port N (ASSISTANT_PORT)."
+        ) from exc
     print(f"The chat page is on http://{settings.host}:{settings.port} (Ctrl+C stops it)",
           file=sys.stderr, flush=True)
     if block:

@@ -251,3 +251,23 @@ def test_follow_up_and_filters_through_gradio_client(server: tuple[str, Settings
     assert len(chat) == 4  # the conversation is kept
     assert not _last_text(chat).startswith("⚠")
     assert "Georgia ·" not in panel  # the filters held: only Armenian sources
+
+
+@pytest.mark.integration
+def test_a_busy_port_gets_one_clear_line(server: tuple[str, Settings], tmp_path: Path) -> None:
+    import os
+    import sys
+    from urllib.parse import urlparse
+
+    url, s = server  # its index is built, so the second app starts at once
+    port = urlparse(url).port
+    env = {**os.environ, **settings_env(s)}
+    proc = subprocess.run(
+        [sys.executable, str(appserver.REPO / "app.py"), "--port", str(port)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines[-1].startswith(f"error: Cannot serve on 127.0.0.1:{port}")
+    assert "--port N" in lines[-1]
+    assert "Traceback" not in proc.stderr
