@@ -83,24 +83,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus_list(args: argparse.Namespace) -> int:
-    from assistant.corpus import corpus_entries
     from assistant.index import Index
+    from assistant.ingest import corpus_status
 
     settings = _settings(args)
-    states = Index(settings).doc_states()
-    rows = []
-    for e in corpus_entries(settings):
-        st = states.get(e.info.id)
-        if st and e.present:
-            state = f"indexed ({st['chunks']} chunks)"
-        elif e.present:
-            state = "present, not indexed (run: assistant ingest)"
-        else:
-            state = "missing (run: assistant corpus fetch)" if e.info.urls else (
-                "missing (no download address; see its source)")
-        rows.append({"id": e.info.id, "country": e.info.country, "type": e.info.doc_type,
-                     "state": state, "title": e.info.title, "source": e.info.source,
-                     "path": str(e.path)})
+    rows = [
+        {"id": d.entry.info.id, "country": d.entry.info.country, "type": d.entry.info.doc_type,
+         "state": d.state, "title": d.entry.info.title, "source": d.entry.info.source,
+         "path": str(d.entry.path)}
+        for d in corpus_status(settings, Index(settings))
+    ]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:

@@ -68,6 +68,33 @@ class IngestReport:
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
 
+@dataclass(frozen=True)
+class DocumentStatus:
+    """A corpus document and its state: indexed (with its chunk count), present, or missing."""
+
+    entry: CorpusEntry
+    chunks: int  # 0 when not indexed
+
+    @property
+    def state(self) -> str:
+        if self.chunks and self.entry.present:
+            return f"indexed ({self.chunks} chunk{'' if self.chunks == 1 else 's'})"
+        if self.entry.present:
+            return "present, not indexed (run: assistant ingest)"
+        if self.entry.info.urls:
+            return "missing (run: assistant corpus fetch)"
+        return "missing (no download address; see its source)"
+
+
+def corpus_status(settings: Settings, index: Index) -> list[DocumentStatus]:
+    """Every document the assistant knows of, with its state in the index."""
+    states = index.doc_states()
+    return [
+        DocumentStatus(e, int(states.get(e.info.id, {}).get("chunks", 0)))
+        for e in corpus_entries(settings)
+    ]
+
+
 def add_files(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], dict[str, str]]:
     """Copy user files into the library folder (data/documents), refusing bad ones early.
 

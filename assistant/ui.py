@@ -142,21 +142,15 @@ def chat_text(answer: Answer) -> str:
 # --------------------------------------------------------------------------------------------
 def corpus_rows(settings: Settings, index: Index) -> list[list[str]]:
     """One row per known document: id, title, country, type and its state in the index."""
-    from assistant.corpus import corpus_entries
+    from assistant.ingest import corpus_status
 
-    states = index.doc_states()
     rows = []
-    for e in corpus_entries(settings):
-        st = states.get(e.info.id)
-        if st and e.present:
-            n = st["chunks"]
-            state = f"indexed ({n} chunk{'' if n == 1 else 's'})"
-        elif e.present:
-            state = "present, not indexed — run `assistant ingest`"
-        else:
-            where = e.info.urls[0].url if e.info.urls else e.info.source or "its source"
-            state = f"missing — run `assistant corpus fetch` or download from {where}"
-        rows.append([e.info.id, e.info.title, e.info.country, e.info.doc_type, state])
+    for d in corpus_status(settings, index):
+        info, state = d.entry.info, d.state
+        if not d.entry.present:
+            where = info.urls[0].url if info.urls else info.source or "its source"
+            state = f"{state}; or download it from {where}"
+        rows.append([info.id, info.title, info.country, info.doc_type, state])
     return rows
 
 
@@ -173,14 +167,14 @@ def corpus_html(rows: list[list[str]]) -> str:
 
 def doc_choices(settings: Settings, index: Index) -> list[tuple[str, str]]:
     """(label, doc id) for every indexed document, for the documents filter."""
-    from assistant.corpus import corpus_entries
+    from assistant.ingest import corpus_status
 
-    states = index.doc_states()
     out = []
-    for e in corpus_entries(settings):
-        if e.info.id in states:
-            title = e.info.title if len(e.info.title) <= 70 else e.info.title[:67] + "…"
-            out.append((f"{title} ({e.info.id})", e.info.id))
+    for d in corpus_status(settings, index):
+        if d.chunks:
+            title = d.entry.info.title
+            title = title if len(title) <= 70 else title[:67] + "…"
+            out.append((f"{title} ({d.entry.info.id})", d.entry.info.id))
     return out
 
 
