@@ -265,11 +265,12 @@ class HybridRetriever:
         return tuple((s, e, float(c)) for (s, e), c in zip(spans, sims, strict=True))
 
     def _cosines(self, ids: list[str], qvec: list[float]) -> dict[str, float]:
+        """Cosine similarity of stored passages the dense query did not return."""
+        import numpy as np
+
         got = self.index.collection.get(ids=ids, include=["embeddings"])
-        out = {}
-        for pid, emb in zip(got["ids"], got["embeddings"], strict=True):
-            out[pid] = float(sum(a * b for a, b in zip(emb, qvec, strict=False)))
-        return out
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(qvec, np.float32)
+        return {pid: float(c) for pid, c in zip(got["ids"], sims, strict=True)}
 
 
 def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:
