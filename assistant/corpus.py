@@ -50,6 +50,7 @@ def load_manifest(path: Path) -> list[DocumentInfo]:
                     urls=urls,
                     aliases=tuple(entry.get("aliases", [])),
                     sha256=entry.get("sha256", ""),
+                    mentions=tuple(entry.get("mentions", [])),
                 )
             )
         except KeyError as exc:

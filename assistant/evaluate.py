@@ -57,6 +57,12 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 FIELDS = ("id", "question", "answer", "facts", "sources", "answerable")
+# Optional fields: what kind of question it is, its language, the conversation before it, which
+# part of the set it belongs to (tune: constants may be chosen on it; test: never), a note.
+OPTIONAL = ("category", "lang", "history", "split", "note")
+CATEGORIES = ("known", "unanswerable", "near_miss", "paraphrase", "cross_language",
+              "comparison", "follow_up")
+SPLITS = ("tune", "test")
 MIN_OVERLAP = 60  # normalised characters a passage must share with a gold quote
 CORRECT_FACT_RECALL = 0.5  # an answer this complete counts as correct for abstention accuracy
 
@@ -83,6 +89,10 @@ class QAItem:
     sources: tuple[Source, ...]
     answerable: bool
     line: int = 0
+    category: str = "known"
+    lang: str = "en"
+    history: tuple[tuple[str, str], ...] = ()
+    split: str = ""  # "" = in every part
 
 
 def _str_list_problem(value: Any, what: str) -> str:
@@ -99,11 +109,21 @@ def _check_row(row: Any) -> list[str]:
         return ["not a JSON object"]
     problems = []
     missing = [f for f in FIELDS if f not in row]
-    extra = sorted(set(row) - set(FIELDS))
+    extra = sorted(set(row) - set(FIELDS) - set(OPTIONAL))
     if missing:
         problems.append(f"missing field(s) {', '.join(missing)}")
     if extra:
-        problems.append(f"unexpected field(s) {', '.join(extra)}; allowed: {', '.join(FIELDS)}")
+        problems.append(f"unexpected field(s) {', '.join(extra)}; allowed: "
+                        f"{', '.join(FIELDS + OPTIONAL)}")
+    if "category" in row and row["category"] not in CATEGORIES:
+        problems.append(f"category must be one of {', '.join(CATEGORIES)}")
+    if "split" in row and row["split"] not in SPLITS:
+        problems.append(f"split must be one of {', '.join(SPLITS)}")
+    hist = row.get("history", [])
+    if not (isinstance(hist, list) and all(
+        isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in hist
+    )):
+        problems.append('history must be a list of ["question", "answer"] pairs')
     for key in ("id", "question"):
         if key in row and not (isinstance(row[key], str) and row[key].strip()):
             problems.append(f"{key} must be a non-empty string")
@@ -186,10 +206,13 @@ def validate_qa(
             if normalize(src["quote"]) not in text:
                 problems.append(f"line {n}: quote not found in {doc}: {src['quote'][:80]!r}")
             sources.append(Source(doc, src["quote"]))
+        category = row.get("category") or ("known" if row["answerable"] else "unanswerable")
         items.append(QAItem(
             id=row["id"], question=row["question"], answer=row["answer"],
             facts=tuple(tuple(f) for f in row["facts"]), sources=tuple(sources),
-            answerable=row["answerable"], line=n,
+            answerable=row["answerable"], line=n, category=category,
+            lang=row.get("lang", "en"), history=tuple(tuple(h) for h in row.get("history", [])),
+            split=row.get("split", ""),
         ))
     if problems:
         raise InputError(
@@ -311,7 +334,11 @@ class ItemResult:
         a = self.answer
         return {
             "id": self.item.id,
+            "category": self.item.category,
+            "lang": self.item.lang,
+            "split": self.item.split,
             "question": self.item.question,
+            "standalone_question": a.standalone_question,
             "answerable": self.item.answerable,
             "abstained": a.abstained,
             "answer": a.text,
@@ -516,21 +543,45 @@ class System(Protocol):
     def ask(self, question: str, *, mode: str | None = None, k: int | None = None) -> Answer: ...
 
 
+def _ask(system: System, item: QAItem, mode: str | None, k: int) -> Answer:
+    if item.history:
+        ask: Any = system.ask
+        return ask(item.question, history=list(item.history), mode=mode, k=k)
+    return system.ask(item.question, mode=mode, k=k)
+
+
 def run_items(
     items: Sequence[QAItem], system: System, mode: str | None = None, k: int = 6,
     progress: Callable[[Iterable[QAItem]], Iterable[QAItem]] | None = None,
 ) -> list[ItemResult]:
-    """Ask every item: retrieval once with k=max(5, k), then one timed ``ask``."""
+    """Ask every item (one timed ``ask``, with its history), then retrieval with k=max(5, k)
+    for the question as the assistant understood it (a follow-up resolved)."""
     if items:
         system.ask(items[0].question, mode=mode, k=k)  # untimed warm-up
     results = []
     for item in progress(items) if progress else items:
-        ranked = list(system.retriever.retrieve(item.question, k=max(5, k)))
         t = time.perf_counter()
-        answer = system.ask(item.question, mode=mode, k=k)
+        answer = _ask(system, item, mode, k)
         ms = (time.perf_counter() - t) * 1000
+        query = answer.standalone_question or item.question
+        ranked = list(system.retriever.retrieve(query, k=max(5, k)))
         results.append(ItemResult(item, ranked, answer, ms))
     return results
+
+
+def select_split(items: Sequence[QAItem], split: str) -> list[QAItem]:
+    """The items of one part ("tune" or "test"; "all" for every item); items with no part are
+    in every part."""
+    if split == "all":
+        return list(items)
+    return [it for it in items if it.split in ("", split)]
+
+
+def by_category(results: Sequence[ItemResult]) -> dict[str, list[ItemResult]]:
+    out: dict[str, list[ItemResult]] = {}
+    for r in results:
+        out.setdefault(r.item.category, []).append(r)
+    return {c: out[c] for c in sorted(out, key=lambda c: (CATEGORIES + (c,)).index(c))}
 
 
 class NaiveBaseline:
@@ -605,8 +656,9 @@ class NaiveBaseline:
             out.append(ScoredPassage(p, score=1.0 - dist, dense=1.0 - dist, rank=rank))
         return out
 
-    def ask(self, question: str, *, mode: str | None = None, k: int | None = None) -> Answer:
-        """The top passage, as is, with itself as the one citation."""
+    def ask(self, question: str, history: Any = None, *, mode: str | None = None,
+            k: int | None = None) -> Answer:
+        """The top passage, as is, with itself as the one citation (history is ignored)."""
         ranked = self.retrieve(question)
         if not ranked:
             return Answer(question, "", [], [], abstained=False, mode=self.name)
@@ -628,14 +680,52 @@ def build_report(
 ) -> dict[str, Any]:
     """The JSON report: metric groups, run meta, one row per item, and the baseline's metrics."""
     report: dict[str, Any] = dict(compute_metrics(results))
+    report["categories"] = {c: compute_metrics(rs) for c, rs in by_category(results).items()}
     report["meta"] = meta
     report["targets"] = {
         f"{m.group}.{m.key}": {"op": m.op, "value": m.target} for m in METRICS if m.op
     }
     report["items"] = [r.row() for r in results]
     if baseline is not None:
-        report["baseline"] = {**compute_metrics(baseline), "meta": baseline_meta or {}}
+        report["baseline"] = {
+            **compute_metrics(baseline), "meta": baseline_meta or {},
+            "categories": {c: compute_metrics(rs) for c, rs in by_category(baseline).items()},
+        }
     return report
+
+
+# The per-category table: the figures that matter for each kind of question.
+CATEGORY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("retrieval", "hit_at_5", "hit@5"),
+    ("retrieval", "mrr", "MRR"),
+    ("answer", "fact_recall", "fact recall"),
+    ("citations", "precision", "cit. precision"),
+    ("abstention", "false_abstention_rate", "false abst."),
+    ("abstention", "false_answer_rate", "false answers"),
+    ("abstention", "accuracy", "accuracy"),
+)
+
+
+def format_categories(report: dict[str, Any], key: str = "categories") -> str:
+    """One row per category: n, then the figures of CATEGORY_COLUMNS ("-" where they do not
+    apply: retrieval and fact recall for unanswerable items, false answers for answerable)."""
+    cats = report.get(key) or {}
+    head = ["category", "n", *(c[2] for c in CATEGORY_COLUMNS)]
+    rows = [head]
+    for cat, m in cats.items():
+        n_ans, n_una = m["abstention"]["n_answerable"], m["abstention"]["n_unanswerable"]
+        row = [cat, str(n_ans + n_una)]
+        for group, metric, _ in CATEGORY_COLUMNS:
+            applies = (n_una if metric == "false_answer_rate" else
+                       n_ans + n_una if metric == "accuracy" else n_ans)
+            row.append(f"{m[group][metric]:.2f}" if applies else "-")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                       for j, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def format_summary(report: dict[str, Any]) -> str:
@@ -677,8 +767,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
         return n
 
-    p.add_argument("--qa", metavar="FILE", help="Q&A set (default corpus/eval/known_qa.jsonl)")
-    p.add_argument("--mode", choices=["extractive", "llm"], default=None)
+    from assistant.answer.modes import MODE_NAMES
+
+    p.add_argument("--qa", metavar="FILE", action="append",
+                   help="Q&A set; repeat for several (default: corpus/eval/known_qa.jsonl and "
+                        "corpus/eval/user_qa.jsonl)")
+    p.add_argument("--split", choices=["test", "tune", "all"], default="test",
+                   help="which part of the set: test (default; nothing is tuned on it), tune, "
+                        "or all")
+    p.add_argument("--mode", choices=list(MODE_NAMES), default=None)
     p.add_argument("--k", type=positive, default=None, help="passages given to the answer step")
     p.add_argument("--json", metavar="PATH", help="write the full report as JSON")
     p.add_argument("--report", metavar="PATH.html", help="write a readable HTML report")
@@ -690,28 +787,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                            dest=m.flag, help=f"exit 1 unless {m.short} {m.op} X")
 
 
+def default_sets(settings: Settings) -> list[Path]:
+    """The bundled Q&A sets: the known set and the set written the way users ask."""
+    folder = settings.corpus_path / "eval"
+    return [p for p in (folder / "known_qa.jsonl", folder / "user_qa.jsonl") if p.exists()] or [
+        folder / "known_qa.jsonl"]
+
+
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
     from tqdm import tqdm
 
     from assistant.answer import Assistant
 
-    qa_path = Path(args.qa) if getattr(args, "qa", None) else (
-        settings.corpus_path / "eval" / "known_qa.jsonl")
-    items = load_qa(qa_path, settings)
+    qa_paths = [Path(q) for q in (getattr(args, "qa", None) or [])] or default_sets(settings)
+    items: list[QAItem] = []
+    for qa_path in qa_paths:
+        items.extend(load_qa(qa_path, settings))
+    ids = [it.id for it in items]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"Item ids repeat across the Q&A files: {', '.join(dup[:5])}")
+    split = getattr(args, "split", "all") or "all"
+    items = select_split(items, split)
     if getattr(args, "limit", None):
         items = items[: args.limit]
+    if not items:
+        raise InputError(f"No item of the Q&A set is in the {split} part; use --split all")
     assistant = Assistant(settings)
     if assistant.index.count() == 0:
         raise IndexError_("The index is empty; run: assistant ingest")
-    mode, k = settings.mode, settings.k
+    mode, k = getattr(args, "mode", None) or settings.mode, settings.k
 
     def bar(desc: str) -> Callable[[Iterable[QAItem]], Iterable[QAItem]]:
         return lambda it: tqdm(it, desc=desc, total=len(items), unit="q", file=sys.stderr)
 
     results = run_items(items, assistant, mode, k, progress=bar("Evaluating"))
     meta = {
-        "qa_file": str(qa_path),
+        "qa_files": [str(q) for q in qa_paths],
+        "split": split,
         "n_items": len(items),
         "mode": mode,
         "k": k,
@@ -731,6 +845,11 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
                                  "answer = top passage"}
     report = build_report(results, meta, base_results, base_meta)
     print(format_summary(report))
+    print()
+    print(format_categories(report))
+    if base_results is not None:
+        print("\nnaive baseline, by category:")
+        print(format_categories(report["baseline"]))
     if getattr(args, "json", None):
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)

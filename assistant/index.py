@@ -6,16 +6,17 @@ loads a model of its own. Heavy imports (torch, chromadb) happen inside the func
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from assistant.config import Settings
+from assistant.embeddings import load_embeddings
 from assistant.errors import ConfigError, IndexError_
 from assistant.types import Passage
 
@@ -34,32 +35,6 @@ class SentenceRow:
     end: int
     vector: Sequence[float]
 _LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=4)
-def _load_embeddings(model: str, threads: int, batch_size: int) -> Embeddings:
-    import torch
-
-    torch.set_num_threads(threads)
-    from langchain_huggingface import HuggingFaceEmbeddings
-
-    try:
-        return HuggingFaceEmbeddings(
-            model_name=model,
-            model_kwargs={"device": "cpu"},
-            encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot load the embedding model {model!r} ({exc}). Set ASSISTANT_EMBEDDING_MODEL "
-            "to a local sentence-transformers folder; no model is downloaded at run time."
-        ) from exc
-
-
-def load_embeddings(settings: Settings) -> Embeddings:
-    """The embedding model named by the settings, loaded once per process."""
-    return _load_embeddings(settings.model_path(), settings.torch_threads,
-                            settings.embed_batch_size)
 
 
 def _client(settings: Settings) -> Any:
@@ -141,6 +116,44 @@ class Index:
                 embedding_function=None,
             )
         return self._sentences
+
+    # -- which model built it ------------------------------------------------------------------
+    def recorded_model(self) -> str | None:
+        """The embedding model the index was built with, as recorded at ingest (or None)."""
+        meta = self.collection.metadata or {}
+        value = meta.get("embedding_model")
+        return str(value) if value else None
+
+    def model_problem(self) -> str | None:
+        """None when the index was built with the configured model; else what to do."""
+        from assistant.embeddings import model_id
+
+        recorded, current = self.recorded_model(), model_id(self.settings)
+        if recorded is None or recorded == current or self.count() == 0:
+            return None
+        where = self.settings.chroma_url or self.settings.index_path
+        return (f"The index at {where} was built with the embedding model {recorded}, not "
+                f"{current}: run `assistant ingest --rebuild`, or set "
+                f"ASSISTANT_EMBEDDING_MODEL={recorded}.")
+
+    def record_model(self) -> None:
+        """Write the configured embedding model into the index's metadata."""
+        from assistant.embeddings import model_id
+
+        current = model_id(self.settings)
+        if self.recorded_model() != current:
+            meta = dict(self.collection.metadata or {})
+            meta["embedding_model"] = current
+            self.collection.modify(metadata=meta)
+
+    def drop(self) -> None:
+        """Delete both collections (everything indexed); the next use creates them empty."""
+        client = _client(self.settings)
+        for name in (self.settings.collection, f"{self.settings.collection}__sentences"):
+            # A collection that does not exist is already gone.
+            with contextlib.suppress(Exception):
+                client.delete_collection(name)
+        self._collection = self._sentences = None
 
     # -- reading -------------------------------------------------------------------------------
     def count(self) -> int:

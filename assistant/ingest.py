@@ -140,16 +140,24 @@ def ingest(
     paths: Sequence[Path] | None = None,
     index: Index | None = None,
     progress: Progress | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
-    """Bring the index up to date with the corpus (or add ``paths`` to it)."""
+    """Bring the index up to date with the corpus (or add ``paths`` to it).
+
+    ``rebuild`` empties the index first; so does an index built with another embedding model.
+    """
     t0 = time.perf_counter()
     index = index or Index(settings)
     report = IngestReport()
+    rebuild = rebuild or bool(index.model_problem())
+    if rebuild:
+        # Vectors of two models cannot be compared: a model change re-embeds everything.
+        index.drop()
     only: set[Path] | None = None
     if paths:
         copied, failed = add_files(paths, settings)
         report.failed.update(failed)
-        only = {p.resolve() for p in copied}
+        only = None if rebuild else {p.resolve() for p in copied}
     entries = corpus_entries(settings)
     states = index.doc_states()
     by_sha: dict[str, str] = {}
@@ -208,6 +216,8 @@ def ingest(
         report.chunks_added += len(new)
         (report.updated if doc_id in states else report.added).append(doc_id)
 
+    if todo:
+        index.record_model()
     if only is None:
         present = {e.info.id for e in entries if e.present}
         for doc_id, st in states.items():

@@ -7,18 +7,25 @@ but drops the scores; the relevance floor and the audit record need them, so fus
 
 from __future__ import annotations
 
+import difflib
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from assistant.config import Settings
+from assistant.embeddings import profile
 from assistant.errors import InputError
 from assistant.index import Index
+from assistant.synonyms import SynonymTable, load_synonyms
 from assistant.text import tokens
 from assistant.types import COUNTRIES, DOC_TYPES, Passage, ScoredPassage
+
+EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
+TYPO_CUTOFF = 0.8  # difflib similarity at which an unknown word is read as a corpus word
+ROOT_CHARS = 6  # words sharing a root this long (one a prefix of the other) are equivalent
 
 
 @dataclass(frozen=True)
@@ -105,21 +112,83 @@ class BM25:
             tf[t] = tf.get(t, 0) + 1
         return tf
 
-    def scores(self, query: list[str]) -> list[float]:
+    def scores(self, query: list[str], boost: dict[str, float] | None = None) -> list[float]:
+        """BM25 of every document; ``boost`` scales a term's contribution (default 1)."""
+        boost = boost or {}
+        terms = {t: boost.get(t, 1.0) for t in query}
         out = []
         for tf, dl in zip(self.docs, self.lens, strict=True):
             s = 0.0
             norm = self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-            for t in set(query):
+            for t, w in terms.items():
                 f = tf.get(t)
                 if f:
-                    s += self.idf[t] * f * (self.k1 + 1) / (f + norm)
+                    s += w * self.idf[t] * f * (self.k1 + 1) / (f + norm)
             out.append(s)
         return out
+
+    def typical_weight(self) -> float:
+        """The median IDF: the weight given to a question word the corpus never uses."""
+        return sorted(self.idf.values())[len(self.idf) // 2] if self.idf else 1.0
 
     def weight(self, term: str) -> float:
         """IDF of a term; a term the corpus never uses gets the highest weight."""
         return self.idf.get(term, self.max_idf)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The question's words as the corpus knows them.
+
+    ``known``: stemmed tokens found in the corpus (typos mapped to the closest corpus word);
+    ``unknown``: tokens the corpus never uses; ``equivalents``: for each known or unknown token,
+    corpus words that mean the same here (synonyms from ``corpus/synonyms.toml``).
+    """
+
+    known: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    weights: dict[str, float] = field(default_factory=dict)
+    equivalents: dict[str, frozenset[str]] = field(default_factory=dict)
+    typical_weight: float = 1.0
+
+    @property
+    def expanded(self) -> list[str]:
+        """Every corpus word the question stands for: its own and their equivalents."""
+        out = list(self.known)
+        for eq in self.equivalents.values():
+            out.extend(sorted(eq))
+        return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Retrieval(Sequence[ScoredPassage]):
+    """What one retrieval found: the ranked passages and the question's terms.
+
+    It is a sequence of its passages (``for sp in retrieval``, ``retrieval[0]``), so code that
+    only needs the passages can treat it as a list.
+    """
+
+    query: str
+    passages: tuple[ScoredPassage, ...]
+    terms: QueryTerms
+    filters: Filters = field(default_factory=lambda: Filters())
+
+    @property
+    def evidence(self) -> list[ScoredPassage]:
+        return [sp for sp in self.passages if sp.evidence]
+
+    def __iter__(self) -> Iterator[ScoredPassage]:
+        return iter(self.passages)
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    @overload
+    def __getitem__(self, i: int) -> ScoredPassage: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[ScoredPassage]: ...
+    def __getitem__(self, i: int | slice) -> ScoredPassage | Sequence[ScoredPassage]:
+        return self.passages[i]
 
 
 @dataclass
@@ -130,6 +199,21 @@ class _Lexicon:
     count: int = 0
     # passage id → (offsets of its sentences, their embeddings as a matrix)
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
+    _roots: dict[str, set[str]] = field(default_factory=dict)
+
+    def same_root(self, term: str) -> set[str]:
+        """Corpus words that share a root of ROOT_CHARS letters or more with ``term``, where
+        one is a prefix of the other ("institut" / "institution", "accredit" / "accreditation").
+        """
+        if len(term) < ROOT_CHARS or term.isdigit():
+            return set()
+        if term not in self._roots:
+            self._roots[term] = {
+                v for v in self.vocab
+                if len(v) >= ROOT_CHARS and v[:ROOT_CHARS] == term[:ROOT_CHARS]
+                and (v.startswith(term) or term.startswith(v))
+            }
+        return set(self._roots[term])
 
 
 class HybridRetriever:
@@ -141,6 +225,42 @@ class HybridRetriever:
         self._lex: _Lexicon | None = None
         self._lex_checked = 0.0
         self._lock = threading.Lock()
+        self._synonyms: SynonymTable | None = None
+
+    @property
+    def synonyms(self) -> SynonymTable:
+        if self._synonyms is None:
+            self._synonyms = load_synonyms(self.settings.corpus_path / "synonyms.toml")
+        return self._synonyms
+
+    # -- the question's terms -----------------------------------------------------------------
+    def terms(self, query: str) -> QueryTerms:
+        """The query's tokens mapped onto the corpus vocabulary, with their equivalents."""
+        lex = self.lexicon()
+        known: list[str] = []
+        unknown: list[str] = []
+        for t in dict.fromkeys(tokens(query)):
+            if t in lex.vocab or t.isdigit():
+                known.append(t)
+                continue
+            close = (difflib.get_close_matches(t, lex.vocab, n=1, cutoff=TYPO_CUTOFF)
+                     if len(t) >= 5 else [])
+            if close:
+                known.append(close[0])
+            else:
+                unknown.append(t)
+        equivalents: dict[str, frozenset[str]] = {}
+        for t in [*known, *unknown]:
+            eq = set(self.synonyms.equivalents(t) & lex.vocab) | lex.same_root(t)
+            eq.discard(t)
+            if eq:
+                equivalents[t] = frozenset(eq)
+        # A word the corpus never uses but whose synonym it does is not unknown any more.
+        still_unknown = tuple(t for t in unknown if t not in equivalents)
+        keep = [*known, *(t for t in unknown if t in equivalents)]
+        typical = lex.bm25.typical_weight()
+        weights = {t: lex.bm25.idf.get(t, typical) for t in keep}
+        return QueryTerms(tuple(known), still_unknown, weights, equivalents, typical)
 
     # -- the lexical side ---------------------------------------------------------------------
     def lexicon(self) -> _Lexicon:
@@ -153,6 +273,10 @@ class HybridRetriever:
             self._lex_checked = now
             if self._lex is None or self._lex.count != count:
                 import numpy as np
+
+                problem = self.index.model_problem()
+                if problem:
+                    raise InputError(problem)
 
                 passages = self.index.passages()
                 toks = [tokens(p.embed_text()) for p in passages]
@@ -178,15 +302,21 @@ class HybridRetriever:
         filters: Filters | dict[str, Any] | None = None,
         k: int | None = None,
         timings: dict[str, float] | None = None,
-    ) -> list[ScoredPassage]:
-        """The k best passages for ``query``, each marked as evidence or not."""
+        embed_query: str | None = None,
+    ) -> Retrieval:
+        """The k best passages for ``query``, each marked as evidence or not, and its terms.
+
+        ``embed_query`` is the text given to the embedding model, when it should differ from
+        the text matched word for word (a question in another language keeps its own words
+        for the embedding).
+        """
         s = self.settings
         k = k or s.k
         f = Filters.of(filters)
         timings = timings if timings is not None else {}
 
         t = time.perf_counter()
-        qvec = self.index.embeddings.embed_query(query)
+        qvec = self.index.embeddings.embed_query(embed_query or query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -197,8 +327,10 @@ class HybridRetriever:
 
         t = time.perf_counter()
         lex = self.lexicon()
-        qtok = tokens(query)
-        bm = lex.bm25.scores(qtok) if qtok else [0.0] * len(lex.passages)
+        terms = self.terms(query)
+        qtok = terms.expanded
+        boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
+        bm = lex.bm25.scores(qtok, boost) if qtok else [0.0] * len(lex.passages)
         ranked = sorted(
             (i for i, p in enumerate(lex.passages) if bm[i] > 0 and f.accepts(p)),
             key=lambda i: -bm[i],
@@ -234,6 +366,7 @@ class HybridRetriever:
                               + weights[2] * lexs.get(pid, 0.0) / top_bm)
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
+        floor = profile(s).relevance_floor
         out = []
         for r, pid in enumerate(picked):
             sents = sentences[pid]
@@ -245,11 +378,11 @@ class HybridRetriever:
                 dense=cos.get(pid),
                 lexical=lexs.get(pid),
                 rank=r + 1,
-                evidence=strength >= s.relevance_floor,
+                evidence=strength >= floor,
                 best_sentence=best,
                 sentences=sents,
             ))
-        return out
+        return Retrieval(query, tuple(out), terms, f)
 
     @staticmethod
     def _sentence_scores(

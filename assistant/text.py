@@ -106,16 +106,26 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ities", "ity", 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 
+_IZE = re.compile(r"iz(e|es|ed|ing|ation|ations|er|ers)$")
+
+
 def stem(word: str) -> str:
-    """A light suffix-stripping stemmer: enough to match respondents/responded, credits/credit."""
+    """A light suffix-stripping stemmer: enough to match respondents/responded, credits/credit.
+
+    American -ize is read as British -ise, and a final "e" is dropped after stripping, so that
+    challenge/challenges, recognise/recognised/recognize and course/courses meet.
+    """
     word = _DEMONYMS.get(word, word)
     if word.isdigit() or len(word) <= 4:
         return word
+    word = _IZE.sub(r"is\1", word)
     for suf in _SUFFIXES:
         if word.endswith(suf) and len(word) - len(suf) >= 4:
             base = word[: -len(suf)]
-            return base + "y" if suf in {"ies", "ied"} else base
-    return word
+            if suf in {"ies", "ied"}:
+                return base + "y"
+            return base[:-1] if base.endswith("e") and len(base) > 4 else base
+    return word[:-1] if word.endswith("e") else word
 
 
 def words(text: str) -> list[str]:

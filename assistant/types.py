@@ -34,6 +34,9 @@ class DocumentInfo:
     urls: tuple[SourceURL, ...] = ()
     aliases: tuple[str, ...] = ()
     sha256: str = ""  # recorded hash of the file, when known
+    # Regular expressions (case-insensitive) that name this document in a question, so that a
+    # question about a document that is not indexed can say so.
+    mentions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,13 @@ class Answer:
     support: list[SentenceSupport] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     audit: dict[str, Any] = field(default_factory=dict)
+    # Lines shown before the quotes: the documents' language, a named document that is not
+    # indexed, a country the documents are silent on. Already part of ``text``.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def abstain_reason(self) -> str:
+        return str(self.audit.get("abstain_reason", "")) if self.abstained else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +188,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "support": [asdict(s) for s in self.support],
+            "notes": list(self.notes),
+            "abstain_reason": self.abstain_reason or None,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "audit": self.audit,
         }

@@ -242,7 +242,7 @@ def test_validator_reports_every_problem_with_its_line() -> None:
         row(id="no-answerable", answerable=...),
         row(id="unknown-doc", sources=[{"doc": "nowhere", "quote": "May"}]),
         "{not json",
-        row(id="extra", note="x"),
+        row(id="extra", colour="x"),
         row(id="types", facts="May", answerable="yes"),
     ]
     with pytest.raises(InputError) as exc:
@@ -253,7 +253,7 @@ def test_validator_reports_every_problem_with_its_line() -> None:
     assert "line 4: missing field(s) answerable" in msg
     assert "line 5: unknown document 'nowhere'" in msg
     assert "line 6: not valid JSON" in msg
-    assert "line 7: unexpected field(s) note" in msg
+    assert "line 7: unexpected field(s) colour" in msg
     assert "line 8: answerable must be true or false" in msg
     assert "line 8: facts must be a list" in msg
     assert "line 1:" not in msg
@@ -429,3 +429,40 @@ def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert report["baseline"]["abstention"]["false_abstention_rate"] == 0.0  # never abstains
     assert "naive" in out
     assert "Naive baseline" in out_html.read_text(encoding="utf-8")
+
+
+def test_optional_fields_categories_and_parts() -> None:
+    from assistant.evaluate import select_split
+
+    lines = [
+        row(id="t1", category="paraphrase", split="tune"),
+        row(id="t2", category="follow_up", split="test", history=[["Earlier?", "Yes."]],
+            lang="en"),
+        row(id="t3"),
+    ]
+    items = validate_qa(lines, ALIASES, doc_text)
+    assert [i.category for i in items] == ["paraphrase", "follow_up", "known"]
+    assert items[1].history == (("Earlier?", "Yes."),)
+    assert [i.id for i in select_split(items, "test")] == ["t2", "t3"]
+    assert [i.id for i in select_split(items, "tune")] == ["t1", "t3"]
+    with pytest.raises(InputError, match="category must be one of"):
+        validate_qa([row(category="poetry")], ALIASES, doc_text)
+    with pytest.raises(InputError, match="history must be"):
+        validate_qa([row(history=["just a string"])], ALIASES, doc_text)
+
+
+def test_report_has_one_block_per_category() -> None:
+    from assistant.evaluate import format_categories
+
+    items = validate_qa([row(id="p", category="paraphrase"),
+                         row(id="n", category="near_miss", answerable=False, answer="",
+                             facts=[], sources=[])], ALIASES, doc_text)
+    answered = Answer("q", "It ran from May 2nd.", [], [], abstained=False, mode="extractive")
+    results = [ItemResult(items[0], [], answered, 1.0), ItemResult(items[1], [], answered, 1.0)]
+    report = build_report(results, {})
+    assert set(report["categories"]) == {"paraphrase", "near_miss"}
+    # The near-miss item was answered: a false answer in its own row, not hidden in the total.
+    assert report["categories"]["near_miss"]["abstention"]["false_answer_rate"] == 1.0
+    table = format_categories(report)
+    near = next(line for line in table.splitlines() if line.startswith("near_miss"))
+    assert near.split()[-2] == "1.00"

@@ -158,7 +158,7 @@ def test_unsupported_sentence_is_flagged(small: tuple[Settings, Index]) -> None:
 def test_nothing_supported_abstains(small: tuple[Settings, Index]) -> None:
     answer, _ = ask_with(small, [MADE_UP])
     assert answer.abstained
-    assert answer.text == ABSTAIN_TEXT
+    assert answer.text.startswith(ABSTAIN_TEXT)
     assert answer.citations == []
     assert "no sentence" in answer.audit["abstain_reason"]
     assert all(not sp.evidence for sp in answer.passages)
@@ -167,8 +167,8 @@ def test_nothing_supported_abstains(small: tuple[Settings, Index]) -> None:
 def test_model_abstention_is_kept(small: tuple[Settings, Index]) -> None:
     answer, _ = ask_with(small, [ABSTAIN_TEXT])
     assert answer.abstained
-    assert answer.text == ABSTAIN_TEXT
-    assert answer.audit["abstain_reason"] == "the model found no answer"
+    assert answer.text.startswith(ABSTAIN_TEXT)
+    assert answer.audit["abstain_code"] == "llm_no_answer"
 
 
 def test_follow_up_uses_condense_prompt(small: tuple[Settings, Index]) -> None:
@@ -506,7 +506,7 @@ def test_llamacpp_real_model_end_to_end(small: tuple[Settings, Index]) -> None:
     assert len(answers) > 1
     assert any(a.text.strip() for a in answers[:-1])
     if answer.abstained:
-        assert answer.text == ABSTAIN_TEXT
+        assert answer.text.startswith(ABSTAIN_TEXT)
     else:
         assert any(sp.supported for sp in answer.support)
         assert answer.citations

@@ -1,0 +1,400 @@
+"""The assistant: one entry point, ``Assistant(settings).ask(question, history, filters)``.
+
+The flow of one answer: check the question → resolve a follow-up → read the question (language,
+countries, slot, named documents) → retrieve → abstention rules → the mode's answer step →
+citations with verified quotes → notes (language, documents not indexed, a country the
+documents are silent on) → the audit record.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.answer import abstain
+from assistant.answer.abstain import Abstention
+from assistant.answer.audit import append as append_audit
+from assistant.answer.audit import audit_record
+from assistant.answer.extractive import (
+    UNKNOWN_TERM_MARGIN,
+    Candidate,
+    choose_sentences,
+    extractive_candidates,
+)
+from assistant.answer.grounded import Judge, check_model_text
+from assistant.answer.modes import MODE_NAMES, unavailable_reason
+from assistant.answer.questions import (
+    COUNTRY_NAMES,
+    History,
+    QuestionInfo,
+    check_question,
+    condense_rule_based,
+    countries_in,
+    is_follow_up,
+    read_question,
+)
+from assistant.config import Settings
+from assistant.embeddings import profile
+from assistant.errors import ConfigError, InputError
+from assistant.index import Index
+from assistant.prompts import ABSTAIN_TEXT, load_prompt
+from assistant.retrieve import Filters, HybridRetriever, Retrieval
+from assistant.text import contains_quote, display, normalize
+from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage, SentenceSupport
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+VERIFY_MAX_CANDIDATES = 4  # verify mode: candidates the judge may see before the answer abstains
+
+# A note for a question not asked in English, in the question's language and in English.
+LANGUAGE_NOTES = {
+    "ru": "Документы написаны на английском языке; ниже — дословные цитаты из них.",
+    "hy": "Փաստաթղթերը անգլերեն են. ստորև բերված են բառացի մեջբերումներ դրանցից։",
+    "ka": "დოკუმენტები ინგლისურ ენაზეა; ქვემოთ მოცემულია ზუსტი ციტატები მათგან.",
+}
+ENGLISH_NOTE = "(The documents are in English; the quotes below are verbatim.)"
+
+
+def verify_quote(quote: str, passage: Passage) -> bool:
+    """Is the quote found verbatim in the stored passage (whitespace, quotes, markup aside)?"""
+    return contains_quote(passage.text, quote)
+
+
+class Assistant:
+    """The one entry point: ``Assistant(settings).ask(question, history, filters) -> Answer``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        index: Index | None = None,
+        llm: BaseChatModel | None = None,
+        audit_log: Path | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.index = index or Index(self.settings)
+        self.retriever = HybridRetriever(self.index, self.settings)
+        self._llm = llm
+        self.audit_log = audit_log
+        self.answer_prompt = load_prompt(
+            self.settings.prompts_path, "answer", ("passages", "question", "abstain")
+        )
+        self.condense_prompt = load_prompt(
+            self.settings.prompts_path, "condense", ("history", "question")
+        )
+        self.verify_prompt = load_prompt(self.settings.prompts_path, "verify",
+                                         ("question", "quote"))
+        self._coverage_cache: tuple[int, list[tuple[DocumentInfo, bool]]] | None = None
+        self._fp: tuple[int, str] | None = None
+
+    # -- model ----------------------------------------------------------------------------------
+    @property
+    def llm(self) -> BaseChatModel:
+        if self._llm is None:
+            from assistant.llm import make_chat_model
+
+            self._llm = make_chat_model(self.settings)
+        return self._llm
+
+    def model_name(self, mode: str) -> str:
+        if mode == "extractive":
+            return "extractive"
+        s = self.settings
+        if s.llm_backend == "llamacpp":
+            return f"llamacpp:{Path(str(s.llm_gguf_path)).name}"
+        return f"openai:{s.llm_model}@{s.llm_base_url or 'default'}"
+
+    # -- asking ---------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        """Answer one question; the answer carries its citations, passages and audit record."""
+        *_, final = self.ask_stream(question, history, filters, mode, k)
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+    ) -> Iterator[Answer]:
+        """Like :meth:`ask`, yielding partial answers while an LLM streams; the last is final."""
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        mode = mode or self.settings.mode
+        if mode not in MODE_NAMES:
+            raise InputError(f"Unknown answer mode {mode!r}; use {', '.join(MODE_NAMES)}")
+        problem = self.mode_problem(mode) if self._llm is None else None
+        if problem:
+            raise ConfigError(f"The {mode} answer mode needs a language model: {problem}.")
+        q = check_question(question, self.settings)
+        f = Filters.of(filters)
+        history = list(history or [])
+
+        t = time.perf_counter()
+        standalone = self._standalone(q, history, mode)
+        timings["condense_ms"] = (time.perf_counter() - t) * 1000
+        context = history[-1][0] if history and standalone != q else ""
+        info = read_question(q, standalone, self._named_documents(standalone), context)
+
+        t = time.perf_counter()
+        retrieval = self.retriever.retrieve(standalone, f, k=k, timings=timings)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+
+        stop = abstain.before_answering(info, retrieval)
+        if stop:
+            yield self._finish(self._abstention(info, retrieval, mode, stop), t0, timings, f)
+            return
+        t = time.perf_counter()
+        if mode in {"extractive", "verify"}:
+            answer = self._extractive(info, retrieval, mode)
+            timings["answer_ms"] = (time.perf_counter() - t) * 1000
+            yield self._finish(answer, t0, timings, f)
+            return
+        final: Answer | None = None
+        for partial, done in self._llm_answer(info, retrieval):
+            if done:
+                final = partial
+            else:
+                yield partial
+        timings["answer_ms"] = (time.perf_counter() - t) * 1000
+        assert final is not None
+        yield self._finish(final, t0, timings, f)
+
+    def _standalone(self, q: str, history: History, mode: str) -> str:
+        if not history:
+            return q
+        if mode == "llm" and is_follow_up(q):
+            hist = "\n".join(f"User: {u}\nAssistant: {a[:500]}" for u, a in history[-4:])
+            msg = self.condense_prompt.format(history=hist, question=q)
+            out = str(self.llm.invoke(msg).content).strip().splitlines()
+            return out[0].strip() if out and out[0].strip() else condense_rule_based(q, history)
+        return condense_rule_based(q, history)
+
+    # -- documents the question names -----------------------------------------------------------
+    def coverage(self) -> list[tuple[DocumentInfo, bool]]:
+        """Every manifest document and whether it is indexed (cached until the index changes)."""
+        from assistant.corpus import load_manifest
+
+        n = self.retriever.lexicon().count
+        if self._coverage_cache is None or self._coverage_cache[0] != n:
+            try:
+                infos = load_manifest(self.settings.manifest_path)
+            except Exception:  # no manifest (a bare index): nothing to say about coverage
+                infos = []
+            indexed = {p.doc_id for p in self.retriever.lexicon().passages}
+            self._coverage_cache = (n, [(i, i.id in indexed) for i in infos])
+        return self._coverage_cache[1]
+
+    def _named_documents(self, question: str) -> tuple[str, ...]:
+        asked = countries_in(question)
+        out = []
+        for info, _ in self.coverage():
+            if info.country in {"AM", "GE"} and asked & {"AM", "GE"} and info.country not in asked:
+                continue
+            if any(re.search(rx, question, re.I) for rx in info.mentions):
+                out.append(info.id)
+        return tuple(out)
+
+    def _coverage_notes(self, info: QuestionInfo, answered: bool) -> list[str]:
+        """A note for each document the question names that is not indexed, with how to add it."""
+        notes = []
+        states = {d.id: (d, ok) for d, ok in self.coverage()}
+        for doc_id in info.named_docs:
+            d, ok = states[doc_id]
+            if ok:
+                continue
+            how = ("run `assistant corpus fetch`" if d.urls else
+                   f"save the official text as corpus/{d.path}")
+            tail = " What the indexed documents say about it:" if answered else ""
+            notes.append(f"The {d.title} is not in the index, so no answer can quote it. To add "
+                         f"it, {how}, then `assistant ingest`.{tail}")
+        return notes
+
+    # -- extractive and verify ------------------------------------------------------------------
+    def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
+        s = self.settings
+        prof = profile(s)
+        cands = extractive_candidates(info, retrieval)
+        if retrieval.terms.weights:
+            floor = prof.min_sentence_score + (
+                UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
+        else:  # no word of the question is a corpus word: its meaning alone must carry it
+            floor = prof.min_similarity_other_language
+        chosen = choose_sentences(info, cands, floor, s.max_answer_sentences)
+        if not chosen:
+            return self._abstention(info, retrieval, mode, abstain.no_sentence())
+        chosen, why = abstain.answerable(info, chosen, cands, retrieval)
+        if why:
+            return self._abstention(info, retrieval, mode, why)
+        audit: dict[str, Any] = {}
+        if mode == "verify":
+            chosen, judged = self._judged(info, chosen, cands, floor)
+            audit["judge"] = judged
+            if not chosen:
+                return self._abstention(info, retrieval, mode, Abstention(
+                    abstain.JUDGE_REJECTED, "the checking model judged that none of the closest "
+                                            "sentences states the answer"), audit)
+        return self._quoted(info, retrieval, mode, chosen, audit)
+
+    def _judged(
+        self, info: QuestionInfo, chosen: list[Candidate], cands: Sequence[Candidate],
+        floor: float,
+    ) -> tuple[list[Candidate], list[dict[str, Any]]]:
+        """verify mode: keep the chosen quotes the judge says yes to; on no, try the next ones."""
+        judge = Judge(self.llm, self.verify_prompt)
+        kept = [c for c in chosen if judge(info.standalone, c.quote)]
+        if not kept:
+            tried = {(c.sp.passage.id, c.start, c.end) for c in chosen}
+            for c in cands:
+                if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.score < floor * 0.9:
+                    break
+                if (c.sp.passage.id, c.start, c.end) in tried:
+                    continue
+                tried.add((c.sp.passage.id, c.start, c.end))
+                if judge(info.standalone, c.quote):
+                    kept = [c]
+                    break
+        return kept, judge.calls
+
+    def _quoted(
+        self, info: QuestionInfo, retrieval: Retrieval, mode: str, chosen: list[Candidate],
+        audit: dict[str, Any],
+    ) -> Answer:
+        """The answer made of the chosen quotes: one citation per quote, verified verbatim."""
+        citations: list[Citation] = []
+        lines: list[str] = []
+        dropped = []
+        for c in (c.with_list() for c in chosen):
+            quote = c.quote
+            if not verify_quote(quote, c.sp.passage):
+                dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
+                                "why": "not found verbatim in the passage"})
+                continue
+            n = len(citations) + 1
+            citations.append(Citation(n=n, passage=c.sp.passage, quote=quote, verified=True))
+            lines.append(f"\u201c{quote}\u201d [{n}]")
+        if dropped:
+            audit["dropped_quotes"] = dropped
+        if not citations:
+            return self._abstention(info, retrieval, mode, abstain.no_sentence(), audit)
+        notes = self._notes(info, citations)
+        text = "\n\n".join([*notes, *lines])
+        return Answer(question=info.text, text=text, citations=citations,
+                      passages=list(retrieval.passages), abstained=False, mode=mode,
+                      standalone_question=info.standalone, notes=notes,
+                      support=[SentenceSupport(c.quote, (c.n,), True, 1.0) for c in citations],
+                      audit=audit)
+
+    def _notes(self, info: QuestionInfo, citations: Sequence[Citation]) -> list[str]:
+        """Lines before the quotes: language, documents not indexed, a country left silent."""
+        notes = self._language_notes(info) + self._coverage_notes(info, answered=True)
+        if info.both_countries:
+            quoted = {c.passage.country for c in citations}
+            silent = [COUNTRY_NAMES[c] for c in ("AM", "GE") if c not in quoted]
+            if silent:
+                notes.append(f"The indexed documents do not answer this for {silent[0]}; the "
+                             "quotes below speak for the other country only.")
+        return notes
+
+    @staticmethod
+    def _language_notes(info: QuestionInfo) -> list[str]:
+        note = LANGUAGE_NOTES.get(info.lang)
+        return [f"{note} {ENGLISH_NOTE}"] if note else []
+
+    # -- llm ------------------------------------------------------------------------------------
+    def _llm_answer(
+        self, info: QuestionInfo, retrieval: Retrieval
+    ) -> Iterator[tuple[Answer, bool]]:
+        evidence = retrieval.evidence
+        numbered = "\n\n".join(
+            f"[{i}] ({sp.passage.location()})\n{display(sp.passage.text)}"
+            for i, sp in enumerate(evidence, 1)
+        )
+        prompt = self.answer_prompt.format(passages=numbered, question=info.standalone,
+                                           abstain=ABSTAIN_TEXT)
+        text = ""
+        try:
+            for chunk in self.llm.stream(prompt):
+                text += str(chunk.content)
+                yield Answer(question=info.text, text=text, citations=[],
+                             passages=list(retrieval.passages), abstained=False, mode="llm",
+                             standalone_question=info.standalone), False
+        except Exception as exc:
+            from assistant.errors import LLMError
+
+            raise LLMError(f"The language model failed: {exc}") from exc
+        answer = self._check_llm_text(info, retrieval, text, evidence)
+        answer.audit["model_output"] = text  # what the model wrote, before any checking
+        yield answer, True
+
+    def _check_llm_text(
+        self, info: QuestionInfo, retrieval: Retrieval, text: str,
+        evidence: list[ScoredPassage],
+    ) -> Answer:
+        if normalize(ABSTAIN_TEXT)[:40].lower() in normalize(text).lower():
+            return self._abstention(info, retrieval, "llm", Abstention(
+                abstain.LLM_NO_ANSWER, "the model found no answer in the passages"))
+        checked = check_model_text(text, evidence, self.settings.support_threshold, verify_quote)
+        if not checked.supported:
+            return self._abstention(info, retrieval, "llm", Abstention(
+                abstain.LLM_UNSUPPORTED,
+                "no sentence of the model's answer is supported by a passage"))
+        notes = self._notes(info, checked.citations)
+        return Answer(question=info.text, text="\n\n".join([*notes, checked.text]),
+                      citations=checked.citations, passages=list(retrieval.passages),
+                      abstained=False, mode="llm", standalone_question=info.standalone,
+                      support=checked.support, notes=notes)
+
+    # -- abstaining -----------------------------------------------------------------------------
+    def _abstention(
+        self, info: QuestionInfo, retrieval: Retrieval, mode: str, why: Abstention,
+        audit: dict[str, Any] | None = None,
+    ) -> Answer:
+        closest = [
+            ScoredPassage(sp.passage, sp.score, sp.dense, sp.lexical, sp.rank, evidence=False,
+                          best_sentence=sp.best_sentence, sentences=sp.sentences)
+            for sp in retrieval.passages[:3]
+        ]
+        notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
+        text = " ".join(x for x in (ABSTAIN_TEXT, why.sentence()) if x)
+        return Answer(question=info.text, text="\n\n".join([text, *notes]),
+                      citations=[], passages=closest, abstained=True, mode=mode,
+                      standalone_question=info.standalone, notes=notes,
+                      audit={"abstain_reason": why.message, "abstain_code": why.code,
+                             **(audit or {})})
+
+    # -- audit ----------------------------------------------------------------------------------
+    def _finish(self, answer: Answer, t0: float, timings: dict[str, float], f: Filters) -> Answer:
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        answer.timings_ms = timings
+        answer.audit = audit_record(
+            answer, model=self.model_name(answer.mode),
+            prompt_version=self.answer_prompt.version if answer.mode == "llm" else (
+                self.verify_prompt.version if answer.mode == "verify" else None),
+            fingerprint=self.fingerprint(), filters=f, timings=timings, settings=self.settings,
+        )
+        if self.audit_log:
+            append_audit(self.audit_log, answer.audit)
+        return answer
+
+    def fingerprint(self) -> str:
+        """Corpus fingerprint, recomputed only when the number of indexed passages changes."""
+        n = self.retriever.lexicon().count
+        if self._fp is None or self._fp[0] != n:
+            self._fp = (n, self.index.fingerprint())
+        return self._fp[1]
+
+    def mode_problem(self, mode: str) -> str | None:
+        """None when ``mode`` can run here; otherwise why not (see ``answer.modes``)."""
+        return unavailable_reason(mode, self.settings)
