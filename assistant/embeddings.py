@@ -35,18 +35,29 @@ DEFAULT_MODEL = "minilm"
 
 @dataclass(frozen=True)
 class Profile:
-    """Thresholds that read one model's cosine similarities."""
+    """How to read one model's cosine similarities.
+
+    ``offset`` and ``gain`` put the model's cosines on all-MiniLM-L6-v2's scale
+    (``(cos - offset) * gain``), so that fusion weights and thresholds mean the same for every
+    model. They were fitted by matching the median and the 99th percentile of question-sentence
+    cosines over the tuning questions (benchmarks/calibrate.py), not on any answer.
+    """
 
     relevance_floor: float  # a passage below this (its own or best sentence cosine) is no evidence
     min_sentence_score: float  # least score (coverage + similarity) of a quoted sentence
     min_similarity_other_language: float  # least similarity when no question word matches
+    offset: float = 0.0
+    gain: float = 1.0
+
+    def scale(self, cos: float) -> float:
+        return (cos - self.offset) * self.gain
 
 
 PROFILES = {
     "minilm": Profile(relevance_floor=0.30, min_sentence_score=0.5,
                       min_similarity_other_language=0.5),
-    "e5-small": Profile(relevance_floor=0.78, min_sentence_score=0.7,
-                        min_similarity_other_language=0.86),
+    "e5-small": Profile(relevance_floor=0.30, min_sentence_score=0.5,
+                        min_similarity_other_language=0.5, offset=0.709, gain=4.35),
 }
 
 
@@ -73,6 +84,8 @@ def profile(settings: Settings) -> Profile:
             settings.min_similarity_other_language
             if settings.min_similarity_other_language is not None
             else base.min_similarity_other_language),
+        offset=base.offset,
+        gain=base.gain,
     )
 
 

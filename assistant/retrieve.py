@@ -230,7 +230,10 @@ class HybridRetriever:
     @property
     def synonyms(self) -> SynonymTable:
         if self._synonyms is None:
-            self._synonyms = load_synonyms(self.settings.corpus_path / "synonyms.toml")
+            # The corpus folder's own table; else the one bundled with the project.
+            own = self.settings.corpus_path / "synonyms.toml"
+            bundled = self.settings.home / "corpus" / "synonyms.toml"
+            self._synonyms = load_synonyms(own if own.exists() else bundled)
         return self._synonyms
 
     # -- the question's terms -----------------------------------------------------------------
@@ -350,8 +353,12 @@ class HybridRetriever:
         missing = [pid for pid in candidates if pid not in cos]
         if missing:
             cos.update(self._cosines(missing, qvec))
+        # Every cosine on one scale, whichever model made it (see embeddings.Profile).
+        prof = profile(s)
+        cos = {pid: prof.scale(c) for pid, c in cos.items()}
         lexs = {lex.passages[i].id: bm[i] for i in ranked}
-        sentences = {pid: self._sentence_scores(lex, pid, qvec) for pid in candidates}
+        sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in
+                                self._sentence_scores(lex, pid, qvec)) for pid in candidates}
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         weights = (s.weight_dense, s.weight_sentence, s.weight_lexical)
         fused: dict[str, float] = {}
@@ -366,7 +373,7 @@ class HybridRetriever:
                               + weights[2] * lexs.get(pid, 0.0) / top_bm)
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
-        floor = profile(s).relevance_floor
+        floor = prof.relevance_floor
         out = []
         for r, pid in enumerate(picked):
             sents = sentences[pid]

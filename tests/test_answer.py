@@ -320,3 +320,78 @@ def test_llm_sentence_with_a_wrong_figure_is_not_supported(assistant: Assistant)
     assert ans.abstained
     assert ans.audit["abstain_reason"].startswith("no sentence of the model's answer")
     assert "44 universities" in ans.audit["model_output"]
+
+
+# -- verify mode: the model judges, never writes ------------------------------------------------
+def _judged(assistant: Assistant, replies: list[str]) -> Assistant:
+    from langchain_core.language_models import FakeListChatModel
+
+    return Assistant(assistant.settings, index=assistant.index,
+                     llm=FakeListChatModel(responses=replies))
+
+
+def test_verify_mode_keeps_quotes_the_judge_accepts(assistant: Assistant) -> None:
+    plain = assistant.ask("How many universities answered the Alpha survey?")
+    judged = _judged(assistant, ["yes"] * 5).ask(
+        "How many universities answered the Alpha survey?", mode="verify")
+    assert judged.mode == "verify"
+    assert not judged.abstained
+    assert [c.quote for c in judged.citations] == [c.quote for c in plain.citations]
+    assert judged.audit["judge"] and all(c["yes"] for c in judged.audit["judge"])
+    assert judged.audit["prompt_version"] == "verify-v1"
+
+
+def test_verify_mode_abstains_when_the_judge_says_no(assistant: Assistant) -> None:
+    ans = _judged(assistant, ["no"] * 10).ask(
+        "How many universities answered the Alpha survey?", mode="verify")
+    assert ans.abstained
+    assert ans.text.startswith(ABSTAIN_TEXT)
+    assert ans.audit["abstain_code"] == "judge_rejected"
+    assert 1 <= len(ans.audit["judge"]) <= 4  # VERIFY_MAX_CANDIDATES
+
+
+def test_verify_mode_without_a_model_says_what_to_set(assistant: Assistant) -> None:
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ASSISTANT_LLM_BASE_URL"):
+        assistant.ask("How many universities answered the Alpha survey?", mode="verify")
+
+
+# -- answerability -------------------------------------------------------------------------------
+def test_a_count_the_documents_do_not_give_is_declined_with_the_reason(
+    assistant: Assistant,
+) -> None:
+    ans = assistant.ask("How many graduates did the Alpha survey universities have?")
+    assert ans.abstained, ans.text
+    assert ans.audit["abstain_code"] in {"slot_missing", "no_sentence"}
+    if ans.audit["abstain_code"] == "slot_missing":
+        assert "give no number of graduates" in ans.text
+
+
+def test_a_heading_is_never_the_answer(assistant: Assistant) -> None:
+    ans = assistant.ask("What are the challenges in Alpha?")
+    assert not ans.abstained, ans.text
+    assert all(c.quote.strip() != "Challenges" for c in ans.citations)
+    assert "missing legislation" in ans.text
+
+
+def test_a_synonym_reaches_the_passage(assistant: Assistant) -> None:
+    # "obstacles" is not a corpus word; the synonym table maps it to "challenges", so the
+    # lexical side ranks the Challenges passage first (the fake embedding knows no synonyms).
+    r = assistant.retriever.retrieve("Which obstacles did the Alpha institutions name?")
+    assert "challeng" in r.terms.equivalents["obstacl"]
+    assert "obstacl" not in r.terms.unknown
+    best = max(r.passages, key=lambda sp: sp.lexical or 0.0)
+    assert best.passage.section.endswith("Challenges")
+
+
+def test_a_named_document_that_is_not_indexed_is_said_first(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
+    s = make_settings(tmp_path)
+    index = Index(s, embeddings=bow_embeddings)
+    ingest(s, index=index)
+    ans = Assistant(s, index=index).ask(
+        "What does the EU Council Recommendation say about micro-credentials?")
+    first = ans.text.split("\n\n")[0] if not ans.abstained else ans.text
+    assert "Council Recommendation of 16 June 2022" in first
+    assert "not in the index" in first
+    assert "assistant corpus fetch" in first

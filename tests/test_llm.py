@@ -522,3 +522,30 @@ def test_llamacpp_bad_file_is_an_llm_error(tmp_path: Path) -> None:
     s = make_settings(tmp_path, copy_corpus=False, llm_backend="llamacpp", llm_gguf_path=f)
     with pytest.raises(LLMError, match="could not load"):
         make_chat_model(s)
+
+
+@pytest.mark.integration
+@pytest.mark.llamacpp
+def test_verify_mode_judges_with_a_yes_no_grammar(small: tuple[Settings, Index]) -> None:
+    """verify mode on a real GGUF: the judge's reply is held to yes or no by the grammar, and
+    the answer is made only of verbatim quotes (or is the abstention)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed: pip install -e '.[llamacpp]'")
+    s, index = small
+    gguf = smollm2_path()
+    s = s.model_copy(update={"llm_backend": "llamacpp", "llm_gguf_path": gguf,
+                             "llm_gguf_sha256": file_sha256(gguf), "k": 3})
+    assistant = Assistant(s, index=index)
+    answer = assistant.ask(QUESTION, mode="verify")
+    assert answer.mode == "verify"
+    calls = answer.audit.get("judge", [])
+    if not calls:  # the extractive step itself declined: nothing to judge
+        assert answer.abstained
+        return
+    assert all(c["reply"].strip() in {"yes", "no"} for c in calls), calls
+    if answer.abstained:
+        assert answer.audit["abstain_code"] == "judge_rejected"
+    else:
+        for c in answer.citations:
+            assert c.verified
+            assert f"\u201c{c.quote}\u201d [{c.n}]" in answer.text

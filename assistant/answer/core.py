@@ -23,6 +23,7 @@ from assistant.answer.extractive import (
     Candidate,
     choose_sentences,
     extractive_candidates,
+    uses_words,
 )
 from assistant.answer.grounded import Judge, check_model_text
 from assistant.answer.modes import MODE_NAMES, unavailable_reason
@@ -226,7 +227,7 @@ class Assistant:
         s = self.settings
         prof = profile(s)
         cands = extractive_candidates(info, retrieval)
-        if retrieval.terms.weights:
+        if uses_words(info, retrieval):
             floor = prof.min_sentence_score + (
                 UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
         else:  # no word of the question is a corpus word: its meaning alone must carry it

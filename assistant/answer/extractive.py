@@ -23,6 +23,7 @@ from assistant.types import ScoredPassage
 
 # -- the constants of the extractive step -----------------------------------------------------
 LEXICAL_SHARE = 0.5  # weight of lexical coverage; the rest is embedding similarity
+OTHER_LANGUAGE_TERM_SHARE = 0.1  # a question in another language: weight of the words it shares
 EQUIVALENT_CREDIT = 0.8  # a term covered only by a synonym / neighbour counts this much
 CONTEXT_CREDIT = 0.5  # a term found only in the passage's title or section counts this much
 SLOT_BONUS = 0.08  # a sentence holding the asked kind of value (figure, date…) gains this
@@ -120,6 +121,11 @@ class Candidate:
         return Candidate(self.sp, self.start, end, self.score)
 
 
+def uses_words(q: QuestionInfo, retrieval: Retrieval) -> bool:
+    """Is the question matched word for word (English with corpus words), or by meaning only?"""
+    return q.lang == "en" and bool(retrieval.terms.weights)
+
+
 def _covered(term: str, equivalents: frozenset[str], words: set[str]) -> float:
     if term in words:
         return 1.0
@@ -131,25 +137,25 @@ def extractive_candidates(q: QuestionInfo, retrieval: Retrieval) -> list[Candida
     terms = retrieval.terms
     weights = terms.weights
     total = (sum(weights.values()) + terms.typical_weight * len(terms.unknown)) or 1.0
-    lexical = bool(weights)
+    lexical = uses_words(q, retrieval)
     asked_country = q.asked_country
 
     def score_span(sp: ScoredPassage, s: int, e: int, sim: float, ctx: set[str]) -> float:
         raw = sp.passage.text[s:e]
         words = set(tokens(raw))
+        cov = 0.0
+        for t, w in weights.items():
+            eq = terms.equivalents.get(t, frozenset())
+            got = _covered(t, eq, words)
+            if not got and (t in ctx or eq & ctx):
+                got = CONTEXT_CREDIT
+            cov += w * got
         if lexical:
-            cov = 0.0
-            for t, w in weights.items():
-                eq = terms.equivalents.get(t, frozenset())
-                got = _covered(t, eq, words)
-                if not got and (t in ctx or eq & ctx):
-                    got = CONTEXT_CREDIT
-                cov += w * got
             score = LEXICAL_SHARE * cov / total + (1 - LEXICAL_SHARE) * sim
         else:
-            # Nothing to match word for word (a question in another language): the sentence's
-            # meaning is all there is, on the same scale.
-            score = sim
+            # A question in another language: its meaning carries the score; the few words it
+            # shares with the English text (figures, acronyms such as ECTS) add a little.
+            score = sim + OTHER_LANGUAGE_TERM_SHARE * cov / total
         body = _ENUMERATOR.sub("", display(raw))
         if q.slot is not None:
             score += SLOT_BONUS if q.slot.filled_by(body) else -SLOT_PENALTY
