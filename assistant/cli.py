@@ -128,7 +128,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("No passages: the index is empty. Run: assistant ingest")
     for r in results:
         p = r.passage
-        page = f", p. {p.page_label or p.page}" if p.page is not None else ""
+        page = f", {p.page_display()}" if p.page is not None else ""
         flag = "" if r.evidence else "  (below relevance floor)"
         print(f"[{r.rank}] {p.doc_id} | {p.section or '-'}{page} | score {r.score:.4f} "
               f"cos {r.dense if r.dense is not None else float('nan'):.3f}{flag}")
@@ -166,7 +166,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         for c in answer.citations:
             mark = "" if c.verified else " (quote NOT verified)"
-            print(f"[{c.n}] {c.passage.location()}{mark}\n    \u201c{c.quote}\u201d")
+            print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.quote}\u201d")
         unsupported = [s.sentence for s in answer.support if not s.supported]
         if unsupported:
             print("\nNot supported by the cited passages:")

@@ -11,7 +11,12 @@ _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u00b4": "'",
     "\u2013": "-", "\u2014": "-", "\u00a0": " ",
 })
-_TAG = re.compile(r"</?[a-zA-Z][^>\n]{0,200}>")
+# Only HTML tags are markup: text that merely looks like a tag ("<xsl:param>", "<name>") is
+# content of the document and stays in quotes.
+_HTML_TAGS = ("a|abbr|b|big|blockquote|br|center|code|dd|del|div|dl|dt|em|font|h[1-6]|hr|i|img|"
+              "ins|kbd|li|mark|ol|p|pre|q|s|samp|small|span|strike|strong|sub|sup|table|tbody|"
+              "td|tfoot|th|thead|tr|tt|u|ul|var")
+_TAG = re.compile(rf"</?(?:{_HTML_TAGS})(?=[\s/>])[^>\n]{{0,200}}>", re.I)
 # Emphasis markers: "**" anywhere; "__" and "*" only at a word's edge (so that
 # window.__xss or snake__case keep their underscores); backslash escapes.
 _EMPH = re.compile(
