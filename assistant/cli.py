@@ -78,6 +78,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"))
     for path, reason in report.failed.items():
         print(f"skipped {path}: {reason}", file=sys.stderr)
+    for path, problems in report.warnings.items():
+        shown = problems[:10] + ([f"… and {len(problems) - 10} more"] if len(problems) > 10 else [])
+        for problem in shown:
+            print(f"warning {path}: {problem}", file=sys.stderr)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR
 

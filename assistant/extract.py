@@ -323,10 +323,10 @@ def assemble_pdf_text(
     where = _edge_pages(pages)
     texts: list[str] = []
     for i, lines in enumerate(pages):
-        edges = set(_edge_indices(lines))
+        edge_set = set(_edge_indices(lines))
         kept = [
             ln for j, ln in enumerate(lines)
-            if not (j in edges and (_is_bare_number(ln)
+            if not (j in edge_set and (_is_bare_number(ln)
                                     or _is_running(ln, where, len(pages), printed.get(i))))
         ]
         texts.append("\n".join(kept).strip())

@@ -146,7 +146,8 @@ def test_section_path_of_question(armenia: tuple[LoadedDocument, list[Passage]])
     _, passages = armenia
     hits = [p for p in passages if "Question N12" in p.text]
     assert hits
-    assert hits[0].section == SECTION_SEP.join(["II. Survey results", "RECOGNITION", "Question N12"])
+    path = ["II. Survey results", "RECOGNITION", "Question N12"]
+    assert hits[0].section == SECTION_SEP.join(path)
 
 
 def test_front_matter_has_no_section(armenia: tuple[LoadedDocument, list[Passage]]) -> None:

@@ -49,8 +49,10 @@ def test_label_table_off_by_four_is_replaced_by_printed_numbers() -> None:
     headers = ["Manual", "Manual ii", "Manual iii", "Manual iv"] + [
         f"Manual {n} / 9" for n in range(1, 10)]
     printed = printed_page_numbers(_pages(headers))
-    assert printed[1] == "ii" and printed[3] == "iv"
-    assert printed[4] == "1" and printed[12] == "9"
+    assert printed[1] == "ii"
+    assert printed[3] == "iv"
+    assert printed[4] == "1"
+    assert printed[12] == "9"
     table: list[str | None] = ["i", "ii", "iii", "iv"] + [str(n) for n in range(5, 14)]
     labels = checked_labels(table, printed)
     assert labels[4:] == [str(n) for n in range(1, 10)]
@@ -80,7 +82,8 @@ def _assembled() -> tuple[str, list]:  # type: ignore[type-arg]
 
 def test_ligatures_hyphens_and_running_headers_are_normalised() -> None:
     text, pages = _assembled()
-    assert "\ufb01" not in text and "first page defines the fields" in text
+    assert "\ufb01" not in text
+    assert "first page defines the fields" in text
     assert "sentence that runs on" in text
     assert "Guide" not in text  # running header with the page number
     assert not text.rstrip().endswith("3")  # bare page number in the footer
@@ -95,7 +98,8 @@ def test_every_character_maps_to_its_page() -> None:
     doc = LoadedDocument(info=info, text=text, fmt="pdf", sha256="0" * 64, pages=pages)
     passages = chunk_document(doc, Settings(chunk_size=300, chunk_overlap=0))
     p = next(p for p in passages if "runs on" in p.text and "over the page" in p.text)
-    assert p.page == 1 and p.page_breaks
+    assert p.page == 1
+    assert p.page_breaks
     across = Citation(1, p, "a sentence that runs on over the page break.")
     assert across.page_display == "pp. 1\u20132"
     assert across.page_label == "1\u20132"
@@ -103,7 +107,8 @@ def test_every_character_maps_to_its_page() -> None:
     second = Citation(2, p, "Then the second page says something else entirely.")
     assert (second.page, second.page_label, second.page_display) == (2, "2", "p. 2")
     first = Citation(3, p, "The first page defines the fields")
-    assert first.page == 1 and first.to_dict()["page"] == 1
+    assert first.page == 1
+    assert first.to_dict()["page"] == 1
 
 
 def test_page_breaks_survive_the_metadata_round_trip() -> None:
@@ -222,7 +227,8 @@ def _html_passages(name: str, doc_type: str) -> tuple[LoadedDocument, list[Passa
 
 def test_eurlex_shaped_html_gives_article_and_point_sections() -> None:
     doc, passages = _html_passages("eurlex_like.html", "recommendation")
-    assert "Cookie" not in doc.text and "Search EUR-Lex" not in doc.text
+    assert "Cookie" not in doc.text
+    assert "Search EUR-Lex" not in doc.text
 
     def section_of(needle: str) -> str:
         return next(p.section for p in passages if needle in p.text)
@@ -372,7 +378,8 @@ def test_real_pdfs_are_clean_text(
     assert amc.count("/ 92") == 0  # the running header "Auto Multiple Choice 62 / 92"
     rl = real_docs["reportlab"][0].text
     assert "User Guide Chapter 2 Graphics and Text with pdfgen" not in rl
-    assert "\ufb01" not in real_docs["docbook"][0].text and "fields" in real_docs["docbook"][0].text
+    assert "\ufb01" not in real_docs["docbook"][0].text
+    assert "fields" in real_docs["docbook"][0].text
 
 
 @pytest.mark.integration
@@ -391,7 +398,8 @@ def test_unreadable_pages_are_reported_with_their_numbers(
     for name in ("amc", "camlidl", "reportlab"):
         assert real_docs[name][0].problems == [], name
     problems = real_docs["why3"][0].problems  # the index pages print LaTeX macro names
-    assert problems and all(p.startswith("page ") and "no word breaks" in p for p in problems)
+    assert problems
+    assert all(p.startswith("page ") and "no word breaks" in p for p in problems)
 
 
 def test_image_only_pages_name_ocr(tmp_path: Path) -> None:
