@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.corpus import LoadedDocument, chunk_document, corpus_entries, load_document
@@ -402,7 +403,8 @@ def test_unreadable_pages_are_reported_with_their_numbers(
     assert all(p.startswith("page ") and "no word breaks" in p for p in problems)
 
 
-def test_image_only_pages_name_ocr(tmp_path: Path) -> None:
+def _mixed_pdf(tmp_path: Path) -> Path:
+    """Page 1 has text, page 2 is only an image (a scan without OCR)."""
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
@@ -417,6 +419,42 @@ def test_image_only_pages_name_ocr(tmp_path: Path) -> None:
     c.drawImage(ImageReader(str(png)), 72, 72, 400, 600)
     c.showPage()
     c.save()
-    doc = load_document(path, DocumentInfo(id="m", title="M"), Settings())
+    return path
+
+
+def test_image_only_pages_name_ocr(tmp_path: Path) -> None:
+    doc = load_document(_mixed_pdf(tmp_path), DocumentInfo(id="m", title="M"), Settings())
     assert len(doc.pages) == 2
     assert any(p.startswith("page 2:") and "OCR" in p for p in doc.problems)
+
+
+def test_ingest_reports_unreadable_pages_and_keeps_the_rest(
+    settings: Settings, fake_embeddings: Embeddings, tmp_path: Path
+) -> None:
+    from assistant.index import Index
+    from assistant.ingest import ingest
+
+    pdf = _mixed_pdf(tmp_path)
+    report = ingest(settings, paths=[pdf], index=Index(settings, embeddings=fake_embeddings))
+    assert len(report.added) == 1, report.summary()  # the text page is ingested
+    (problems,) = report.warnings.values()
+    assert problems == [p for p in problems if p.startswith("page 2:")]
+    assert "OCR" in problems[0]
+
+
+@pytest.mark.integration
+def test_real_pdf_page_breaks_survive_chroma(
+    settings: Settings, fake_embeddings: Embeddings, tmp_path: Path
+) -> None:
+    from assistant.index import Index
+    from assistant.ingest import ingest
+
+    index = Index(settings, embeddings=fake_embeddings)
+    report = ingest(settings, paths=[_real_pdf("camlidl", tmp_path)], index=index)
+    assert report.added, report.summary()
+    quote = next(q for n, q, *_ in KNOWN if n == "camlidl")
+    stored = [p for p in index.passages(where={"doc_id": report.added[0]})
+              if contains_quote(p.text, quote)]
+    assert stored
+    assert Citation(1, stored[0], quote).to_dict()["pages"] == [5, 6]
+    assert Citation(1, stored[0], quote).page_display == "pp. 5\u20136"
