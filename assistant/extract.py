@@ -216,7 +216,9 @@ def _is_running(line: str, where: dict[str, list[int]], n_pages: int,
     if not m:
         return False
     pages = where.get(m, [])
-    if n_pages >= 3 and (len(pages) >= max(3, n_pages // 2) or _longest_run(pages) >= 3):
+    wordy = len(re.findall(r"[^\W\d_]", m)) >= 4  # not "}" or "end;" closing a listing
+    if wordy and n_pages >= 3 and (len(pages) >= max(3, n_pages // 2)
+                                   or _longest_run(pages) >= 3):
         return True
     toks = [t.strip(".,()[]").lower() for t in re.split(r"[\s|/–—-]+", line.strip()) if t]
     return (printed is not None and len(toks) <= 12
