@@ -28,7 +28,7 @@ from assistant.extract import (
     roman_to_int,
 )
 from assistant.text import contains_quote, normalize
-from assistant.types import SECTION_SEP, Citation, DocumentInfo, Passage
+from assistant.types import SECTION_SEP, Answer, Citation, DocumentInfo, Passage
 
 
 # -- printed page numbers and labels --------------------------------------------------------------
@@ -110,6 +110,12 @@ def test_every_character_maps_to_its_page() -> None:
     first = Citation(3, p, "The first page defines the fields")
     assert first.page == 1
     assert first.to_dict()["page"] == 1
+    answer = Answer(question="q", text="a [1] [2]", citations=[across, second], passages=[],
+                    abstained=False, mode="extractive")
+    refs = answer.references_markdown()
+    assert "[1] **Guide**, pp. 1\u20132:" in refs
+    assert "[2] **Guide**, p. 2:" in refs
+    assert across.location() == "Guide, pp. 1\u20132"
 
 
 def test_page_breaks_survive_the_metadata_round_trip() -> None:
