@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PDFDOCS := auto-multiple-choice-doc-pdf docbook-xsl-doc-pdf camlidl-doc python-reportlab-doc \
-	why3-doc-pdf
+	why3-doc-pdf poppler-utils
 
 .PHONY: run test install install-test browser pdfdocs lint unit integration eval-gate bench clean
 
@@ -33,7 +33,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; }
 
-# Real PDFs that tests/test_extract.py reads (Debian documentation packages, about 8 MB).
+# Real PDFs that tests/test_extract.py reads (Debian documentation packages, about 8 MB), and
+# poppler's pdftotext, the independent extractor those tests compare page numbers with.
 pdfdocs:
 	@dpkg -s $(PDFDOCS) >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDFDOCS); }

@@ -9,7 +9,11 @@ page number printed on the page.
 from __future__ import annotations
 
 import gzip
+import random
+import re
 import shutil
+import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -352,6 +356,41 @@ def test_real_pdf_quote_cites_its_page_label_and_section(
     for c in cited:
         spans = [sp for sp in doc.pages if sp.page in {pg for pg, _ in c.pages}]
         assert normalize(quote) in normalize(doc.text[spans[0].start : spans[-1].end])
+
+
+def _fold(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    s = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", s)
+    return re.sub(r"\s+", " ", s).lower()
+
+
+@pytest.mark.integration
+def test_real_pdfs_phrases_land_on_their_pages(
+    real_docs: dict[str, tuple[LoadedDocument, list[Passage]]], tmp_path: Path
+) -> None:
+    """≥ 95% of six-word phrases sampled from poppler's text of page N are on page N of ours.
+
+    poppler's command-line pdftotext is an independent extractor; a phrase it sees in a running
+    header that we remove counts against us, so this is a lower bound."""
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing: run make install-test (apt-get install poppler-utils)")
+    total = right = 0
+    for name, (doc, _) in real_docs.items():
+        path = str(_real_pdf(name, tmp_path))
+        ours = [_fold(doc.text[sp.start : sp.end]) for sp in doc.pages]
+        rng = random.Random(11)
+        for n in range(1, len(doc.pages) + 1):
+            ref = subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), path, "-"],
+                                 capture_output=True, text=True, check=True).stdout
+            words = _fold(ref).split(" ")
+            starts = [k for k in range(len(words) - 6)
+                      if all(re.fullmatch(r"[a-z]{2,14}", w) for w in words[k : k + 6])]
+            if starts:
+                k = rng.choice(starts)
+                total += 1
+                right += " ".join(words[k : k + 6]) in ours[n - 1]
+    assert total > 500
+    assert right / total >= 0.95, f"{right} of {total}"
 
 
 @pytest.mark.integration
