@@ -330,10 +330,10 @@ def find_headings(
     if fmt == "pdf":
         if outline:
             return [Heading(o.start, o.level, clean_title(o.title)) for o in outline]
-        heads = _pdf_numbered_headings(text)
+        # In a law, numbered lines are points of an article (split later), not headings.
         if structure == "legal":
-            heads = _legal_headings(text, heads)
-        return sorted(heads, key=lambda h: h.start)
+            return sorted(_legal_headings(text, []), key=lambda h: h.start)
+        return _pdf_numbered_headings(text)
     fenced = _fenced_ranges(text)
 
     def in_code(pos: int) -> bool:

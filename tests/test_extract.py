@@ -503,3 +503,35 @@ def test_real_pdf_page_breaks_survive_chroma(
     assert stored
     assert Citation(1, stored[0], quote).to_dict()["pages"] == [5, 6]
     assert Citation(1, stored[0], quote).page_display == "pp. 5\u20136"
+
+
+def test_law_pdf_without_outline_gets_article_and_point_sections(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "law.pdf"
+    c = canvas.Canvas(str(path))
+    lines = ["LAW ON SYNTHETIC PROGRAMMES (test text)", "Chapter I General provisions",
+             "Article 1", "1. Providers shall publish the learning outcomes of every",
+             "programme before learners enrol and keep that information up to date",
+             "for as long as the programme is offered to learners in the country.",
+             "2. Institutions shall recognise micro-credentials issued by providers",
+             "that meet these requirements, following the same principles as full",
+             "qualifications, for further learning and for employment in the country.",
+             "Article 2", "This Law enters into force on the day after its publication."]
+    y = 780
+    for line in lines:
+        c.drawString(60, y, line)
+        y -= 18
+    c.showPage()
+    c.save()
+    s = Settings(chunk_size=200, chunk_overlap=0)
+    doc = load_document(path, DocumentInfo(id="law", title="Law", doc_type="law"), s)
+    passages = chunk_document(doc, s)
+
+    def section_of(needle: str) -> str:
+        return next(p.section for p in passages if needle in p.text)
+
+    assert section_of("Institutions shall recognise") == SECTION_SEP.join(
+        ["Chapter I. General provisions", "Article 1", "point 2"])
+    assert section_of("enters into force") == SECTION_SEP.join(
+        ["Chapter I. General provisions", "Article 2"])
