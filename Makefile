@@ -6,8 +6,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
+PDFDOCS := auto-multiple-choice-doc-pdf docbook-xsl-doc-pdf camlidl-doc python-reportlab-doc \
+	why3-doc-pdf poppler-utils
 
-.PHONY: run test install install-test browser lint unit integration eval-gate bench clean
+.PHONY: run test install install-test browser pdfdocs lint unit integration eval-gate bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +26,18 @@ $(STAMP)-test: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[test,llamacpp]'
 	touch $(STAMP) $@
 
-install-test: $(STAMP)-test browser
+install-test: $(STAMP)-test browser pdfdocs
 
 # Debian's chromium drives the browser tests (no browser download).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; }
+
+# Real PDFs that tests/test_extract.py reads (Debian documentation packages, about 8 MB), and
+# poppler's pdftotext, the independent extractor those tests compare page numbers with.
+pdfdocs:
+	@dpkg -s $(PDFDOCS) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDFDOCS); }
 
 run: install
 	$(VENV)/bin/assistant ingest

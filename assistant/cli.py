@@ -80,6 +80,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     rebuild=args.rebuild)
     for path, reason in report.failed.items():
         print(f"skipped {path}: {reason}", file=sys.stderr)
+    for path, problems in report.warnings.items():
+        shown = problems[:10] + ([f"… and {len(problems) - 10} more"] if len(problems) > 10 else [])
+        for problem in shown:
+            print(f"warning {path}: {problem}", file=sys.stderr)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR
 
@@ -130,7 +134,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("No passages: the index is empty. Run: assistant ingest")
     for r in results:
         p = r.passage
-        page = f", p. {p.page_label or p.page}" if p.page is not None else ""
+        page = f", {p.page_display()}" if p.page is not None else ""
         flag = "" if r.evidence else "  (below relevance floor)"
         print(f"[{r.rank}] {p.doc_id} | {p.section or '-'}{page} | score {r.score:.4f} "
               f"cos {r.dense if r.dense is not None else float('nan'):.3f}{flag}")
@@ -170,7 +174,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         for c in answer.citations:
             mark = "" if c.verified else " (quote NOT verified)"
-            print(f"[{c.n}] {c.passage.location()}{mark}\n    \u201c{c.quote}\u201d")
+            print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.quote}\u201d")
         unsupported = [s.sentence for s in answer.support if not s.supported]
         if unsupported:
             print("\nNot supported by the cited passages:")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, DocumentError
+from assistant.extract import OutlineEntry, PageSpan, decode_html, html_to_text, read_pdf
 from assistant.types import SECTION_SEP, DocumentInfo, Passage, SourceURL
 
 SUPPORTED_SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "txt", ".pdf": "pdf",
@@ -96,14 +96,6 @@ def info_for_upload(path: Path) -> DocumentInfo:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PageSpan:
-    start: int
-    end: int
-    page: int  # 1-based
-    label: str
-
-
 @dataclass
 class LoadedDocument:
     """A document's extracted text and where its pages lie in that text."""
@@ -113,12 +105,22 @@ class LoadedDocument:
     fmt: str
     sha256: str
     pages: list[PageSpan] = field(default_factory=list)
+    outline: list[OutlineEntry] = field(default_factory=list)  # PDF bookmarks, placed in text
+    problems: list[str] = field(default_factory=list)  # pages that cannot be read ("page 12: …")
 
     def page_at(self, offset: int) -> PageSpan | None:
         for span in self.pages:
             if span.start <= offset < span.end:
                 return span
         return self.pages[-1] if self.pages and offset >= self.pages[-1].start else None
+
+    def page_breaks(self, start: int, end: int) -> tuple[tuple[int, int, str], ...]:
+        """Pages that begin inside text[start:end], as (offset from start, page, label)."""
+        return tuple(
+            (sp.start - start, sp.page, sp.label or "")
+            for sp in self.pages
+            if start < sp.start < end
+        )
 
 
 def load_document(path: Path, info: DocumentInfo, settings: Settings) -> LoadedDocument:
@@ -146,8 +148,13 @@ def load_document(path: Path, info: DocumentInfo, settings: Settings) -> LoadedD
         raise DocumentError(path, "file is empty")
     sha = file_sha256(path)
     pages: list[PageSpan] = []
+    outline: list[OutlineEntry] = []
+    problems: list[str] = []
     if fmt == "pdf":
-        text, pages = _read_pdf(path)
+        pdf = read_pdf(path)
+        text, pages, outline, problems = pdf.text, pdf.pages, pdf.outline, pdf.problems
+    elif fmt == "html":
+        text = html_to_text(decode_html(path.read_bytes(), path))
     else:
         raw = path.read_bytes()
         try:
@@ -156,123 +163,10 @@ def load_document(path: Path, info: DocumentInfo, settings: Settings) -> LoadedD
             raise DocumentError(
                 path, f"not UTF-8 text (byte {exc.start}); re-save it as UTF-8"
             ) from exc
-        if fmt == "html":
-            text = html_to_text(text)
     if not text.strip():
         raise DocumentError(path, "no text found in the file")
-    return LoadedDocument(info=info, text=text, fmt=fmt, sha256=sha, pages=pages)
-
-
-def _read_pdf(path: Path) -> tuple[str, list[PageSpan]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            raise DocumentError(path, "PDF is encrypted; save an unprotected copy first")
-        parts: list[str] = []
-        pages: list[PageSpan] = []
-        pos = 0
-        for i, page in enumerate(reader.pages):
-            page_text = (page.extract_text() or "").strip()
-            try:
-                label = reader.page_labels[i]
-            except (IndexError, KeyError, ValueError):
-                label = str(i + 1)
-            if parts:
-                parts.append("\n\n")
-                pos += 2
-            parts.append(page_text)
-            pages.append(PageSpan(pos, pos + len(page_text), i + 1, label))
-            pos += len(page_text)
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise DocumentError(path, f"PDF cannot be read ({type(exc).__name__}: {exc})") from exc
-    text = "".join(parts)
-    if not text.strip():
-        raise DocumentError(
-            path, "PDF has no text layer (scanned images?); run OCR on it first"
-        )
-    return text, pages
-
-
-_SKIP_TAGS = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript",
-              "button", "select", "svg", "iframe", "template"}
-_BLOCK_TAGS = {"p", "div", "section", "article", "main", "br", "tr", "table", "li", "ul", "ol",
-               "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dt", "dd", "td", "th"}
-_NOISE = re.compile(r"(^|[-_ ])(nav|menu|breadcrumb|footer|header|cookie|sidebar|banner|toolbar)",
-                    re.I)
-# EUR-Lex puts the act in #document1 / .eli-container, matsne in #maindoc / .maindoc.
-_MAIN_HINT = re.compile(r"^(document1|maindoc|textTabContent|TexteOnly|eli-container|content)$",
-                        re.I)
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
-        self.out: list[str] = []
-        self.main_out: list[str] = []
-        self.main_depth: int | None = None
-
-    def _skipping(self) -> bool:
-        return any(skip for _, skip in self.stack)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        marker = f"{a.get('id', '')} {a.get('class', '')} {a.get('role', '')}"
-        skip = tag in _SKIP_TAGS or bool(_NOISE.search(marker)) or "navigation" in marker
-        if tag in {"br", "img", "hr", "meta", "link", "input"}:
-            if tag == "br":
-                self._emit("\n")
-            return
-        self.stack.append((tag, skip))
-        is_main = tag == "main" or any(_MAIN_HINT.match(t) for t in marker.split() if t)
-        if self.main_depth is None and is_main and not self._skipping():
-            self.main_depth = len(self.stack)
-        if tag in _BLOCK_TAGS:
-            self._emit("\n\n" if tag not in {"li", "td", "th"} else "\n")
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            self._emit("#" * int(tag[1]) + " ")
-        elif tag == "li":
-            self._emit("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.stack:
-            t, _ = self.stack.pop()
-            if self.main_depth is not None and len(self.stack) < self.main_depth:
-                self.main_depth = -1  # main content closed; keep what we have
-            if t == tag:
-                break
-        if tag in _BLOCK_TAGS:
-            self._emit("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.stack and self.stack[-1][0] in {"title"}:
-            return
-        if not self._skipping():
-            self._emit(re.sub(r"[ \t\r\n]+", " ", data))
-
-    def _emit(self, s: str) -> None:
-        if self._skipping():
-            return
-        self.out.append(s)
-        if self.main_depth is not None and self.main_depth > 0:
-            self.main_out.append(s)
-
-
-def html_to_text(html: str) -> str:
-    """Main text of an HTML page (EUR-Lex, matsne, generic): no navigation, scripts or styles."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    chosen = parser.main_out if "".join(parser.main_out).strip() else parser.out
-    text = "".join(chosen)
-    lines = [ln.strip() for ln in text.splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return LoadedDocument(info=info, text=text, fmt=fmt, sha256=sha, pages=pages,
+                          outline=outline, problems=problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,7 +191,9 @@ _LAW_HEADING = re.compile(
 )
 _LAW_LEVEL = {"part": 1, "title": 1, "chapter": 2, "section": 3, "article": 4, "annex": 2,
               "appendix": 2}
-_POINT = re.compile(r"^[ \t]*(?:\((?P<a>\d{1,3}|[a-z])\)|(?P<b>\d{1,3})\.)[ \t]+\S", re.M)
+_POINT = re.compile(
+    r"^[ \t]*(?:\((?P<a>\d{1,3}|[a-z])\)|(?P<b>\d{1,3})\.|(?P<c>[a-z])\))[ \t]+\S", re.M
+)
 
 
 def clean_title(raw: str, limit: int = 90) -> str:
@@ -307,15 +203,145 @@ def clean_title(raw: str, limit: int = 90) -> str:
     return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
 
-def find_headings(text: str, structure: str) -> list[Heading]:
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})", re.M)
+_LIST_NUMBER = re.compile(r"^(\d{1,3})\.[ \t]+\S")
+_ROMAN_TITLE = re.compile(r"^[IVX]{1,5}\.[ \t]")
+_DOTTED_TITLE = re.compile(r"^\d{1,2}((?:\.\d{1,2})+)\.?[ \t]")
+# A numbered heading line of a PDF: "2.3 Attributes", "4 Usage notes" (not a TOC line that ends
+# in its page number, not a sentence that ends in a full stop).
+_PDF_NUMBERED = re.compile(
+    r"^[ \t]*(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t]+(?P<title>[A-Z][^\n]{1,80}?)[ \t]*$", re.M
+)
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    """Spans of fenced code blocks (``` or ~~~); an unclosed fence runs to the end."""
+    out: list[tuple[int, int]] = []
+    opened: tuple[int, str] | None = None
+    for m in _FENCE.finditer(text):
+        fence = m.group(1)
+        if opened is None:
+            opened = (m.start(), fence[0])
+        elif fence[0] == opened[1]:
+            out.append((opened[0], m.end()))
+            opened = None
+    if opened is not None:
+        out.append((opened[0], len(text)))
+    return out
+
+
+def _continues_a_list(text: str, start: int, title: str) -> bool:
+    """Is a heading "27. Name" the next item of the numbered list just above it (item 26)?"""
+    m = _LIST_NUMBER.match(title)
+    if not m or int(m.group(1)) < 2:
+        return False
+    above = [ln for ln in text[max(0, start - 3000) : start].splitlines()
+             if ln.strip() and not re.fullmatch(r"\s*(-{3,}|\*{3,}|_{3,})\s*", ln)]
+    return bool(above) and re.match(rf"^[ \t>*-]*{int(m.group(1)) - 1}\.[ \t]+\S",
+                                    above[-1]) is not None
+
+
+_LIST_LINE = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)]|---+)(?:[ \t]|$)")
+_QUESTION_NUMBER = re.compile(r"^\*?[ \t]*(\d{1,3})\.[ \t]")
+
+
+def _repair_levels(text: str, heads: list[Heading]) -> list[Heading]:
+    """Levels from numbering and content where the converted Markdown got them wrong.
+
+    - Roman-numbered chapters ("II. Methodology", "III. Survey results") all take the level
+      of the highest of them; "2.2. Selection" sits one level below its chapter.
+    - Numbered questions ("3. Does…", "4. How…") take the level of the one before them.
+    - A heading that follows a caption over nothing but a list ("State Universities:" and its
+      list) is that caption's sibling, not its child.
+    """
+    roman = [h.level for h in heads if _ROMAN_TITLE.match(h.title) and h.level <= 6]
+    top = min(roman) if len(roman) >= 2 else None
+    out: list[Heading] = []
+    for h in heads:
+        if top is not None and h.level <= 6 and _ROMAN_TITLE.match(h.title):
+            h = Heading(h.start, top, h.title)
+        elif top is not None and h.level <= 6 and (d := _DOTTED_TITLE.match(h.title)):
+            h = Heading(h.start, top + d.group(1).count("."), h.title)
+        elif out and (q := _QUESTION_NUMBER.match(h.title)):
+            prev = next((o for o in reversed(out) if _QUESTION_NUMBER.match(o.title)), None)
+            pm = _QUESTION_NUMBER.match(prev.title) if prev else None
+            if prev and pm and int(q.group(1)) == int(pm.group(1)) + 1:
+                h = Heading(h.start, prev.level, h.title)
+        if out and h.level > out[-1].level and h.level <= 6:
+            a = out[-1]
+            body = text[a.start : h.start].split("\n", 1)[1:] or [""]
+            lines = [ln for ln in body[0].splitlines() if ln.strip()]
+            if lines and all(_LIST_LINE.match(ln) for ln in lines):
+                h = Heading(h.start, a.level, h.title)
+        out.append(h)
+    return _nest_between_chapters(out, top) if top is not None else out
+
+
+def _nest_between_chapters(heads: list[Heading], top: int) -> list[Heading]:
+    """An unnumbered heading at chapter level between two roman chapters ("RECOGNITION"
+    between "II. Survey results" and "III. Findings") belongs to the chapter before it, and
+    its own subsections move down with it."""
+    romans = [i for i, h in enumerate(heads) if h.level == top and _ROMAN_TITLE.match(h.title)]
+    first, last = romans[0], romans[-1]
+    out: list[Heading] = []
+    shift_below: int | None = None  # the original level of the heading being moved down
+    for i, h in enumerate(heads):
+        if shift_below is not None and h.level <= shift_below:
+            shift_below = None
+        if first < i < last and h.level <= top and not _ROMAN_TITLE.match(h.title):
+            shift_below = h.level
+            h = Heading(h.start, top + 1, h.title)
+        elif shift_below is not None:
+            h = Heading(h.start, h.level + 1, h.title)
+        out.append(h)
+    return out
+
+
+def _pdf_numbered_headings(text: str) -> list[Heading]:
+    """Numbered headings of a PDF without an outline, kept only when the numbers follow on
+    ("2" → "2.1" → "2.2" → "3"), so that numbered list items and tables are not taken."""
+    heads: list[Heading] = []
+    last: tuple[int, ...] = (0,)
+    for m in _PDF_NUMBERED.finditer(text):
+        title = m.group("title")
+        if title.endswith((".", ",", ";", ":")) or re.search(r"(\.{3,}|\s\d{1,4})$", title):
+            continue
+        num = tuple(int(x) for x in m.group("num").split("."))
+        nexts = {(*last, 1)} | {(*last[:k], last[k] + 1) for k in range(len(last))}
+        if num not in nexts:
+            continue
+        last = num
+        heads.append(Heading(m.start(), len(num), clean_title(f"{m.group('num')} {title}")))
+    return heads
+
+
+def find_headings(
+    text: str, structure: str, fmt: str = "md", outline: Sequence[OutlineEntry] = ()
+) -> list[Heading]:
     """Headings of a document. ``structure`` is "markdown" (reports) or "legal" (laws).
 
     Besides Markdown headings, a whole bold line that ends in "?" or ":" is a minor heading,
     and a bold "Question N12" line opens a question section (level 3, under the chapter).
     A single level-1 heading is the document's own title and is left out of section paths.
+    A "#" inside a fenced code block, or a heading that is the next item of a numbered list,
+    is no heading. A PDF has no Markdown: its sections come from its outline, or else from
+    numbered headings ("2.3 Attributes") and, in legal texts, Article/Chapter lines.
     """
     heads: list[Heading] = []
-    md = [m for m in _MD_HEADING.finditer(text)]
+    if fmt == "pdf":
+        if outline:
+            return [Heading(o.start, o.level, clean_title(o.title)) for o in outline]
+        # In a law, numbered lines are points of an article (split later), not headings.
+        if structure == "legal":
+            return sorted(_legal_headings(text, []), key=lambda h: h.start)
+        return _pdf_numbered_headings(text)
+    fenced = _fenced_ranges(text)
+
+    def in_code(pos: int) -> bool:
+        return any(a <= pos < b for a, b in fenced)
+
+    md = [m for m in _MD_HEADING.finditer(text) if not in_code(m.start())]
+    md = [m for m in md if not _continues_a_list(text, m.start(), clean_title(m.group(2)))]
     h1 = [m for m in md if len(m.group(1)) == 1]
     for m in md:
         title = clean_title(m.group(2))
@@ -323,26 +349,38 @@ def find_headings(text: str, structure: str) -> list[Heading]:
             heads.append(Heading(m.start(), len(m.group(1)), title))
     taken = {m.start() for m in md}
     for m in _QUESTION.finditer(text):
-        if m.start() not in taken:
+        if m.start() not in taken and not in_code(m.start()):
             heads.append(Heading(m.start(), 3, clean_title(m.group(1))))
             taken.add(m.start())
     for m in _BOLD_LINE.finditer(text):
         raw = m.group(1).rstrip(" *\\")
-        if m.start() in taken or "**" in raw or not raw.endswith(("?", ")", ":")):
+        # A wrapped bold line ("**credentials?**") is no heading: a heading starts a sentence.
+        if m.start() in taken or "**" in raw or not raw.endswith(("?", ")", ":")) \
+                or in_code(m.start()) or not re.match(r"[*\\ ]*[A-Z0-9]", raw):
             continue
         heads.append(Heading(m.start(), 7, clean_title(raw)))
         taken.add(m.start())
+    heads = _repair_levels(text, sorted(heads, key=lambda h: h.start))
     if structure == "legal":
-        for m in _LAW_HEADING.finditer(text):
-            kind = m.group("kind").lower()
-            label = f"{kind.capitalize()} {m.group('num')}"
-            # An Annex title on the same line is informative; an Article's is kept short.
-            rest = clean_title(m.group("rest"), 60)
-            if rest and kind in {"annex", "appendix", "chapter", "part", "title"}:
-                label = f"{label}. {rest}"
-            heads = [h for h in heads if h.start != m.start()]
-            heads.append(Heading(m.start(), _LAW_LEVEL[kind] + 1, clean_title(label)))
+        heads = _legal_headings(text, heads, in_code)
     return sorted(heads, key=lambda h: h.start)
+
+
+def _legal_headings(
+    text: str, heads: list[Heading], in_code: Callable[[int], bool] = lambda _: False
+) -> list[Heading]:
+    for m in _LAW_HEADING.finditer(text):
+        if in_code(m.start()):
+            continue
+        kind = m.group("kind").lower()
+        label = f"{kind.capitalize()} {m.group('num')}"
+        # An Annex title on the same line is informative; an Article's is kept short.
+        rest = clean_title(m.group("rest").lstrip(" \u2013\u2014-"), 60)
+        if rest and kind in {"annex", "appendix", "chapter", "part", "title"}:
+            label = f"{label}. {rest}"
+        heads = [h for h in heads if h.start != m.start()]
+        heads.append(Heading(m.start(), _LAW_LEVEL[kind] + 1, clean_title(label)))
+    return heads
 
 
 @dataclass(frozen=True)
@@ -352,9 +390,11 @@ class Section:
     path: tuple[str, ...]
 
 
-def sections(text: str, structure: str) -> list[Section]:
+def sections(
+    text: str, structure: str, fmt: str = "md", outline: Sequence[OutlineEntry] = ()
+) -> list[Section]:
     """Split a text into sections, each with its heading path."""
-    heads = find_headings(text, structure)
+    heads = find_headings(text, structure, fmt, outline)
     out: list[Section] = []
     stack: list[Heading] = []
     first = heads[0].start if heads else len(text)
@@ -432,7 +472,7 @@ def _legal_subsections(text: str, sec: Section, size: int) -> list[Section]:
     out = [Section(sec.start, points[0].start(), sec.path)]
     for i, m in enumerate(points):
         end = points[i + 1].start() if i + 1 < len(points) else sec.end
-        num = m.group("a") or m.group("b")
+        num = m.group("a") or m.group("b") or m.group("c")
         out.append(Section(m.start(), end, (*sec.path, f"point {num}")))
     # Merge tiny neighbours so that a chunk is not one line.
     merged: list[Section] = []
@@ -453,7 +493,7 @@ def chunk_document(doc: LoadedDocument, settings: Settings) -> list[Passage]:
     size, overlap = settings.chunk_size, min(settings.chunk_overlap, settings.chunk_size // 2)
     text, info = doc.text, doc.info
     structure = structure_for(info)
-    secs = sections(text, structure)
+    secs = sections(text, structure, doc.fmt, doc.outline)
     if structure == "legal":
         secs = [sub for s in secs for sub in _legal_subsections(text, s, size)]
     passages: list[Passage] = []
@@ -494,6 +534,7 @@ def _make_passage(doc: LoadedDocument, text: str, start: int, end: int, section:
         section=section,
         page=page.page if page else None,
         page_label=page.label if page else None,
+        page_breaks=doc.page_breaks(start, end),
         start=start,
         end=end,
         country=info.country,

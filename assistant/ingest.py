@@ -46,6 +46,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # Pages that were ingested but cannot be read ("page 12: text has no word breaks …").
+    warnings: dict[str, list[str]] = field(default_factory=dict)
     chunks_added: int = 0
     seconds: float = 0.0
 
@@ -182,6 +184,8 @@ def ingest(
             if by_sha.get(sha, doc_id) != doc_id:
                 raise DocumentError(entry.path, f"duplicate of the indexed document {by_sha[sha]}")
             doc = load_document(entry.path, entry.info, settings)
+            if doc.problems:
+                report.warnings[str(entry.path)] = doc.problems
             passages = chunk_document(doc, settings)
             if not passages:
                 raise DocumentError(entry.path, "no passages could be cut from the text")

@@ -11,7 +11,16 @@ _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u00b4": "'",
     "\u2013": "-", "\u2014": "-", "\u00a0": " ",
 })
-_TAG = re.compile(r"</?[a-zA-Z][^>\n]{0,200}>")
+# Only HTML tags are markup: text that merely looks like a tag ("<xsl:param>", "<name>") is
+# content of the document and stays in quotes.
+_HTML_TAGS = ("a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blockquote|body|br|"
+              "button|canvas|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|"
+              "em|embed|figcaption|figure|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|"
+              "img|input|ins|kbd|label|li|link|main|map|mark|meta|nav|noscript|object|ol|option|"
+              "p|picture|pre|q|s|samp|script|section|select|small|source|span|strike|strong|"
+              "style|sub|summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|time|"
+              "tr|tt|u|ul|var|video|wbr")
+_TAG = re.compile(rf"</?(?:{_HTML_TAGS})(?=[\s/>])[^>\n]{{0,200}}>", re.I)
 # Emphasis markers: "**" anywhere; "__" and "*" only at a word's edge (so that
 # window.__xss or snake__case keep their underscores); backslash escapes.
 _EMPH = re.compile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,7 +50,9 @@ class Passage:
     text: str
     section: str = ""  # section path, joined with SECTION_SEP
     page: int | None = None  # 1-based PDF page number
-    page_label: str | None = None  # printed page label
+    page_label: str | None = None  # printed page label (checked against the page), if any
+    # Pages that begin inside this passage: (offset in ``text``, page, label or "").
+    page_breaks: tuple[tuple[int, int, str], ...] = ()
     start: int = 0  # character offsets in the document's extracted text
     end: int = 0
     country: str = "XX"
@@ -71,18 +74,37 @@ class Passage:
         return f"{head}\n{self.text}"
 
     def location(self) -> str:
-        """Human-readable provenance: title, section, page."""
-        parts = [self.title]
-        if self.section:
-            parts.append(self.section)
-        if self.page is not None:
-            label = self.page_label or str(self.page)
-            parts.append(f"p. {label}")
-        return ", ".join(parts)
+        """Human-readable provenance: title, section, page(s) of the whole passage."""
+        return _location(self.title, self.section, self.page_display())
+
+    def page_display(self) -> str:
+        """ "p. 7" or "pp. 7–8": the pages the whole passage is on."""
+        return page_display(self.pages_between(0, len(self.text)))
+
+    def pages_between(self, start: int, end: int) -> list[tuple[int, str | None]]:
+        """The pages, as (page, label), that text[start:end] of this passage lies on."""
+        if self.page is None:
+            return []
+        out: list[tuple[int, str | None]] = [(self.page, self.page_label)]
+        for offset, page, label in self.page_breaks:
+            if offset <= start:
+                out = [(page, label or None)]
+            elif offset < end:
+                out.append((page, label or None))
+        return out
+
+    def quote_pages(self, quote: str) -> list[tuple[int, str | None]]:
+        """The pages a quote of this passage is on; the whole passage's when it is not found."""
+        from assistant.text import quote_span
+
+        span = quote_span(self.text, quote) if quote else None
+        start, end = span if span else (0, len(self.text))
+        return self.pages_between(start, end)
 
     def to_metadata(self) -> dict[str, Any]:
-        """Chroma / LangChain metadata (no None values: Chroma rejects them)."""
+        """Chroma / LangChain metadata (scalars only, no None values: Chroma rejects both)."""
         meta = {k: v for k, v in asdict(self).items() if k not in {"id", "text"}}
+        meta["page_breaks"] = json.dumps(self.page_breaks) if self.page_breaks else ""
         return {k: v for k, v in meta.items() if v is not None}
 
     @classmethod
@@ -90,7 +112,25 @@ class Passage:
         """The one place metadata turns back into a Passage."""
         known = {f for f in cls.__dataclass_fields__ if f not in {"id", "text"}}
         kwargs = {k: v for k, v in meta.items() if k in known}
+        breaks = kwargs.get("page_breaks")
+        if isinstance(breaks, str):
+            kwargs["page_breaks"] = tuple(
+                (int(o), int(p), str(lab)) for o, p, lab in json.loads(breaks)
+            ) if breaks else ()
         return cls(id=pid, text=text, **kwargs)
+
+
+def page_display(pages: list[tuple[int, str | None]]) -> str:
+    """ "p. 25", "pp. 25–26" (printed labels where known, else PDF page numbers), or ""."""
+    if not pages:
+        return ""
+    first, last = pages[0], pages[-1]
+    a, b = first[1] or str(first[0]), last[1] or str(last[0])
+    return f"p. {a}" if first[0] == last[0] else f"pp. {a}\u2013{b}"
+
+
+def _location(title: str, section: str, pages: str) -> str:
+    return ", ".join(x for x in (title, section, pages) if x)
 
 
 @dataclass(frozen=True)
@@ -129,16 +169,53 @@ class Citation:
     quote: str
     verified: bool = True  # the quote was found verbatim in the stored passage
 
+    @property
+    def pages(self) -> list[tuple[int, str | None]]:
+        """The pages the quote is on (not the page its passage starts on), as (page, label)."""
+        return self.passage.quote_pages(self.quote)
+
+    @property
+    def page(self) -> int | None:
+        """The page the quote starts on."""
+        pages = self.pages
+        return pages[0][0] if pages else None
+
+    @property
+    def page_label(self) -> str | None:
+        """The printed label of the quote's page ("7"), or of its pages ("25–26")."""
+        pages = self.pages
+        if not pages:
+            return None
+        first, last = pages[0], pages[-1]
+        if first[0] == last[0]:
+            return first[1]
+        if first[1] and last[1]:
+            return f"{first[1]}\u2013{last[1]}"
+        return None
+
+    @property
+    def page_display(self) -> str:
+        """ "p. 26" or "pp. 25–26" for the quote, or "" when the source has no pages."""
+        return page_display(self.pages)
+
+    def location(self) -> str:
+        """Title, section and the quote's page(s)."""
+        p = self.passage
+        return _location(p.title, p.section, self.page_display)
+
     def to_dict(self) -> dict[str, Any]:
         p = self.passage
+        pages = self.pages
         return {
             "n": self.n,
             "doc_id": p.doc_id,
             "title": p.title,
             "country": p.country,
             "section": p.section,
-            "page": p.page,
-            "page_label": p.page_label,
+            "page": pages[0][0] if pages else None,
+            "page_label": self.page_label,
+            "pages": [pg for pg, _ in pages],
+            "page_display": page_display(pages),
             "quote": self.quote,
             "passage_id": p.id,
             "verified": self.verified,
@@ -205,7 +282,7 @@ class Answer:
                 where = [f"**{p.title}**"]
                 if p.section:
                     where.append(p.section)
-                if p.page is not None:
-                    where.append(f"p. {p.page_label or p.page}")
+                if c.page_display:
+                    where.append(c.page_display)
                 lines.append(f"[{c.n}] {', '.join(where)}: \u201c{c.quote}\u201d")
         return "\n".join(lines).strip() + "\n"

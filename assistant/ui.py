@@ -82,12 +82,12 @@ def highlight(text: str, quote: str) -> str:
             f"</mark>{html.escape(text[e:])}</div>")
 
 
-def _meta_line(country: str, section: str, page: int | None, page_label: str | None) -> str:
+def _meta_line(country: str, section: str, pages: str) -> str:
     parts = [COUNTRIES.get(country, country)]
     if section:
         parts.append(section)
-    if page is not None:
-        parts.append(f"p. {page_label or page}")
+    if pages:
+        parts.append(pages)  # "p. 26" / "pp. 25–26": the quote's page(s), see Citation.pages
     return html.escape(" · ".join(parts))
 
 
@@ -96,7 +96,7 @@ def _citation_card(c: Citation) -> str:
     flag = "" if c.verified else ' <span class="warn">(quote not verified)</span>'
     return (
         f'<div class="src"><div class="src-head">[{c.n}] {html.escape(p.title)}{flag}</div>'
-        f'<div class="src-meta">{_meta_line(p.country, p.section, p.page, p.page_label)}</div>'
+        f'<div class="src-meta">{_meta_line(p.country, p.section, c.page_display)}</div>'
         f"{highlight(p.text, c.quote)}</div>"
     )
 
@@ -105,7 +105,7 @@ def _passage_card(sp: ScoredPassage) -> str:
     p = sp.passage
     return (
         f'<div class="src"><div class="src-head">{html.escape(p.title)}</div>'
-        f'<div class="src-meta">{_meta_line(p.country, p.section, p.page, p.page_label)}</div>'
+        f'<div class="src-meta">{_meta_line(p.country, p.section, p.page_display())}</div>'
         f'<div class="src-text">{html.escape(p.text)}</div></div>'
     )
 

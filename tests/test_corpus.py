@@ -146,7 +146,8 @@ def test_section_path_of_question(armenia: tuple[LoadedDocument, list[Passage]])
     _, passages = armenia
     hits = [p for p in passages if "Question N12" in p.text]
     assert hits
-    assert hits[0].section == f"RECOGNITION{SECTION_SEP}Question N12"
+    path = ["II. Survey results", "RECOGNITION", "Question N12"]
+    assert hits[0].section == SECTION_SEP.join(path)
 
 
 def test_front_matter_has_no_section(armenia: tuple[LoadedDocument, list[Passage]]) -> None:
@@ -282,7 +283,8 @@ def test_html_file_chunks_get_legal_sections(tmp_path: Path) -> None:
 PAGE_WORDS = {1: "alpha", 2: "bravo", 3: "charlie"}
 
 
-def make_pdf(path: Path, pages: dict[int, str], roman_labels: bool = False) -> None:
+def make_pdf(path: Path, pages: dict[int, str], roman_labels: bool = False,
+             footers: dict[int, str] | None = None) -> None:
     """A real PDF, one paragraph of distinct words on each page (written by reportlab)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -293,8 +295,10 @@ def make_pdf(path: Path, pages: dict[int, str], roman_labels: bool = False) -> N
     for n in sorted(pages):
         y = 800
         for i in range(8):
-            c.drawString(50, y, f"Page {n} line {i} {pages[n]} text of the synthetic test file.")
+            c.drawString(50, y, f"Line {i} of the {pages[n]} page of the synthetic test file.")
             y -= 16
+        if footers:
+            c.drawString(290, 40, footers[n])
         c.showPage()
     c.save()
 
@@ -305,14 +309,14 @@ def test_pdf_pages_and_offsets(tmp_path: Path) -> None:
     s = Settings(chunk_size=300, chunk_overlap=0)
     doc = load_document(path, DocumentInfo(id="three", title="Three"), s)
     assert [sp.page for sp in doc.pages] == [1, 2, 3]
-    assert [sp.label for sp in doc.pages] == ["1", "2", "3"]
+    assert [sp.label for sp in doc.pages] == [None, None, None]  # no number printed on them
     for sp in doc.pages:
-        assert f"Page {sp.page} line 0 {PAGE_WORDS[sp.page]}" in doc.text[sp.start : sp.end]
+        assert f"Line 0 of the {PAGE_WORDS[sp.page]} page" in doc.text[sp.start : sp.end]
     passages = chunk_document(doc, s)
     assert {p.page for p in passages} == {1, 2, 3}
     for p in passages:
         assert p.text == doc.text[p.start : p.end]
-        assert p.page_label == str(p.page)
+        assert p.page_label is None
         assert PAGE_WORDS[p.page] in p.text  # each chunk sits on the page it claims
         other = {w for n, w in PAGE_WORDS.items() if n != p.page}
         assert not any(w in p.text for w in other)
@@ -320,10 +324,25 @@ def test_pdf_pages_and_offsets(tmp_path: Path) -> None:
 
 def test_pdf_printed_page_labels(tmp_path: Path) -> None:
     path = tmp_path / "roman.pdf"
-    make_pdf(path, PAGE_WORDS, roman_labels=True)
+    make_pdf(path, PAGE_WORDS, roman_labels=True, footers={1: "i", 2: "ii", 3: "iii"})
     doc = load_document(path, DocumentInfo(id="roman", title="Roman"), Settings())
     assert [sp.label for sp in doc.pages] == ["i", "ii", "iii"]
     assert [sp.page for sp in doc.pages] == [1, 2, 3]
+    assert "iii" not in doc.text  # the footer is not part of the text
+
+
+def test_pdf_label_table_that_disagrees_with_the_pages_is_not_shown(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.pdf"
+    make_pdf(path, PAGE_WORDS, roman_labels=True, footers={1: "7", 2: "8", 3: "9"})
+    doc = load_document(path, DocumentInfo(id="wrong", title="Wrong"), Settings())
+    assert [sp.label for sp in doc.pages] == ["7", "8", "9"]
+
+
+def test_pdf_label_table_without_printed_numbers_is_not_shown(tmp_path: Path) -> None:
+    path = tmp_path / "unchecked.pdf"
+    make_pdf(path, PAGE_WORDS, roman_labels=True)
+    doc = load_document(path, DocumentInfo(id="unchecked", title="Unchecked"), Settings())
+    assert [sp.label for sp in doc.pages] == [None, None, None]
 
 
 def test_unsupported_suffix_is_document_error(tmp_path: Path) -> None:
