@@ -9,6 +9,8 @@ from typing import Any
 SECTION_SEP = " › "
 COUNTRIES = {"AM": "Armenia", "GE": "Georgia", "EU": "European Union", "XX": "Unspecified"}
 DOC_TYPES = ("report", "recommendation", "law", "other")
+ORIGINS = ("official", "upload")  # a manifest document, or a file a user added
+UNOFFICIAL_NOTE = "uploaded document, not an official source"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class DocumentInfo:
     urls: tuple[SourceURL, ...] = ()
     aliases: tuple[str, ...] = ()
     sha256: str = ""  # recorded hash of the file, when known
+    origin: str = "official"  # "official" (the manifest) or "upload"
+    uploaded_by: str = ""  # who added an upload, where known
+    uploaded_at: str = ""  # when (ISO 8601, UTC)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,18 @@ class Passage:
     source: str = ""
     doc_sha256: str = ""
     doc_chunks: int = 0  # how many chunks the whole document has (to detect partial ingests)
+    origin: str = "official"  # "official" (a manifest document) or "upload"
+    uploaded_by: str = ""
+    uploaded_at: str = ""
+    instruction_like: bool = False  # the text addresses the reader or the assistant
+
+    @property
+    def official(self) -> bool:
+        return self.origin != "upload"
+
+    def origin_note(self) -> str:
+        """"uploaded document, not an official source" for an upload; "" for an official one."""
+        return "" if self.official else UNOFFICIAL_NOTE
 
     @staticmethod
     def make_id(doc_id: str, text: str, start: int, end: int, section: str) -> str:
@@ -87,6 +104,8 @@ class Passage:
         """The one place metadata turns back into a Passage."""
         known = {f for f in cls.__dataclass_fields__ if f not in {"id", "text"}}
         kwargs = {k: v for k, v in meta.items() if k in known}
+        if "origin" not in kwargs and str(kwargs.get("doc_id", "")).startswith("upload-"):
+            kwargs["origin"] = "upload"  # indexed before passages carried their origin
         return cls(id=pid, text=text, **kwargs)
 
 
@@ -139,6 +158,11 @@ class Citation:
             "quote": self.quote,
             "passage_id": p.id,
             "verified": self.verified,
+            "origin": p.origin,
+            "official": p.official,
+            "origin_note": p.origin_note() or None,
+            "uploaded_by": p.uploaded_by or None,
+            "uploaded_at": p.uploaded_at or None,
         }
 
 
@@ -195,5 +219,7 @@ class Answer:
                     where.append(p.section)
                 if p.page is not None:
                     where.append(f"p. {p.page_label or p.page}")
+                if not p.official:
+                    where.append(f"({p.origin_note()})")
                 lines.append(f"[{c.n}] {', '.join(where)}: \u201c{c.quote}\u201d")
         return "\n".join(lines).strip() + "\n"
