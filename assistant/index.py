@@ -114,6 +114,8 @@ class Index:
         self._embeddings = embeddings
         self._collection: Any = None
         self._sentences: Any = None
+        self._client_ref: Any = None  # the client the collections came from
+        self._seen_stamp: str | None = None
 
     @property
     def embeddings(self) -> Embeddings:
@@ -125,7 +127,8 @@ class Index:
     def collection(self) -> Any:
         if self._collection is None:
             try:
-                self._collection = _client(self.settings).get_or_create_collection(
+                self._client_ref = _client(self.settings)
+                self._collection = self._client_ref.get_or_create_collection(
                     self.settings.collection,
                     configuration={"hnsw": {"space": "cosine"}},
                     embedding_function=None,
@@ -155,9 +158,10 @@ class Index:
     def read(self, fn: Callable[[], T]) -> T:
         """Run a read, trying again when it races a write by another process.
 
-        Chroma can fail a read while another process writes ("Error finding id": the metadata
-        already lists a row that the vector segment has not got yet). Such a read succeeds a
-        moment later; only when it keeps failing is the error reported, in one line.
+        Chroma can fail a read after another process wrote ("Error finding id": the metadata
+        lists a row that this process's cached segments have not got). A first failure is
+        tried again at once; a second reopens the client (which reloads the segments from
+        disk). Only when the read keeps failing is the error reported, in one line.
         """
         for attempt in range(READ_RETRIES):
             try:
@@ -165,25 +169,52 @@ class Index:
             except (ConfigError, IndexError_):
                 raise
             except Exception as exc:
-                # Reopen by name next time: another process may have compacted (recreated) it.
-                self._collection = self._sentences = None
                 if attempt == READ_RETRIES - 1:
                     raise IndexError_(
                         "The index could not be read while another process was writing to it "
                         f"({type(exc).__name__}: {redact(str(exc), self.settings)}); "
                         "try again in a moment."
                     ) from exc
+                if attempt >= 1:
+                    self.reopen()
+                # Reopen by name next time: another process may have compacted (recreated) it.
+                self._collection = self._sentences = None
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def reopen(self) -> None:
+        """Drop this process's Chroma client for the index folder, so the next read reloads it.
+
+        Only the client this index used is closed (once, whichever thread gets here first);
+        a Chroma server needs no reopening.
+        """
+        self._collection = self._sentences = None
+        if self.settings.chroma_url:
+            return
+        key = str(self.settings.index_path.resolve())
+        with _LOCK:
+            client = _CLIENTS.get(key)
+            if client is None or (self._client_ref is not None and client is not self._client_ref):
+                return  # another thread reopened it already
+            _CLIENTS.pop(key, None)
+        with contextlib.suppress(Exception):
+            client.close()
 
     def generation(self) -> tuple[int, int, str]:
         """Changes whenever the index changes: (passages, sentences, the writers' stamp).
 
         Every write through ``Index`` (any process) rewrites the stamp file beside an embedded
-        index; counts alone would miss a replaced document of the same size.
+        index; counts alone would miss a replaced document of the same size. When the stamp
+        shows another process's write, the client is reopened first, so that this process
+        reads the segments that process wrote instead of its cached ones.
         """
+        stamp = self._stamp_read()
+        if (stamp and self._seen_stamp is not None and stamp != self._seen_stamp
+                and not stamp.startswith(f"{os.getpid()}:")):
+            self.reopen()
+        self._seen_stamp = stamp
         counts = self.read(lambda: (int(self.collection.count()), int(self.sentences.count())))
-        return counts[0], counts[1], self._stamp_read()
+        return counts[0], counts[1], stamp
 
     def _stamp_path(self) -> Any:
         return None if self.settings.chroma_url else self.settings.index_path / ".generation"

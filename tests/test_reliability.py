@@ -195,12 +195,16 @@ def test_retriever_sees_another_process_ingest(settings: Settings, tmp_path: Pat
     src.write_text("The Zorvian council approved seventeen micro-credentials in 2031.\n")
     done = run_writer(settings, str(src))
     assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 added"), done.stdout
     time.sleep(2.1)  # the lexicon checks the index's generation every 2 s
     after = retriever.lexicon()
     assert after is not before
     assert any(p.doc_id == upload_id("zorvian.md") for p in after.passages)
-    hits = retriever.retrieve("Zorvian council micro-credentials 2031")
-    assert hits[0].passage.doc_id == upload_id("zorvian.md")
+    new = upload_id("zorvian.md")
+    hits = retriever.retrieve("Zorvian council micro-credentials 2031", {"doc_id": new})
+    assert [h.passage.doc_id for h in hits] == [new]
+    assert hits[0].lexical  # found by BM25 (the refreshed lexicon) as well as by its vector
+    assert hits[0].dense is not None
 
 
 def test_a_read_that_races_a_write_is_retried(settings: Settings, index: Index,
