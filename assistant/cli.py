@@ -52,22 +52,32 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
                    choices=["report", "recommendation", "law", "other"])
 
 
-def _progress_bar(desc: str) -> Any:
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar on stderr, made on the first update; ``close`` ends its line."""
 
-    bar = None
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar: Any = None
 
-    def update(done: int, total: int, label: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr)
-        bar.set_postfix_str(label)
-        bar.n = done
-        bar.refresh()
+    def __call__(self, done: int, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.desc, unit="chunk", file=sys.stderr)
+        self.bar.set_postfix_str(label)
+        self.bar.n = done
+        self.bar.refresh()
         if done >= total:
-            bar.close()
+            self.close()
 
-    return update
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _progress_bar(desc: str) -> _ProgressBar:
+    return _ProgressBar(desc)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -76,8 +86,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] if args.paths else None
-    report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"),
-                    replace_existing=args.replace)
+    bar = _progress_bar("Embedding")
+    try:
+        report = ingest(settings, paths=paths, progress=bar, replace_existing=args.replace)
+    finally:
+        bar.close()  # an error line must not be glued to the bar
     for path, reason in report.failed.items():
         print(f"skipped {path}: {reason}", file=sys.stderr)
     for note in report.notes:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -166,15 +167,56 @@ def _mb(n: float) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
+LOW_SPACE = 4_000_000  # a write error with less free space than this is taken for a full disk
+
+
 def disk_full_error(exc: BaseException, folder: Path, needed: int) -> StorageError | None:
-    """One line for a full disk (naming the folder and the space needed), or None."""
-    if not is_disk_full(exc):
+    """One line for a full disk (naming the folder and the space needed), or None.
+
+    Chroma does not always say so: on a full disk it may fail with "Error in compaction:
+    Error purging logs". A write error on a folder with almost no free space is a full disk.
+    """
+    if not is_disk_full(exc) and free_bytes(folder) >= LOW_SPACE:
         return None
     return StorageError(
         f"The disk holding {folder} is full ({_mb(free_bytes(folder))} free; about "
         f"{_mb(needed)} more is needed). Free some space there or move the folder to a larger "
         "disk; reading and asking keep working."
     )
+
+
+RESERVE_NAME = ".space-reserve"
+RESERVE_BYTES = 8_000_000
+
+
+def reserve_space(folder: Path, size: int = RESERVE_BYTES) -> bool:
+    """Keep ``size`` bytes in a reserve file, to be given back when a write fills the disk.
+
+    SQLite (and so Chroma) cannot even open an index for reading on a disk with no space
+    left; releasing the reserve after a failed write keeps reads working.
+    """
+    path = folder / RESERVE_NAME
+    try:
+        if path.exists() and path.stat().st_size >= size:
+            return True
+        if free_bytes(folder) < 2 * size:
+            return False
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            fh.write(b"\0" * size)  # real blocks (not a sparse file)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+
+
+def release_space(folder: Path) -> None:
+    """Give back the reserve (after a write failed on a full disk)."""
+    with contextlib.suppress(OSError):
+        (folder / RESERVE_NAME).unlink()
 
 
 def folder_size(folder: Path) -> int:

@@ -438,7 +438,7 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
 
 def test_a_full_index_disk_is_one_line_and_reads_keep_working(tmp_path: Path) -> None:
     mnt = tmp_path / "small"
-    if not _mount_tmpfs(mnt, "6m"):
+    if not _mount_tmpfs(mnt, "24m"):
         pytest.skip("cannot mount a tmpfs here (needs root)")
     try:
         s = make_settings(tmp_path, index_dir=mnt / "index")
