@@ -627,6 +627,14 @@ class LoginLimiter:
         await self.app(scope, receive, send)
 
 
+def login_limit_kwargs(settings: Settings) -> dict[str, Any]:
+    """FastAPI arguments that put ``LoginLimiter`` in front of gradio's login route."""
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(LoginLimiter,
+                                      per_minute=settings.login_attempts_per_minute)]}
+
+
 def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the binding, index a fresh clone's corpus, and start the page."""
     import os
@@ -664,6 +672,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
             max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
             prevent_thread_lock=True,
             quiet=True,
+            app_kwargs=login_limit_kwargs(settings) if auth else None,
         )
     except OSError as exc:
         raise ConfigError(
