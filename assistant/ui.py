@@ -380,7 +380,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         return msg, ""
 
     def upload(
-        file: str | None, request: gr.Request,
+        file: str | None, request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         from assistant.ingest import ingest
@@ -413,6 +413,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         for failed, reason in report.failed.items():
             lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
         return "\n".join(lines), *table()
+
+    # gradio finds the request by its annotation; ours is a string (postponed annotations).
+    upload.__annotations__["request"] = gr.Request | None
 
     def run_eval(
         file: str | None, limit: float, mode: str,
