@@ -83,6 +83,9 @@ class IngestReport:
             parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.removed:
+            parts.append("disk space of removed documents comes back with: "
+                         "assistant index compact")
         if self.flagged:
             n = sum(self.flagged.values())
             parts.append(f"{n} passage{'' if n == 1 else 's'} that address the reader or the "

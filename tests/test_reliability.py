@@ -715,6 +715,8 @@ def test_page_answers_while_a_large_pdf_is_ingested(tmp_path: Path) -> None:
         for t in threads:
             t.join(120)
         assert done.returncode == 0, done.stderr[-2000:]
+        print(f"{answers[0]} answers during the ingest, {len(failures)} failed; "
+              f"ingest: {done.stdout.strip()}")
         assert failures == [], (len(failures), failures[:5])
         assert answers[0] >= 40
         client = Client(url, verbose=False)
