@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from assistant.answer.modes import MODE_NAMES
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.safety import redact
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -52,22 +53,32 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
                    choices=["report", "recommendation", "law", "other"])
 
 
-def _progress_bar(desc: str) -> Any:
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar on stderr, made on the first update; ``close`` ends its line."""
 
-    bar = None
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar: Any = None
 
-    def update(done: int, total: int, label: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr)
-        bar.set_postfix_str(label)
-        bar.n = done
-        bar.refresh()
+    def __call__(self, done: int, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.desc, unit="chunk", file=sys.stderr)
+        self.bar.set_postfix_str(label)
+        self.bar.n = done
+        self.bar.refresh()
         if done >= total:
-            bar.close()
+            self.close()
 
-    return update
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _progress_bar(desc: str) -> _ProgressBar:
+    return _ProgressBar(desc)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -76,14 +87,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] if args.paths else None
-    report = ingest(settings, paths=paths, progress=_progress_bar("Embedding"),
-                    rebuild=args.rebuild)
+    bar = _progress_bar("Embedding")
+    try:
+        report = ingest(settings, paths=paths, progress=bar, replace_existing=args.replace,
+                        rebuild=args.rebuild)
+    finally:
+        bar.close()  # an error line must not be glued to the bar
     for path, reason in report.failed.items():
         print(f"skipped {path}: {reason}", file=sys.stderr)
     for path, problems in report.warnings.items():
         shown = problems[:10] + ([f"… and {len(problems) - 10} more"] if len(problems) > 10 else [])
         for problem in shown:
             print(f"warning {path}: {problem}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR
 
@@ -174,12 +191,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         for c in answer.citations:
             mark = "" if c.verified else " (quote NOT verified)"
+            if not c.passage.official:
+                mark += f" [{c.passage.origin_note()}]"
             print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.quote}\u201d")
         unsupported = [s.sentence for s in answer.support if not s.supported]
         if unsupported:
             print("\nNot supported by the cited passages:")
             for s in unsupported:
                 print(f"  - {s}")
+    return 0
+
+
+def cmd_index_compact(args: argparse.Namespace) -> int:
+    from assistant.index import Index
+    from assistant.storage import ingest_lock
+
+    settings = _settings(args)
+    if settings.chroma_url:
+        print("error: compaction works on an embedded index folder; a Chroma server compacts "
+              "its own storage", file=sys.stderr)
+        return EXIT_ERROR
+    with ingest_lock(settings.index_path, settings.ingest_lock_timeout_s):
+        before, after = Index(settings).compact()
+    print(f"index compacted: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB "
+          f"({settings.index_path})")
     return 0
 
 
@@ -210,7 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files to add (copied to the data folder)")
     p.add_argument("--rebuild", action="store_true",
                    help="empty the index and embed everything again (after a model change)")
+    p.add_argument("--replace", action="store_true",
+                   help="a file whose name is taken replaces the stored one (default: it is "
+                   "stored beside it as NAME-2)")
     p.set_defaults(func=cmd_ingest)
+
+    index_p = sub.add_parser("index", help="maintain the index")
+    isub = index_p.add_subparsers(dest="index_command", required=True)
+    p = isub.add_parser("compact", help="rewrite the index without the space of removed data")
+    p.set_defaults(func=cmd_index_compact)
 
     corpus = sub.add_parser("corpus", help="list or fetch the corpus documents")
     csub = corpus.add_subparsers(dest="corpus_command", required=True)
@@ -269,12 +312,15 @@ def settings_error(exc: ValidationError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.safety import install_log_redaction
+
+    install_log_redaction(_safe_settings())
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc), _safe_settings())}", file=sys.stderr)
         return EXIT_ERROR
     except ValidationError as exc:
         print(f"error: {settings_error(exc)}", file=sys.stderr)
@@ -283,8 +329,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a last resort: one line, never a traceback
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        from assistant.storage import disk_full_error
+
+        full = disk_full_error(exc, Path.cwd(), 0)
+        if full is not None:
+            print(f"error: {full}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"error: unexpected {type(exc).__name__}: {redact(str(exc), _safe_settings())}",
+              file=sys.stderr)
         return EXIT_ERROR
+
+
+def _safe_settings() -> Settings | None:
+    """The settings, for redacting their secrets from an error line (None if they are bad)."""
+    try:
+        from assistant.config import get_settings
+
+        return get_settings()
+    except (ValidationError, AssistantError):
+        return None
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     chunk_size: int = Field(1000, ge=200, description="Target chunk size in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Overlap between chunks of one section.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest file ingest accepts, in MB.")
+    ingest_lock_timeout_s: float = Field(
+        900.0, ge=0, description="How long an ingest waits for another one to finish."
+    )
     fetch_timeout_s: float = Field(30.0, gt=0)
     fetch_max_mb: float = Field(50.0, gt=0, description="Largest download corpus fetch accepts.")
 
@@ -63,6 +66,11 @@ class Settings(BaseSettings):
     relevance_floor: float | None = Field(
         None, description="Cosine similarity below which a passage is not evidence; empty = "
         "the embedding model's profile (assistant/embeddings.py)."
+    )
+    upload_weight: float = Field(
+        0.6, ge=0, le=1,
+        description="Fused scores of uploaded (unofficial) passages are multiplied by this, so "
+        "official documents rank first when both answer.",
     )
 
     # -- answers ----------------------------------------------------------------------------
@@ -106,6 +114,14 @@ class Settings(BaseSettings):
     username: str | None = Field(None, description="Required with a non-loopback host.")
     password: SecretStr | None = Field(None, description="Required with a non-loopback host.")
     max_upload_mb: float = Field(20.0, gt=0)
+    uploads: bool = Field(
+        True, description="Accept and use uploaded documents; false on a shared deployment "
+        "(the page refuses uploads and answers come from the manifest's documents only).",
+    )
+    max_feedback_chars: int = Field(5000, ge=1, description="Longest feedback comment.")
+    login_attempts_per_minute: int = Field(
+        10, ge=1, description="Failed logins a client may make per minute (auth on)."
+    )
 
     @field_validator("collection")
     @classmethod
@@ -154,6 +170,10 @@ class Settings(BaseSettings):
                 out[key] = "***" if value else None
             elif isinstance(value, Path):
                 out[key] = str(value)
+            elif key.endswith("_url") and isinstance(value, str):
+                from assistant.safety import mask_url
+
+                out[key] = mask_url(value)
             else:
                 out[key] = value
         return out

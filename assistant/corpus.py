@@ -7,8 +7,10 @@ can always be found again in the document, at the recorded character offsets.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.errors import ConfigError, DocumentError
 from assistant.extract import OutlineEntry, PageSpan, decode_html, html_to_text, read_pdf
+from assistant.safety import MAX_CONTROL_RATIO, control_ratio, instruction_like
 from assistant.types import SECTION_SEP, DocumentInfo, Passage, SourceURL
 
 SUPPORTED_SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "txt", ".pdf": "pdf",
@@ -76,21 +79,69 @@ def file_sha256(path: Path) -> str:
 
 
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:60] or "document"
+    """A readable ASCII slug; Armenian, Georgian and Cyrillic are transliterated (anyascii)."""
+    from anyascii import anyascii
+
+    ascii_name = anyascii(unicodedata.normalize("NFC", name))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:60].strip("-") or "document"
 
 
-def info_for_upload(path: Path) -> DocumentInfo:
+def upload_id(name: str) -> str:
+    """A stored upload's id: readable slug, type, and a short hash of the exact file name.
+
+    Two different names (``a b.md`` and ``a_b.md``, ``Закон.md`` and ``ფაილი.md``) never share
+    an id, and the same stored file always gets the same one.
+    """
+    path = Path(name)
+    digest = hashlib.sha256(unicodedata.normalize("NFC", path.name).encode()).hexdigest()[:8]
+    kind = path.suffix.lstrip(".").lower() or "file"
+    return f"upload-{slugify(path.stem)}-{kind}-{digest}"
+
+
+def info_for_upload(path: Path, record: dict[str, str] | None = None) -> DocumentInfo:
     """Metadata for a file that is not in the manifest: id and title from its name."""
     stem = path.stem
+    record = record or {}
     return DocumentInfo(
-        id=f"upload-{slugify(stem)}-{path.suffix.lstrip('.').lower() or 'file'}",
+        id=upload_id(path.name),
         title=stem.replace("_", " ").replace("-", " ").strip() or path.name,
         country="XX",
         doc_type="other",
         source=f"uploaded file {path.name}",
         path=str(path),
+        origin="upload",
+        uploaded_by=record.get("uploaded_by", ""),
+        uploaded_at=record.get("uploaded_at", ""),
     )
+
+
+def registry_path(settings: Settings) -> Path:
+    """data/uploads.json: where each stored upload came from, who added it and when."""
+    return settings.data_path / "uploads.json"
+
+
+def upload_records(settings: Settings) -> dict[str, dict[str, str]]:
+    """Stored file name → {"source", "sha256", "uploaded_by", "uploaded_at"} of each upload."""
+    try:
+        data = json.loads(registry_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
+
+
+def save_upload_records(settings: Settings, records: dict[str, dict[str, str]]) -> None:
+    """Write the registry whole (temporary file, fsync, rename): never half a file."""
+    import os
+
+    path = registry_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(records, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +216,12 @@ def load_document(path: Path, info: DocumentInfo, settings: Settings) -> LoadedD
             ) from exc
     if not text.strip():
         raise DocumentError(path, "no text found in the file")
+    ratio = control_ratio(text)
+    if ratio > MAX_CONTROL_RATIO:
+        raise DocumentError(
+            path, f"{ratio:.0%} of the text is control characters or NUL bytes; this is not a "
+            "text document (re-export it as text, Markdown, HTML or PDF)"
+        )
     return LoadedDocument(info=info, text=text, fmt=fmt, sha256=sha, pages=pages,
                           outline=outline, problems=problems)
 
@@ -542,6 +599,10 @@ def _make_passage(doc: LoadedDocument, text: str, start: int, end: int, section:
         year=info.year,
         source=info.source,
         doc_sha256=doc.sha256,
+        origin=info.origin,
+        uploaded_by=info.uploaded_by,
+        uploaded_at=info.uploaded_at,
+        instruction_like=instruction_like(text),
     )
 
 
@@ -570,9 +631,10 @@ def corpus_entries(settings: Settings) -> list[CorpusEntry]:
     known = {e.path.resolve() for e in entries}
     up = settings.uploads_path
     if up.is_dir():
+        records = upload_records(settings)
         for f in sorted(up.iterdir()):
             if f.is_file() and f.resolve() not in known and not f.name.startswith("."):
-                info = replace(info_for_upload(f), path=str(f))
+                info = replace(info_for_upload(f, records.get(f.name)), path=str(f))
                 entries.append(CorpusEntry(info, f, False))
     return entries
 

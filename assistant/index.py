@@ -9,21 +9,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.embeddings import load_embeddings
 from assistant.errors import ConfigError, IndexError_
+from assistant.safety import mask_url, redact
 from assistant.types import Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 _CLIENTS: dict[str, Any] = {}
+T = TypeVar("T")
+READ_RETRIES = 5  # a read that races another process's write is tried again this many times
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def _client(settings: Settings) -> Any:
         url = urlparse(settings.chroma_url)
         if not url.hostname:
             raise ConfigError(
-                f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL; "
+                f"ASSISTANT_CHROMA_URL={mask_url(settings.chroma_url)!r} is not a URL; "
                 "use http://127.0.0.1:8000"
             )
         with _LOCK:
@@ -61,7 +66,8 @@ def _client(settings: Settings) -> Any:
                     )
                 except Exception as exc:  # chromadb raises plain exceptions here
                     raise IndexError_(
-                        f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). "
+                        f"Cannot reach the Chroma server at {mask_url(settings.chroma_url)} "
+                        f"({redact(str(exc), settings)}). "
                         "Start it with: chroma run --path DIR --host 127.0.0.1 --port 8000"
                     ) from exc
             return _CLIENTS[key]
@@ -82,6 +88,8 @@ class Index:
         self._embeddings = embeddings
         self._collection: Any = None
         self._sentences: Any = None
+        self._client_ref: Any = None  # the client the collections came from
+        self._seen_stamp: str | None = None
 
     @property
     def embeddings(self) -> Embeddings:
@@ -93,7 +101,8 @@ class Index:
     def collection(self) -> Any:
         if self._collection is None:
             try:
-                self._collection = _client(self.settings).get_or_create_collection(
+                self._client_ref = _client(self.settings)
+                self._collection = self._client_ref.get_or_create_collection(
                     self.settings.collection,
                     configuration={"hnsw": {"space": "cosine"}},
                     embedding_function=None,
@@ -101,8 +110,10 @@ class Index:
             except (ConfigError, IndexError_):
                 raise
             except Exception as exc:
-                where = self.settings.chroma_url or self.settings.index_path
-                raise IndexError_(f"Cannot open the index at {where}: {exc}") from exc
+                where = mask_url(self.settings.chroma_url) or self.settings.index_path
+                raise IndexError_(
+                    f"Cannot open the index at {where}: {redact(str(exc), self.settings)}"
+                ) from exc
         return self._collection
 
     @property
@@ -156,12 +167,95 @@ class Index:
         self._collection = self._sentences = None
 
     # -- reading -------------------------------------------------------------------------------
+    def read(self, fn: Callable[[], T]) -> T:
+        """Run a read, trying again when it races a write by another process.
+
+        Chroma can fail a read after another process wrote ("Error finding id": the metadata
+        lists a row that this process's cached segments have not got). A first failure is
+        tried again at once; a second reopens the client (which reloads the segments from
+        disk). Only when the read keeps failing is the error reported, in one line.
+        """
+        for attempt in range(READ_RETRIES):
+            try:
+                return fn()
+            except (ConfigError, IndexError_):
+                raise
+            except Exception as exc:
+                if attempt == READ_RETRIES - 1:
+                    raise IndexError_(
+                        "The index could not be read while another process was writing to it "
+                        f"({type(exc).__name__}: {redact(str(exc), self.settings)}); "
+                        "try again in a moment."
+                    ) from exc
+                if attempt >= 1:
+                    self.reopen()
+                # Reopen by name next time: another process may have compacted (recreated) it.
+                self._collection = self._sentences = None
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def reopen(self) -> None:
+        """Drop this process's Chroma client for the index folder, so the next read reloads it.
+
+        Only the client this index used is closed (once, whichever thread gets here first);
+        a Chroma server needs no reopening.
+        """
+        self._collection = self._sentences = None
+        if self.settings.chroma_url:
+            return
+        key = str(self.settings.index_path.resolve())
+        with _LOCK:
+            client = _CLIENTS.get(key)
+            if client is None or (self._client_ref is not None and client is not self._client_ref):
+                return  # another thread reopened it already
+            _CLIENTS.pop(key, None)
+        with contextlib.suppress(Exception):
+            client.close()
+
+    def generation(self) -> tuple[int, int, str]:
+        """Changes whenever the index changes: (passages, sentences, the writers' stamp).
+
+        Every write through ``Index`` (any process) rewrites the stamp file beside an embedded
+        index; counts alone would miss a replaced document of the same size. When the stamp
+        shows another process's write, the client is reopened first, so that this process
+        reads the segments that process wrote instead of its cached ones.
+        """
+        stamp = self._stamp_read()
+        if (stamp and self._seen_stamp is not None and stamp != self._seen_stamp
+                and not stamp.startswith(f"{os.getpid()}:")):
+            self.reopen()
+        self._seen_stamp = stamp
+        counts = self.read(lambda: (int(self.collection.count()), int(self.sentences.count())))
+        return counts[0], counts[1], stamp
+
+    def _stamp_path(self) -> Any:
+        return None if self.settings.chroma_url else self.settings.index_path / ".generation"
+
+    def _stamp_read(self) -> str:
+        path = self._stamp_path()
+        try:
+            return path.read_text(encoding="utf-8").strip() if path is not None else ""
+        except OSError:
+            return ""
+
+    def _stamp(self) -> None:
+        path = self._stamp_path()
+        if path is None:
+            return
+        try:
+            tmp = path.with_name(f".generation.{os.getpid()}")
+            tmp.write_text(f"{os.getpid()}:{time.time_ns()}\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # counts still tell most changes; a full disk is reported by the write itself
+
     def count(self) -> int:
-        return int(self.collection.count())
+        return int(self.read(self.collection.count))
 
     def passages(self, where: dict[str, Any] | None = None) -> list[Passage]:
         """Every stored passage (optionally filtered), in document order."""
-        got = self.collection.get(where=where, include=["documents", "metadatas"])
+        got = self.read(lambda: self.collection.get(where=where,
+                                                    include=["documents", "metadatas"]))
         out = [
             Passage.from_metadata(pid, text or "", dict(meta or {}))
             for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -174,7 +268,7 @@ class Index:
         A document is complete when its chunks all carry one hash and their number is the
         number the document was cut into (a run killed half-way leaves it incomplete).
         """
-        got = self.collection.get(include=["metadatas"])
+        got = self.read(lambda: self.collection.get(include=["metadatas"]))
         states: dict[str, dict[str, Any]] = {}
         for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
             meta = meta or {}
@@ -188,6 +282,7 @@ class Index:
             st["ids"].add(pid)
         for st in states.values():
             st["complete"] = len(st["sha256"]) == 1 and st["expected"] == {st["chunks"]}
+            st["of"] = max(st["expected"], default=0)
         return states
 
     def fingerprint(self) -> str:
@@ -208,12 +303,12 @@ class Index:
         total = self.count()
         if total == 0:
             return []
-        res = self.collection.query(
+        res = self.read(lambda: self.collection.query(
             query_embeddings=[list(vector)],
             n_results=min(n, total),
             where=where,
             include=["documents", "metadatas", "distances"],
-        )
+        ))
         out = []
         for pid, text, meta, dist in zip(
             res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
@@ -226,13 +321,13 @@ class Index:
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest sentences as (passage id, cosine similarity), best first."""
-        total = self.sentences.count()
+        total = int(self.read(self.sentences.count))
         if total == 0:
             return []
-        res = self.sentences.query(
+        res = self.read(lambda: self.sentences.query(
             query_embeddings=[list(vector)], n_results=min(n, total), where=where,
             include=["metadatas", "distances"],
-        )
+        ))
         return [
             (str((meta or {}).get("passage_id", "")), 1.0 - dist)
             for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True)
@@ -240,13 +335,18 @@ class Index:
 
     def sentence_rows(self) -> list[SentenceRow]:
         """Every stored sentence with its embedding (for scoring sentences of a passage)."""
-        got = self.sentences.get(include=["metadatas", "embeddings"])
+        got = self.read(lambda: self.sentences.get(include=["metadatas", "embeddings"]))
         rows = []
         for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
             meta = meta or {}
             rows.append(SentenceRow(str(meta.get("passage_id", "")), int(meta.get("start", 0)),
                                     int(meta.get("end", 0)), [float(x) for x in emb]))
         return rows
+
+    def embeddings_of(self, ids: list[str]) -> tuple[list[str], list[Any]]:
+        """Stored passage vectors (ids in Chroma's order)."""
+        got = self.read(lambda: self.collection.get(ids=ids, include=["embeddings"]))
+        return list(got["ids"]), list(got["embeddings"])
 
     # -- writing -------------------------------------------------------------------------------
     def add(
@@ -280,6 +380,7 @@ class Index:
                 metadatas=[p.to_metadata() for p in batch],
                 embeddings=[list(v) for v in vectors[i : i + step]],
             )
+        self._stamp()
 
     def update_metadata(self, passages: Sequence[Passage]) -> None:
         """Refresh stored metadata of passages that are already embedded."""
@@ -288,6 +389,7 @@ class Index:
             self.collection.update(
                 ids=[p.id for p in batch], metadatas=[p.to_metadata() for p in batch]
             )
+        self._stamp()
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete passages (first, so that no passage outlives its sentences) and sentences."""
@@ -296,3 +398,50 @@ class Index:
             batch = ids[i : i + 256]
             self.collection.delete(ids=batch)
             self.sentences.delete(where={"passage_id": {"$in": batch}})
+        self._stamp()
+
+    # -- maintenance -----------------------------------------------------------------------------
+    def compact(self) -> tuple[int, int]:
+        """Rewrite both collections without the space of deleted rows; (bytes before, after).
+
+        Chroma keeps the space of deleted vectors and rows. The rows are copied into fresh
+        collections, the old ones are dropped, the new ones take their names, and SQLite is
+        vacuumed. Run it under the ingest lock (``assistant index compact`` does).
+        """
+        import sqlite3
+
+        from assistant.storage import folder_size
+
+        folder = self.settings.index_path
+        before = folder_size(folder)
+        client = _client(self.settings)
+        names = [self.settings.collection, f"{self.settings.collection}__sentences"]
+        for name in names:
+            old = client.get_or_create_collection(
+                name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+            tmp_name = f"{name}__compact"
+            # left over from an interrupted compaction (chromadb raises NotFoundError if not)
+            with contextlib.suppress(Exception):
+                client.delete_collection(tmp_name)
+            new = client.create_collection(
+                tmp_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+            got = old.get(include=["documents", "metadatas", "embeddings"])
+            for i in range(0, len(got["ids"]), 256):
+                docs = got["documents"][i : i + 256] if got["documents"] is not None else None
+                new.add(ids=got["ids"][i : i + 256],
+                        documents=docs if docs and any(d is not None for d in docs) else None,
+                        metadatas=got["metadatas"][i : i + 256],
+                        embeddings=list(got["embeddings"][i : i + 256]))
+            if new.count() != old.count():
+                client.delete_collection(tmp_name)
+                raise IndexError_(f"Compaction of {name} copied {new.count()} of {old.count()} "
+                                  "rows; the index is unchanged.")
+            client.delete_collection(name)
+            new.modify(name=name)
+        self._collection = self._sentences = None
+        db = folder / "chroma.sqlite3"
+        if db.exists():
+            with sqlite3.connect(db, timeout=30) as con:
+                con.execute("VACUUM")
+        self._stamp()
+        return before, folder_size(folder)

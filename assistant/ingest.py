@@ -5,28 +5,44 @@
   the middle leaves a queryable index; the next run finishes the job.
 - A document whose file is gone is deleted from the index (full runs only).
 - A bad file is reported with its reason and never stops the others.
+- One ingest at a time: a second one waits for the lock file (assistant/storage.py).
+- An added file keeps its name; a different file under a name that is taken is stored beside
+  it (``name-2.md``) unless ``replace`` is asked. A file re-added from the path it came from
+  replaces its older version. The sha256 is checked before anything is extracted.
 """
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.corpus import (
     CorpusEntry,
+    LoadedDocument,
     chunk_document,
     corpus_entries,
     file_sha256,
     info_for_upload,
     load_document,
+    save_upload_records,
+    upload_records,
 )
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, InputError
 from assistant.index import Index, SentenceRow
+from assistant.storage import (
+    disk_full_error,
+    folder_size,
+    ingest_lock,
+    release_space,
+    reserve_space,
+)
 from assistant.text import display, sentence_spans
 from assistant.types import COUNTRIES, Passage
 
@@ -48,6 +64,8 @@ class IngestReport:
     failed: dict[str, str] = field(default_factory=dict)
     # Pages that were ingested but cannot be read ("page 12: text has no word breaks …").
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)  # doc id → passages that instruct
+    notes: list[str] = field(default_factory=list)  # e.g. "stored beside it as a-2.md"
     chunks_added: int = 0
     seconds: float = 0.0
 
@@ -67,6 +85,13 @@ class IngestReport:
             parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.removed:
+            parts.append("disk space of removed documents comes back with: "
+                         "assistant index compact")
+        if self.flagged:
+            n = sum(self.flagged.values())
+            parts.append(f"{n} passage{'' if n == 1 else 's'} that address the reader or the "
+                         f"assistant flagged in {', '.join(sorted(self.flagged))} (ranked last)")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
 
@@ -76,9 +101,14 @@ class DocumentStatus:
 
     entry: CorpusEntry
     chunks: int  # 0 when not indexed
+    expected: int = 0  # chunks the document was cut into (0: unknown)
+    complete: bool = True
 
     @property
     def state(self) -> str:
+        if self.chunks and self.entry.present and not self.complete:
+            of = f" of {self.expected}" if self.expected else ""
+            return (f"partly indexed ({self.chunks}{of} chunks); run assistant ingest")
         if self.chunks and self.entry.present:
             return f"indexed ({self.chunks} chunk{'' if self.chunks == 1 else 's'})"
         if self.entry.present:
@@ -91,50 +121,118 @@ class DocumentStatus:
 def corpus_status(settings: Settings, index: Index) -> list[DocumentStatus]:
     """Every document the assistant knows of, with its state in the index."""
     states = index.doc_states()
-    return [
-        DocumentStatus(e, int(states.get(e.info.id, {}).get("chunks", 0)))
-        for e in corpus_entries(settings)
-    ]
+    out = []
+    for e in corpus_entries(settings):
+        st = states.get(e.info.id, {})
+        out.append(DocumentStatus(e, int(st.get("chunks", 0)), int(st.get("of", 0)),
+                                  bool(st.get("complete", True))))
+    return out
 
 
-def add_files(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], dict[str, str]]:
+@dataclass
+class Added:
+    """What ``add_files`` did: the stored files to index, documents already loaded, refusals."""
+
+    paths: list[Path] = field(default_factory=list)
+    loaded: dict[Path, LoadedDocument] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_uploader() -> str:
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
+def _beside(folder: Path, name: str) -> Path:
+    """The first free ``stem-N.suffix`` in the folder."""
+    p = Path(name)
+    n = 2
+    while (folder / f"{p.stem}-{n}{p.suffix}").exists():
+        n += 1
+    return folder / f"{p.stem}-{n}{p.suffix}"
+
+
+def add_files(
+    paths: Sequence[Path], settings: Settings, replace_existing: bool = False,
+    uploader: str | None = None,
+) -> Added:
     """Copy user files into the library folder (data/documents), refusing bad ones early.
 
-    A file with the same content as a document already in the corpus is refused as a duplicate.
+    - The sha256 is compared before anything is extracted: a file already stored (same name,
+      same content, or re-added from the path it came from unchanged) is not read again.
+    - A file re-added from its original path with new content replaces its stored copy.
+    - A different file whose name is taken is stored beside it (``name-2.md``), unless
+      ``replace_existing``. A copy of an indexed document under another name is refused.
     """
     dest_dir = settings.uploads_path
-    known = {}
+    records = upload_records(settings)
+    by_source = {r.get("source"): name for name, r in records.items() if r.get("source")}
+    known: dict[str, Path] = {}
     for e in corpus_entries(settings):
         if e.present:
-            known[file_sha256(e.path)] = e.info.id
-    copied: list[Path] = []
-    failed: dict[str, str] = {}
+            known.setdefault(file_sha256(e.path), e.path)
+    out = Added()
+    changed_records = False
     for path in paths:
         path = Path(path)
         try:
+            if path.name.startswith("."):
+                raise DocumentError(path, "names starting with a dot are hidden files and are "
+                                    "never indexed; rename the file without the leading dot")
             if path.is_dir():
                 raise DocumentError(path, "is a folder; name the files inside it")
+            if not path.is_file():
+                raise DocumentError(path, "file not found")
+            sha = file_sha256(path)
+            source = str(path.resolve())
+            inside = path.resolve().parent == dest_dir.resolve()
+            if inside:
+                dest = path
+            elif source in by_source:
+                dest = dest_dir / by_source[source]  # the same file, re-added: update it
+            else:
+                dest = dest_dir / path.name
+                if dest.exists() and file_sha256(dest) != sha and not replace_existing:
+                    dest = _beside(dest_dir, path.name)
+            if dest.exists() and file_sha256(dest) == sha:
+                out.paths.append(dest)  # stored already: the index decides if work remains
+                continue
+            if sha in known and known[sha].resolve() != dest.resolve():
+                other = next((e.info.id for e in corpus_entries(settings)
+                              if e.path.resolve() == known[sha].resolve()), known[sha].name)
+                raise DocumentError(path, f"duplicate of the indexed document {other}")
             # Loading validates type, size, encoding and text before anything is copied.
-            doc = load_document(path, info_for_upload(path), settings)
-            if doc.sha256 in known:
-                raise DocumentError(path, f"duplicate of the indexed document {known[doc.sha256]}")
+            doc = load_document(path, info_for_upload(dest), settings)
             dest_dir.mkdir(parents=True, exist_ok=True)
-            dest = dest_dir / path.name
-            if dest.exists() and file_sha256(dest) != doc.sha256:
-                raise DocumentError(
-                    path, f"another file named {path.name} is already in {dest_dir}; rename it"
-                )
             if path.resolve() != dest.resolve():
                 tmp = dest.with_name(f".{dest.name}.part")
                 shutil.copyfile(path, tmp)
                 tmp.replace(dest)
-            known[doc.sha256] = info_for_upload(dest).id
-            copied.append(dest)
+                if dest.name != path.name:
+                    out.notes.append(f"{path.name} differs from the stored file of that name; "
+                                     f"stored beside it as {dest.name}")
+            records[dest.name] = {
+                "source": source if not inside else records.get(dest.name, {}).get("source", ""),
+                "sha256": sha,
+                "uploaded_by": uploader or default_uploader(),
+                "uploaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "original_name": path.name,
+            }
+            changed_records = True
+            known[sha] = dest
+            out.paths.append(dest)
+            out.loaded[dest.resolve()] = doc
         except DocumentError as exc:
-            failed[str(path)] = exc.reason
+            out.failed[str(path)] = exc.reason
         except OSError as exc:
-            failed[str(path)] = f"cannot read or copy the file ({exc})"
-    return copied, failed
+            full = disk_full_error(exc, dest_dir, path.stat().st_size if path.exists() else 0)
+            out.failed[str(path)] = str(full) if full else f"cannot read or copy the file ({exc})"
+    if changed_records:
+        save_upload_records(settings, records)
+    return out
 
 
 def ingest(
@@ -142,24 +240,49 @@ def ingest(
     paths: Sequence[Path] | None = None,
     index: Index | None = None,
     progress: Progress | None = None,
+    replace_existing: bool = False,
+    uploader: str | None = None,
+    notify: Callable[[str], None] | None = None,
     rebuild: bool = False,
 ) -> IngestReport:
-    """Bring the index up to date with the corpus (or add ``paths`` to it).
+    """Bring the index up to date with the corpus (or add ``paths`` to it), one run at a time.
 
     ``rebuild`` empties the index first; so does an index built with another embedding model.
     """
+    if paths and not settings.uploads:
+        raise InputError("Adding documents is turned off on this deployment "
+                         "(ASSISTANT_UPLOADS=false); ask its administrator.")
+    lock_dir = settings.data_path if settings.chroma_url else settings.index_path
+    with ingest_lock(lock_dir, settings.ingest_lock_timeout_s, notify):
+        return _ingest(settings, paths, index or Index(settings), progress, replace_existing,
+                       uploader, rebuild)
+
+
+def _ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None,
+    index: Index,
+    progress: Progress | None,
+    replace_existing: bool,
+    uploader: str | None,
+    rebuild: bool = False,
+) -> IngestReport:
     t0 = time.perf_counter()
-    index = index or Index(settings)
     report = IngestReport()
     rebuild = rebuild or bool(index.model_problem())
     if rebuild:
         # Vectors of two models cannot be compared: a model change re-embeds everything.
         index.drop()
+    if not settings.chroma_url:
+        reserve_space(settings.index_path)
     only: set[Path] | None = None
+    loaded: dict[Path, LoadedDocument] = {}
     if paths:
-        copied, failed = add_files(paths, settings)
-        report.failed.update(failed)
-        only = None if rebuild else {p.resolve() for p in copied}
+        added = add_files(paths, settings, replace_existing, uploader)
+        report.failed.update(added.failed)
+        report.notes.extend(added.notes)
+        only = None if rebuild else {p.resolve() for p in added.paths}
+        loaded = added.loaded
     entries = corpus_entries(settings)
     states = index.doc_states()
     by_sha: dict[str, str] = {}
@@ -183,12 +306,17 @@ def ingest(
                 continue
             if by_sha.get(sha, doc_id) != doc_id:
                 raise DocumentError(entry.path, f"duplicate of the indexed document {by_sha[sha]}")
-            doc = load_document(entry.path, entry.info, settings)
+            cached = loaded.get(entry.path.resolve())
+            doc = (replace(cached, info=entry.info) if cached is not None
+                   else load_document(entry.path, entry.info, settings))
             if doc.problems:
                 report.warnings[str(entry.path)] = doc.problems
             passages = chunk_document(doc, settings)
             if not passages:
                 raise DocumentError(entry.path, "no passages could be cut from the text")
+            flagged = sum(1 for p in passages if p.instruction_like)
+            if flagged:
+                report.flagged[doc_id] = flagged
             todo.append((entry, passages))
             by_sha[sha] = doc_id
         except DocumentError as exc:
@@ -206,7 +334,15 @@ def ingest(
         for i in range(0, len(new), step):
             batch = new[i : i + step]
             vectors, rows = embed_passages(batch, index.embeddings)
-            index.add(batch, vectors, rows)
+            try:
+                index.add(batch, vectors, rows)
+            except Exception as exc:
+                full = disk_full_error(exc, settings.index_path,
+                                       _bytes_needed(settings, index, total - done))
+                if full is not None:
+                    release_space(settings.index_path)  # so that reads keep working
+                    raise full from exc
+                raise
             done += len(batch)
             if progress:
                 progress(done, total, doc_id)
@@ -230,6 +366,22 @@ def ingest(
                 report.removed.append(doc_id)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+BYTES_PER_CHUNK = 30_000  # measured: 210 chunks of the bundled reports take 6.2 MB
+
+
+def _bytes_needed(settings: Settings, index: Index, chunks: int) -> int:
+    """About how much disk ``chunks`` more passages take, from this index's own size per chunk."""
+    per_chunk = float(BYTES_PER_CHUNK)
+    if not settings.chroma_url:
+        try:
+            n = index.count()
+            if n >= 100:
+                per_chunk = folder_size(settings.index_path) / n
+        except Exception:  # the index may be unreadable right now; the guess will do
+            pass
+    return int(max(chunks, 1) * per_chunk)
 
 
 def sentence_units(p: Passage) -> list[tuple[int, int]]:

@@ -8,6 +8,7 @@ but drops the scores; the relevance floor and the audit record need them, so fus
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import threading
 import time
@@ -17,7 +18,7 @@ from typing import Any, overload
 
 from assistant.config import Settings
 from assistant.embeddings import profile
-from assistant.errors import InputError
+from assistant.errors import AssistantError, InputError
 from assistant.index import Index
 from assistant.synonyms import SynonymTable, load_synonyms
 from assistant.text import tokens
@@ -26,6 +27,7 @@ from assistant.types import COUNTRIES, DOC_TYPES, Passage, ScoredPassage
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
 TYPO_CUTOFF = 0.8  # difflib similarity at which an unknown word is read as a corpus word
 ROOT_CHARS = 6  # words sharing a root this long (one a prefix of the other) are equivalent
+log = logging.getLogger("assistant.retrieve")
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class _Lexicon:
     count: int = 0
     # passage id → (offsets of its sentences, their embeddings as a matrix)
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
+    generation: tuple[int, int, str] = (0, 0, "")
     _roots: dict[str, set[str]] = field(default_factory=dict)
 
     def same_root(self, term: str) -> set[str]:
@@ -267,32 +270,46 @@ class HybridRetriever:
 
     # -- the lexical side ---------------------------------------------------------------------
     def lexicon(self) -> _Lexicon:
-        """All passages and their BM25 statistics, rebuilt when the index changes."""
+        """All passages and their BM25 statistics, rebuilt when the index changes.
+
+        The index's generation (counts and the writers' stamp) is checked every 2 s, so a
+        document another process ingests becomes answerable without a restart. A rebuild that
+        races that process's writes is tried again; if it still fails, the previous lexicon
+        keeps serving (it is consistent, only older) and the next check rebuilds it.
+        """
         with self._lock:
             now = time.monotonic()
             if self._lex is not None and now - self._lex_checked < 2.0:
                 return self._lex
-            count = self.index.count()
+            try:
+                generation = self.index.generation()
+                if self._lex is None or self._lex.generation != generation:
+                    self._lex = self._build_lexicon(generation)
+            except AssistantError:
+                if self._lex is None:
+                    raise
+                log.warning("the index changed while it was read; the previous lexicon serves")
             self._lex_checked = now
-            if self._lex is None or self._lex.count != count:
-                import numpy as np
-
-                problem = self.index.model_problem()
-                if problem:
-                    raise InputError(problem)
-
-                passages = self.index.passages()
-                toks = [tokens(p.embed_text()) for p in passages]
-                vocab = {t for d in toks for t in d}
-                grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
-                for row in self.index.sentence_rows():
-                    spans, vecs = grouped.setdefault(row.passage_id, ([], []))
-                    spans.append((row.start, row.end))
-                    vecs.append(row.vector)
-                sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
-                         for pid, (spans, vecs) in grouped.items()}
-                self._lex = _Lexicon(passages, BM25(toks), vocab, count, sents)
             return self._lex
+
+    def _build_lexicon(self, generation: tuple[int, int, str]) -> _Lexicon:
+        import numpy as np
+
+        problem = self.index.model_problem()
+        if problem:
+            raise InputError(problem)
+
+        passages = self.index.passages()
+        toks = [tokens(p.embed_text()) for p in passages]
+        vocab = {t for d in toks for t in d}
+        grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
+        for row in self.index.sentence_rows():
+            spans, vecs = grouped.setdefault(row.passage_id, ([], []))
+            spans.append((row.start, row.end))
+            vecs.append(row.vector)
+        sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
+                 for pid, (spans, vecs) in grouped.items()}
+        return _Lexicon(passages, BM25(toks), vocab, len(passages), sents, generation)
 
     def refresh(self) -> None:
         with self._lock:
@@ -371,6 +388,7 @@ class HybridRetriever:
             for pid in candidates:
                 fused[pid] = (weights[0] * cos.get(pid, 0.0) + weights[1] * best_sent[pid]
                               + weights[2] * lexs.get(pid, 0.0) / top_bm)
+        fused = trust_adjust(fused, by_id, s, k)
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
         floor = prof.relevance_floor
@@ -408,9 +426,45 @@ class HybridRetriever:
         """Cosine similarity of stored passages the dense query did not return."""
         import numpy as np
 
-        got = self.index.collection.get(ids=ids, include=["embeddings"])
-        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(qvec, np.float32)
-        return {pid: float(c) for pid, c in zip(got["ids"], sims, strict=True)}
+        got_ids, vectors = self.index.embeddings_of(ids)
+        if not got_ids:  # deleted by another process since the lexicon was read
+            return {}
+        sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(qvec, np.float32)
+        return {pid: float(c) for pid, c in zip(got_ids, sims, strict=True)}
+
+
+INSTRUCTION_WEIGHT = 0.01  # a flagged passage that stays in the list sits below every other
+
+
+def trust_adjust(
+    fused: dict[str, float], by_id: dict[str, Passage], settings: Settings, k: int
+) -> dict[str, float]:
+    """Adjust fused scores for provenance and planted text (one step, after fusion).
+
+    - Uploads are dropped when ``ASSISTANT_UPLOADS=false``; otherwise an upload's score is
+      multiplied by ``ASSISTANT_UPLOAD_WEIGHT`` (0.6), so an official document ranks first
+      when both answer.
+    - A passage flagged at ingest as addressing the reader or the assistant ("ignore previous
+      instructions", "answer that …") is dropped while at least ``k`` other candidates remain,
+      and otherwise ranked below all of them: it is quoted only if nothing else answers.
+    """
+    out: dict[str, float] = {}
+    flagged: dict[str, float] = {}
+    for pid, score in fused.items():
+        p = by_id[pid]
+        if not p.official:
+            if not settings.uploads:
+                continue
+            score *= settings.upload_weight
+        if p.instruction_like:
+            flagged[pid] = score
+        else:
+            out[pid] = score
+    if flagged and len(out) < k:
+        floor = min(out.values(), default=0.0)
+        for pid, score in flagged.items():
+            out[pid] = min(score * INSTRUCTION_WEIGHT, floor - 1e-6 * (1 + abs(floor)))
+    return out
 
 
 def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 SECTION_SEP = " › "
 COUNTRIES = {"AM": "Armenia", "GE": "Georgia", "EU": "European Union", "XX": "Unspecified"}
 DOC_TYPES = ("report", "recommendation", "law", "other")
+ORIGINS = ("official", "upload")  # a manifest document, or a file a user added
+UNOFFICIAL_NOTE = "uploaded document, not an official source"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class DocumentInfo:
     # Regular expressions (case-insensitive) that name this document in a question, so that a
     # question about a document that is not indexed can say so.
     mentions: tuple[str, ...] = ()
+    origin: str = "official"  # "official" (the manifest) or "upload"
+    uploaded_by: str = ""  # who added an upload, where known
+    uploaded_at: str = ""  # when (ISO 8601, UTC)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,18 @@ class Passage:
     source: str = ""
     doc_sha256: str = ""
     doc_chunks: int = 0  # how many chunks the whole document has (to detect partial ingests)
+    origin: str = "official"  # "official" (a manifest document) or "upload"
+    uploaded_by: str = ""
+    uploaded_at: str = ""
+    instruction_like: bool = False  # the text addresses the reader or the assistant
+
+    @property
+    def official(self) -> bool:
+        return self.origin != "upload"
+
+    def origin_note(self) -> str:
+        """"uploaded document, not an official source" for an upload; "" for an official one."""
+        return "" if self.official else UNOFFICIAL_NOTE
 
     @staticmethod
     def make_id(doc_id: str, text: str, start: int, end: int, section: str) -> str:
@@ -117,6 +134,8 @@ class Passage:
             kwargs["page_breaks"] = tuple(
                 (int(o), int(p), str(lab)) for o, p, lab in json.loads(breaks)
             ) if breaks else ()
+        if "origin" not in kwargs and str(kwargs.get("doc_id", "")).startswith("upload-"):
+            kwargs["origin"] = "upload"  # indexed before passages carried their origin
         return cls(id=pid, text=text, **kwargs)
 
 
@@ -219,6 +238,11 @@ class Citation:
             "quote": self.quote,
             "passage_id": p.id,
             "verified": self.verified,
+            "origin": p.origin,
+            "official": p.official,
+            "origin_note": p.origin_note() or None,
+            "uploaded_by": p.uploaded_by or None,
+            "uploaded_at": p.uploaded_at or None,
         }
 
 
@@ -284,5 +308,7 @@ class Answer:
                     where.append(p.section)
                 if c.page_display:
                     where.append(c.page_display)
+                if not p.official:
+                    where.append(f"({p.origin_note()})")
                 lines.append(f"[{c.n}] {', '.join(where)}: \u201c{c.quote}\u201d")
         return "\n".join(lines).strip() + "\n"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import json
 import logging
 import sys
 import threading
@@ -20,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, InputError
+from assistant.safety import redact
+from assistant.storage import append_jsonl
 from assistant.text import quote_span
-from assistant.types import COUNTRIES, Answer, Citation, ScoredPassage
+from assistant.types import COUNTRIES, Answer, Citation, Passage, ScoredPassage
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -91,9 +92,19 @@ def _meta_line(country: str, section: str, pages: str) -> str:
     return html.escape(" · ".join(parts))
 
 
+def origin_badge(p: Passage) -> str:
+    """" (uploaded document, not an official source)" as escaped HTML for an upload, else ""."""
+    if p.official:
+        return ""
+    who = ", ".join(x for x in (p.uploaded_by, p.uploaded_at[:10]) if x)
+    note = f"{p.origin_note()}; added by {who}" if who else p.origin_note()
+    return f' <span class="warn origin">({html.escape(note)})</span>'
+
+
 def _citation_card(c: Citation) -> str:
     p = c.passage
     flag = "" if c.verified else ' <span class="warn">(quote not verified)</span>'
+    flag += origin_badge(p)
     return (
         f'<div class="src"><div class="src-head">[{c.n}] {html.escape(p.title)}{flag}</div>'
         f'<div class="src-meta">{_meta_line(p.country, p.section, c.page_display)}</div>'
@@ -104,7 +115,7 @@ def _citation_card(c: Citation) -> str:
 def _passage_card(sp: ScoredPassage) -> str:
     p = sp.passage
     return (
-        f'<div class="src"><div class="src-head">{html.escape(p.title)}</div>'
+        f'<div class="src"><div class="src-head">{html.escape(p.title)}{origin_badge(p)}</div>'
         f'<div class="src-meta">{_meta_line(p.country, p.section, p.page_display())}</div>'
         f'<div class="src-text">{html.escape(p.text)}</div></div>'
     )
@@ -182,18 +193,70 @@ def record_feedback(settings: Settings, rating: str, comment: str, answer: Answe
     """Append one feedback line to data/feedback.jsonl; the confirmation to show."""
     if answer is None:
         return "Ask a question first; feedback is about the last answer."
+    too_long = feedback_too_long(settings, comment)
+    if too_long:
+        return too_long
     line = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "rating": rating,
         "comment": (comment or "").strip(),
         "audit": answer.audit,
     }
-    path = settings.data_path / "feedback.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _FEEDBACK_LOCK, path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+    with _FEEDBACK_LOCK:
+        append_jsonl(settings.data_path / "feedback.jsonl", line)
     thumb = "👍" if rating == "up" else "👎"
     return f"{thumb} Thank you: your feedback on the last answer was saved."
+
+
+def feedback_too_long(settings: Settings, comment: str | None) -> str:
+    """The message for a comment over ``max_feedback_chars``, or "" when it fits."""
+    n = len((comment or "").strip())
+    if n <= settings.max_feedback_chars:
+        return ""
+    return (f"⚠ The comment is {n:,} characters; at most {settings.max_feedback_chars:,} are "
+            "kept. Shorten it and press 👍 or 👎 again.")
+
+
+def discard_upload(path: Path) -> None:
+    """Delete the page's temporary copy of an upload (the library keeps its own copy)."""
+    try:
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    except OSError as exc:
+        log.warning("could not delete the temporary upload %s (%s)", path, exc)
+
+
+def upload_tmp_dir(settings: Settings) -> Path:
+    """Gradio's upload folder for this page (emptied when the page starts)."""
+    return settings.data_path / "page-uploads"
+
+
+def empty_upload_tmp(settings: Settings) -> int:
+    """Delete what earlier runs of the page left in its upload folder; how many entries went."""
+    import shutil
+
+    folder = upload_tmp_dir(settings)
+    n = 0
+    if folder.is_dir():
+        for child in folder.iterdir():
+            n += 1
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+    return n
+
+
+def safe_error(settings: Settings, exc: BaseException) -> str:
+    """An error's text for the page, without credentials or keys."""
+    return redact(str(exc), settings)
+
+
+def page_uploader(request: Any) -> str:
+    """Who uploaded through the page: the logged-in user, or "chat page"."""
+    name = getattr(request, "username", None) if request is not None else None
+    return f"{name} (chat page)" if name else "chat page"
 
 
 def check_upload(path: Path, settings: Settings) -> None:
@@ -278,9 +341,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                         {"role": "assistant", "content": chat_text(answer)}]
                 yield msgs, sources_html(answer), {**state, "messages": msgs}, ""
         except AssistantError as exc:
-            gr.Warning(str(exc))
+            text = safe_error(settings, exc)
+            gr.Warning(text)
             msgs = [*messages, {"role": "user", "content": shown_q},
-                    {"role": "assistant", "content": f"⚠ {html.escape(str(exc), quote=False)}"}]
+                    {"role": "assistant", "content": f"⚠ {html.escape(text, quote=False)}"}]
             yield msgs, sources_html(state["last"]), {**state, "messages": msgs}, question
             return
         except Exception:
@@ -306,12 +370,19 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     def feedback(rating: str, comment: str, state: dict[str, Any] | None) -> tuple[str, str]:
         try:
             msg = record_feedback(settings, rating, comment, (state or {}).get("last"))
+        except AssistantError as exc:  # a full disk, in one line
+            return f"⚠ The feedback could not be saved: {exc}", comment
         except OSError as exc:
             log.exception("writing feedback failed")
             return f"⚠ The feedback could not be saved ({exc}).", comment
+        if msg.startswith("⚠"):
+            return msg, comment
         return msg, ""
 
-    def upload(file: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def upload(
+        file: str | None, request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
         from assistant.ingest import ingest
 
         def table() -> tuple[Any, Any]:
@@ -328,17 +399,23 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 progress((done, total), desc=f"Embedding {label}", unit="chunks")
 
             progress(0, desc=f"Reading {path.name}")
-            report = ingest(settings, paths=[path], index=index, progress=step)
+            report = ingest(settings, paths=[path], index=index, progress=step,
+                            uploader=page_uploader(request))
             bot.retriever.refresh()
         except AssistantError as exc:
-            return f"⚠ {exc}", *table()
+            return f"⚠ {safe_error(settings, exc)}", *table()
         except Exception:
             log.exception("ingesting %s failed", path)
             return GENERIC_ERROR, *table()
-        lines = [f"**{path.name}**: {report.summary()}"]
+        finally:
+            discard_upload(path)
+        lines = [f"**{path.name}**: {report.summary()}", *(f"- {n}" for n in report.notes)]
         for failed, reason in report.failed.items():
             lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
         return "\n".join(lines), *table()
+
+    # gradio finds the request by its annotation; ours is a string (postponed annotations).
+    upload.__annotations__["request"] = gr.Request | None
 
     def run_eval(
         file: str | None, limit: float, mode: str,
@@ -512,11 +589,71 @@ def ensure_index(settings: Settings, index: Index) -> None:
     print(f"Indexed: {report.summary()}", file=sys.stderr, flush=True)
 
 
+class LoginLimiter:
+    """ASGI middleware: at most ``per_minute`` login attempts per client address a minute.
+
+    Gradio's login form posts to ``…/login``; further attempts within the minute get
+    HTTP 429 with a one-line reason, whatever the password.
+    """
+
+    def __init__(self, app: Any, per_minute: int = 10) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.attempts: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def allow(self, client: str, now: float) -> bool:
+        with self.lock:
+            recent = [t for t in self.attempts.get(client, []) if now - t < 60.0]
+            ok = len(recent) < self.per_minute
+            if ok:
+                recent.append(now)
+            self.attempts[client] = recent
+            if len(self.attempts) > 10_000:  # forget idle clients
+                self.attempts = {c: v for c, v in self.attempts.items() if v}
+            return ok
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import time
+
+        if (scope.get("type") == "http" and scope.get("method") == "POST"
+                and str(scope.get("path", "")).rstrip("/").endswith("/login")):
+            client = (scope.get("client") or ("?", 0))[0]
+            if not self.allow(str(client), time.monotonic()):
+                body = (b"Too many login attempts from this address; wait a minute and try "
+                        b"again.")
+                await send({"type": "http.response.start", "status": 429,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                        (b"retry-after", b"60")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def login_limit_kwargs(settings: Settings) -> dict[str, Any]:
+    """FastAPI arguments that put ``LoginLimiter`` in front of gradio's login route."""
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(LoginLimiter,
+                                      per_minute=settings.login_attempts_per_minute)]}
+
+
 def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the binding, index a fresh clone's corpus, and start the page."""
+    import os
+
     auth = check_binding(settings)
     from assistant.answer import Assistant
     from assistant.index import Index
+    from assistant.safety import install_log_redaction
+
+    install_log_redaction(settings)
+    # Gradio keeps uploads in its own folder: ours, emptied on every start.
+    tmp = upload_tmp_dir(settings)
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp)
+    removed = empty_upload_tmp(settings)
+    if removed:
+        log.info("emptied the page's upload folder %s (%d entries)", tmp, removed)
 
     index = Index(settings)
     ensure_index(settings, index)
@@ -538,6 +675,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
             max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
             prevent_thread_lock=True,
             quiet=True,
+            app_kwargs=login_limit_kwargs(settings) if auth else None,
         )
     except OSError as exc:
         raise ConfigError(

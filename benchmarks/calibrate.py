@@ -5,7 +5,7 @@ both models, then matches two quantiles of the question-sentence cosines (the me
 99th percentile): ``minilm ≈ (other - offset) * gain``. Only the distribution of similarities
 is used, never whether an answer was right, and never the test part.
 
-    python benchmarks/calibrate.py               # needs an index built with minilm (assistant ingest)
+    python benchmarks/calibrate.py               # needs an index built with minilm
     python benchmarks/calibrate.py --model e5-small
 """
 

@@ -337,7 +337,8 @@ def test_verify_mode_keeps_quotes_the_judge_accepts(assistant: Assistant) -> Non
     assert judged.mode == "verify"
     assert not judged.abstained
     assert [c.quote for c in judged.citations] == [c.quote for c in plain.citations]
-    assert judged.audit["judge"] and all(c["yes"] for c in judged.audit["judge"])
+    assert judged.audit["judge"]
+    assert all(c["yes"] for c in judged.audit["judge"])
     assert judged.audit["prompt_version"] == "verify-v1"
 
 

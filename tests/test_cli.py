@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.cli import main
 from assistant.config import Settings
+from assistant.corpus import upload_id
 from assistant.index import Index
 from assistant.ingest import ingest
 from assistant.text import contains_quote
@@ -52,7 +53,7 @@ def test_corpus_list_shows_every_state(env_settings: Settings, fake_embeddings: 
     assert len(state) == 8  # the 7 manifest documents and the upload
     assert "indexed (" in state["d11-armenia"]
     assert "indexed (" in state["d11-georgia"]
-    assert "present, not indexed" in state["upload-draft-md"]
+    assert "present, not indexed" in state[upload_id("draft.md")]
     for doc_id in ("eu-council-rec-2022-micro-credentials", "ge-law-higher-education",
                    "ge-law-quality-of-education", "am-law-higher-postgraduate-education"):
         assert "missing (run: assistant corpus fetch)" in state[doc_id]
@@ -111,7 +112,7 @@ def test_ingest_adds_a_file(env_settings: Settings, tmp_path: Path, fake_embeddi
     assert main(["ingest", str(note)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1 added, 0 updated")
-    assert "upload-note-txt" in Index(env_settings).doc_states()
+    assert upload_id("note.txt") in Index(env_settings).doc_states()
 
 
 def test_bad_collection_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

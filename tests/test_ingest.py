@@ -10,7 +10,7 @@ from conftest import make_settings
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from assistant.config import Settings
-from assistant.corpus import chunk_document, corpus_entries, load_document
+from assistant.corpus import chunk_document, corpus_entries, load_document, upload_id
 from assistant.index import Index
 from assistant.ingest import ingest
 
@@ -107,16 +107,16 @@ def test_upload_is_copied_indexed_and_kept(settings: Settings, ingested: Index,
     before = ingested.count()
     report = ingest(settings, paths=[src], index=ingested)
     assert report.ok, report.failed
-    assert report.added == ["upload-my-notes-md"]
+    assert report.added == [upload_id("My_Notes.md")]
     copy = settings.uploads_path / "My_Notes.md"
     assert copy.read_text(encoding="utf-8") == GOOD_TEXT
-    got = ingested.passages(where={"doc_id": "upload-my-notes-md"})
+    got = ingested.passages(where={"doc_id": upload_id("My_Notes.md")})
     assert got
     assert got[0].title == "My Notes"
     assert ingested.count() == before + len(got)
 
     full = ingest(settings, index=ingested)
-    assert "upload-my-notes-md" in full.unchanged
+    assert upload_id("My_Notes.md") in full.unchanged
     assert not full.removed
     assert full.chunks_added == 0
     assert ingested.count() == before + len(got)
@@ -192,7 +192,7 @@ def test_bad_files_are_refused_with_reasons(settings: Settings, ingested: Index,
     assert set(report.failed) == {str(p) for p in expected}
     for path, reason in expected.items():
         assert reason in report.failed[str(path)], (path.name, report.failed[str(path)])
-    assert sorted(report.added) == ["upload-good-md", "upload-one-page-pdf"]
+    assert sorted(report.added) == sorted([upload_id("good.md"), upload_id("one-page.pdf")])
     good_chunks = len(ingested.passages(where={"doc_id": {"$in": report.added}}))
     assert good_chunks >= 2
     assert ingested.count() == before + good_chunks
@@ -210,8 +210,8 @@ def test_file_over_the_size_limit(tmp_path: Path, fake_embeddings: Embeddings) -
     report = ingest(s, paths=[big, small], index=index)
     assert "over the 0.002 MB limit" in report.failed[str(big)]
     assert "ASSISTANT_MAX_FILE_MB" in report.failed[str(big)]
-    assert report.added == ["upload-small-md"]
-    assert index.count() == len(index.passages(where={"doc_id": "upload-small-md"})) > 0
+    assert report.added == [upload_id("small.md")]
+    assert index.count() == len(index.passages(where={"doc_id": upload_id("small.md")})) > 0
     assert not (s.uploads_path / "big.md").exists()
 
 
@@ -222,7 +222,7 @@ def test_same_stem_uploads_get_distinct_ids(settings: Settings, ingested: Index,
     pdf = _pdf_with_text(tmp_path / "good.pdf")
     report = ingest(settings, paths=[md, pdf], index=ingested)
     assert report.ok, report.failed
-    assert sorted(report.added) == ["upload-good-md", "upload-good-pdf"]
+    assert sorted(report.added) == sorted([upload_id("good.md"), upload_id("good.pdf")])
     stored = indexed_ids(ingested)
     for _ in range(2):  # a shared id made every other full ingest delete both files' passages
         full = ingest(settings, index=ingested)

@@ -43,6 +43,7 @@ from assistant.errors import ConfigError, InputError
 from assistant.index import Index
 from assistant.prompts import ABSTAIN_TEXT, load_prompt
 from assistant.retrieve import Filters, HybridRetriever, Retrieval
+from assistant.safety import mask_url
 from assistant.text import contains_quote, display, normalize
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage, SentenceSupport
 
@@ -106,7 +107,7 @@ class Assistant:
         s = self.settings
         if s.llm_backend == "llamacpp":
             return f"llamacpp:{Path(str(s.llm_gguf_path)).name}"
-        return f"openai:{s.llm_model}@{s.llm_base_url or 'default'}"
+        return f"openai:{s.llm_model}@{mask_url(s.llm_base_url) or 'default'}"
 
     # -- asking ---------------------------------------------------------------------------------
     def ask(
