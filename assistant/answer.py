@@ -635,6 +635,12 @@ class Assistant:
                                               default=str).encode()).hexdigest()[:12]
         return d
 
+    def check(self, text: str, filters: Filters | dict[str, Any] | None = None) -> Any:
+        """Check every claim and reference of a draft: ``assistant.check.DraftReport``."""
+        from assistant.check import check_draft
+
+        return check_draft(self, text, filters)
+
 
 def verify_quote(quote: str, passage: Passage) -> bool:
     """Is the quote found verbatim in the stored passage (whitespace, quotes, markup aside)?"""
