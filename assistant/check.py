@@ -55,9 +55,11 @@ REF_STATUSES = (REF_RIGHT, REF_WRONG_DOC, REF_WRONG_PLACE, REF_UNRESOLVED)
 
 # Constants chosen on the tuning part of corpus/eval/drafts only (never on the test part).
 K = 8  # passages retrieved per claim
-TOPIC_SUPPORT = 0.55  # topic score a sentence needs to support a claim
-TOPIC_CONTRADICT = 0.55  # topic score at which a sentence with other values contradicts it
+TOPIC_SUPPORT = 0.44  # topic score a sentence needs to support a claim
+TOPIC_CONTRADICT = 0.5  # topic score at which a sentence with other values contradicts it
+CONTRADICT_MARGIN = 0.05  # a contradiction must be this much closer than the best support
 SIM_SHARE = 0.4  # share of the topic score that is sentence-embedding cosine (rest: coverage)
+FUZZY = 0.6  # credit for a word that shares only its first five letters ("defined"/"definition")
 PAIR_PENALTY = 0.03  # two adjacent sentences quoted together score a little lower
 MIN_CLAIM_TOKENS = 3  # fewer content words than this: nothing checkable
 
@@ -226,6 +228,7 @@ class DraftReport:
     timings_ms: dict[str, float] = field(default_factory=dict)
     audit: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -242,6 +245,7 @@ class DraftReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "counts": self.counts(), "reference_counts": self.ref_counts(),
+            "notes": self.notes,
             "claims": [c.to_dict() for c in self.claims],
             "references": [r.to_dict() for r in self.references],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -259,7 +263,8 @@ class DraftReport:
             parts.append("references: " + ", ".join(f"{refs[s]} {s}" for s in REF_STATUSES
                                                      if refs[s]))
         total = self.timings_ms.get("total_ms", 0.0) / 1000
-        return f"{len(self.claims)} sentences: " + "; ".join(parts) + f" ({total:.1f} s)"
+        out = f"{len(self.claims)} sentences: " + "; ".join(parts) + f" ({total:.1f} s)"
+        return " ".join([out, *self.notes])
 
     def to_markdown(self) -> str:
         """The draft as written, each claim followed by its reference or a marked comment."""
@@ -401,7 +406,7 @@ def _classify(text: str, units: list[_Unit]) -> None:
             u.kind = "question"
         elif _META.search(body):
             u.kind = "not checkable"
-        elif len(tokens(body)) < MIN_CLAIM_TOKENS:
+        elif len(tokens(body)) < MIN_CLAIM_TOKENS and not not_english(body):
             u.kind = "not checkable"
         else:
             for m in _QUOTED.finditer(body):
@@ -511,21 +516,44 @@ def _scopes(text: str) -> tuple[dict[str, str], set[str]]:
     neg: dict[str, str] = {}
     for i, w in enumerate(ws):
         if w in _NEGATIONS or w.endswith("n't"):
-            phrase = " ".join(ws[i:i + 4])
-            for t in (t for x in ws[i + 1:i + 4] for t in tokens(x)):
+            # The next three content words (stopwords skipped) are what is negated.
+            scope: list[str] = []
+            j = i + 1
+            while j < len(ws) and len(scope) < 3 and ws[j] not in _NEGATIONS:
+                scope.extend(tokens(ws[j]))
+                j += 1
+            phrase = " ".join(ws[i:j])
+            for t in scope:
                 neg.setdefault(t, phrase)
     pos = set(tokens(text)) - set(neg)
     return neg, pos
 
 
+_CLAUSE_SPLIT = re.compile(r"[,;:()]\s*|\s+(?:and|while|but|whereas|however)\s+")
+
+
 def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
-    """A content word one text negates and the other states plainly: (draft, document)."""
-    c_neg, c_pos = _scopes(claim)
-    u_neg, u_pos = _scopes(unit)
-    for t in sorted(set(c_neg) & u_pos):
-        return c_neg[t], f"{t} (stated, not negated)"
-    for t in sorted(set(u_neg) & c_pos):
-        return f"{t} (stated, not negated)", u_neg[t]
+    """A content word one text negates and the other states plainly: (draft, document).
+
+    Each clause of the claim is compared with the clause of the unit that shares most of its
+    words (figures included), so that "19 supported both …, and none supported external …"
+    does not clash with a claim about the 19.
+    """
+    u_clauses = [c for c in _CLAUSE_SPLIT.split(unit) if c and c.strip()]
+    u_toks = [set(tokens(c)) for c in u_clauses]
+    for cl in (c for c in _CLAUSE_SPLIT.split(claim) if c and c.strip()):
+        ct = set(tokens(cl))
+        if not ct or not u_clauses:
+            continue
+        i = max(range(len(u_clauses)), key=lambda j: len(ct & u_toks[j]))
+        if len(ct & u_toks[i]) < 2:
+            continue
+        c_neg, c_pos = _scopes(cl)
+        u_neg, u_pos = _scopes(u_clauses[i])
+        for t in sorted(set(c_neg) & u_pos):
+            return c_neg[t], f"{t} (stated, not negated)"
+        for t in sorted(set(u_neg) & c_pos):
+            return f"{t} (stated, not negated)", u_neg[t]
     return None
 
 
@@ -543,6 +571,13 @@ def compare(claim: str, unit: str, passage: Passage) -> _Verdict:
     missing = False
     u_values = {v for v, _ in uf.figures}
     c_values = {v for v, _ in cf.figures}
+    p_facts: Facts | None = None
+
+    def in_passage(value: str, years: bool = False) -> bool:
+        nonlocal p_facts
+        p_facts = p_facts or facts(passage.text)
+        return value in (p_facts.years if years else {v for v, _ in p_facts.figures})
+
     for value, nxt in cf.figures:
         if value in u_values:
             continue
@@ -554,15 +589,15 @@ def compare(claim: str, unit: str, passage: Passage) -> _Verdict:
             doc_v = pick or other[0][0]
             mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
                                    else value, doc_v, where))
-        else:
-            missing = True
+        elif not (in_passage(value) or len(c_values & u_values) >= 2):
+            missing = True  # unless it is context: in the passage, or beside two matched ones
     for y in cf.years:
         if y in uf.years:
             continue
         others = [v for v in uf.years if v not in cf.years]
         if others:
             mism.append(Comparison("year", y, others[0], where))
-        else:
+        elif not in_passage(y, years=True):
             missing = True
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in _COUNTRY_NAME else frozenset())
@@ -627,6 +662,29 @@ def _topic_tokens(claim: str) -> list[str]:
             and not re.fullmatch(r"\d+(?:[.,]\d+)*%?", t)]
 
 
+_FORM = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
+_LEAD_IN = re.compile(r"^[^\n]{10,400}[?:](?:\*\*)?[ \t]*$", re.M)
+
+
+_LABEL = re.compile(r"^(?:Question\s+N?\s?\d+|[A-Z]?\d{1,3}|[a-zA-Z])[.)]\s+")
+
+
+def _states(unit: str) -> bool:
+    """Does a passage sentence state something (not a question, not a blank form option)?"""
+    t = _LABEL.sub("", display(unit).lstrip("-*\u2022 "))
+    if t.startswith("\u2610"):
+        return False
+    q, stop = t.find("?"), t.find(". ")
+    return q < 0 or (0 <= stop < q)
+
+
+def _covered(t: str, st: set[str], prefixes: set[str]) -> float:
+    """1 when the unit has the token, FUZZY when it has a word of the same 5-letter stem."""
+    if t in st:
+        return 1.0
+    return FUZZY if len(t) >= 5 and t[:5] in prefixes else 0.0
+
+
 def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassage]
                ) -> list[_Cand]:
     """Sentences (and adjacent pairs) of the passages, by how well they cover the claim."""
@@ -637,23 +695,33 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
     out: list[_Cand] = []
     for sp in passages:
         p = sp.passage
-        ctx = set(tokens(f"{p.title} {p.section}"))
+        if _FORM.search(p.section):
+            continue  # a questionnaire asks and offers options; it states nothing
+        base_ctx = set(tokens(f"{p.title} {p.section}"))
+        ctx = base_ctx
         units = list(sp.sentences or tuple((s, e, 0.0) for s, e in sentence_spans(p.text)))
 
-        def score(s: int, e: int, sim: float, ctx: set[str] = ctx, p: Passage = p) -> float:
+        def score(s: int, e: int, sim: float, ctx: set[str], p: Passage = p) -> float:
             st = set(tokens(p.text[s:e]))
-            cov = sum(w for t, w in weights.items() if t in st)
-            cov += 0.5 * sum(w for t, w in weights.items() if t not in st and t in ctx)
+            prefixes = {t[:5] for t in st if len(t) >= 5}
+            cov = sum(w * max(_covered(t, st, prefixes), 0.5 if t in ctx else 0.0)
+                      for t, w in weights.items())
             return (1 - SIM_SHARE) * cov / total + SIM_SHARE * max(sim, 0.0)
 
         for i, (s, e, sim) in enumerate(units):
-            if e - s < 15:
+            if e - s < 15 or not _states(p.text[s:e]):
                 continue
-            out.append(_Cand(sp, s, e, score(s, e, sim)))
+            # A list item is read with the question or lead-in line it answers.
+            lead = _LEAD_IN.findall(p.text, 0, s)
+            if lead:
+                ctx = base_ctx | set(tokens(lead[-1]))
+            else:
+                ctx = base_ctx
+            out.append(_Cand(sp, s, e, score(s, e, sim, ctx)))
             if i + 1 < len(units) and p.text[e:units[i + 1][0]].count("\n") <= 2:
                 s2, e2, sim2 = units[i + 1]
                 if e2 - s <= 600:
-                    out.append(_Cand(sp, s, e2, score(s, e2, max(sim, sim2)) - PAIR_PENALTY))
+                    out.append(_Cand(sp, s, e2, score(s, e2, max(sim, sim2), ctx) - PAIR_PENALTY))
     return sorted(out, key=lambda c: -c.topic)
 
 
@@ -665,18 +733,25 @@ class _ClauseResult:
 
 
 def judge(claim: str, cands: Sequence[_Cand]) -> _ClauseResult:
-    """Supported, contradicted or not found, from scored candidate sentences."""
+    """Supported, contradicted or not found, from scored candidate sentences.
+
+    The best agreeing sentence supports the claim unless a sentence with other values speaks
+    of the subject clearly more closely (by CONTRADICT_MARGIN): then the claim is contradicted.
+    """
+    agree: _Cand | None = None
     contra: tuple[_Cand, list[Comparison]] | None = None
     for c in cands:
-        if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT):
+        if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT) or (agree and contra):
             break
         v = compare(claim, c.text, c.sp.passage)
-        if v.agrees and c.topic >= TOPIC_SUPPORT:
-            return _ClauseResult(SUPPORTED, c, [])
-        if v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
+        if v.agrees and agree is None and c.topic >= TOPIC_SUPPORT:
+            agree = c
+        elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
             contra = (c, v.mismatches)
-    if contra is not None:
+    if contra and (agree is None or contra[0].topic > agree.topic + CONTRADICT_MARGIN):
         return _ClauseResult(CONTRADICTED, contra[0], contra[1])
+    if agree:
+        return _ClauseResult(SUPPORTED, agree, [])
     return _ClauseResult(NOT_FOUND, cands[0] if cands else None, [])
 
 
@@ -866,6 +941,11 @@ def check_draft(
         if progress:
             progress(i, total, f"sentence {i}/{total}")
     report = DraftReport(text=text, claims=claims, references=refs, source=source)
+    foreign = sum(1 for c in claims if c.kind == "claim" and not_english(c.text))
+    if foreign:
+        report.notes.append(
+            f"{foreign} sentence(s) are not in English: the embedding model is English-only and "
+            "no cross-language retrieval exists yet, so they are likely reported as not found.")
     report.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
     report.audit = _audit(assistant, report, f)
     _write_audit(assistant, report.audit)
@@ -873,6 +953,12 @@ def check_draft(
 
 
 MAX_DRAFT_CHARS = 200_000
+
+
+def not_english(text: str) -> bool:
+    """Mostly letters outside the Latin script (Armenian, Georgian, Cyrillic, ...)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(1 for ch in letters if ord(ch) > 0x24F) > len(letters) / 2
 
 
 def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters) -> None:
