@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -406,7 +407,7 @@ def _classify(text: str, units: list[_Unit]) -> None:
             u.kind = "question"
         elif _META.search(body):
             u.kind = "not checkable"
-        elif len(tokens(body)) < MIN_CLAIM_TOKENS and not not_english(body):
+        elif len(_toks(body)) < MIN_CLAIM_TOKENS and not not_english(body):
             u.kind = "not checkable"
         else:
             for m in _QUOTED.finditer(body):
@@ -477,6 +478,13 @@ def _dates_in_words(text: str) -> str:
     return _DATE.sub(sub, text)
 
 
+@lru_cache(maxsize=50_000)
+def _toks(text: str) -> tuple[str, ...]:
+    """Content tokens, cached: the same passage sentences are scored for many claims."""
+    return tuple(tokens(text))
+
+
+@lru_cache(maxsize=20_000)
 def facts(text: str) -> Facts:
     body = _LIST_NUMBER.sub(" ", _dates_in_words(display(text)))
     figures: list[tuple[str, str]] = []
@@ -520,12 +528,12 @@ def _scopes(text: str) -> tuple[dict[str, str], set[str]]:
             scope: list[str] = []
             j = i + 1
             while j < len(ws) and len(scope) < 3 and ws[j] not in _NEGATIONS:
-                scope.extend(tokens(ws[j]))
+                scope.extend(_toks(ws[j]))
                 j += 1
             phrase = " ".join(ws[i:j])
             for t in scope:
                 neg.setdefault(t, phrase)
-    pos = set(tokens(text)) - set(neg)
+    pos = set(_toks(text)) - set(neg)
     return neg, pos
 
 
@@ -540,13 +548,13 @@ def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
     does not clash with a claim about the 19.
     """
     u_clauses = [c for c in _CLAUSE_SPLIT.split(unit) if c and c.strip()]
-    u_toks = [set(tokens(c)) for c in u_clauses]
+    u_toks = [set(_toks(c)) for c in u_clauses]
     for cl in (c for c in _CLAUSE_SPLIT.split(claim) if c and c.strip()):
-        ct = set(tokens(cl))
+        ct = set(_toks(cl))
         if not ct or not u_clauses:
             continue
         i = max(range(len(u_clauses)), key=lambda j: len(ct & u_toks[j]))
-        if len(ct & u_toks[i]) < 2:
+        if len(ct & u_toks[i]) < 2 or negated(words(cl)) == negated(words(u_clauses[i])):
             continue
         c_neg, c_pos = _scopes(cl)
         u_neg, u_pos = _scopes(u_clauses[i])
@@ -623,7 +631,7 @@ def compare(claim: str, unit: str, passage: Passage) -> _Verdict:
 
 
 def stem_eq(a: str, b: str) -> bool:
-    ta, tb = tokens(a), tokens(b)
+    ta, tb = _toks(a), _toks(b)
     return bool(ta and tb and ta[0] == tb[0])
 
 
@@ -648,16 +656,19 @@ class _Cand:
         return Evidence(self.sp.passage, quote, verify_quote(quote, self.sp.passage), self.topic)
 
 
-def _evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K
-              ) -> list[ScoredPassage]:
+def _evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K,
+              timings: dict[str, float] | None = None) -> list[ScoredPassage]:
     """The one call into retrieval (adapt here when retrieve() returns a result object)."""
+    t = time.perf_counter()
     got: Any = assistant.retriever.retrieve(claim, filters, k=k)
+    if timings is not None:
+        timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1e3
     return list(getattr(got, "passages", got))
 
 
 def _topic_tokens(claim: str) -> list[str]:
     drop = set(_DEMONYM.values()) | {"armenia", "georgia"}
-    return [t for t in dict.fromkeys(tokens(claim))
+    return [t for t in dict.fromkeys(_toks(claim))
             if not t.isdigit() and t not in drop and t not in _NUMBER_WORDS
             and not re.fullmatch(r"\d+(?:[.,]\d+)*%?", t)]
 
@@ -697,12 +708,12 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
         p = sp.passage
         if _FORM.search(p.section):
             continue  # a questionnaire asks and offers options; it states nothing
-        base_ctx = set(tokens(f"{p.title} {p.section}"))
+        base_ctx = set(_toks(f"{p.title} {p.section}"))
         ctx = base_ctx
         units = list(sp.sentences or tuple((s, e, 0.0) for s, e in sentence_spans(p.text)))
 
         def score(s: int, e: int, sim: float, ctx: set[str], p: Passage = p) -> float:
-            st = set(tokens(p.text[s:e]))
+            st = set(_toks(p.text[s:e]))
             prefixes = {t[:5] for t in st if len(t) >= 5}
             cov = sum(w * max(_covered(t, st, prefixes), 0.5 if t in ctx else 0.0)
                       for t, w in weights.items())
@@ -714,13 +725,13 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
             # A list item is read with the question or lead-in line it answers.
             lead = _LEAD_IN.findall(p.text, 0, s)
             if lead:
-                ctx = base_ctx | set(tokens(lead[-1]))
+                ctx = base_ctx | set(_toks(lead[-1]))
             else:
                 ctx = base_ctx
             out.append(_Cand(sp, s, e, score(s, e, sim, ctx)))
             if i + 1 < len(units) and p.text[e:units[i + 1][0]].count("\n") <= 2:
                 s2, e2, sim2 = units[i + 1]
-                if e2 - s <= 600:
+                if e2 - s <= 600 and _states(p.text[s:e2]):
                     out.append(_Cand(sp, s, e2, score(s, e2, max(sim, sim2), ctx) - PAIR_PENALTY))
     return sorted(out, key=lambda c: -c.topic)
 
@@ -802,7 +813,7 @@ def _catalog(assistant: Assistant) -> list[_Doc]:
         extra = " ".join([did.replace("-", " "), *(info.aliases if info else ()),
                           info.issuer if info else "", info.source if info else "",
                           COUNTRIES.get(country, "")])
-        keys = frozenset(tokens(f"{title} {extra}"))
+        keys = frozenset(_toks(f"{title} {extra}"))
         docs[did] = _Doc(did, title, country, year, keys, did in seen)
     return list(docs.values())
 
@@ -811,7 +822,7 @@ def resolve(text: str, catalog: Sequence[_Doc]) -> tuple[list[_Doc], str]:
     """The documents a reference text names (several when it is ambiguous), and a note."""
     if not text.strip():
         return [], "the reference list has no such entry"
-    toks = set(tokens(text))
+    toks = set(_toks(text))
     n = len(catalog) or 1
     df: dict[str, int] = {}
     for d in catalog:
@@ -840,8 +851,8 @@ def _section_ok(label: str, section: str) -> bool:
     num = re.match(r"(\d+(?:\.\d+)*)", lab)
     if num:
         return bool(re.search(rf"(?:^|[\s›]){re.escape(num.group(1))}\.?(?:\s|$)", sec))
-    lt = set(tokens(lab))
-    return bool(lt) and lt <= set(tokens(sec))
+    lt = set(_toks(lab))
+    return bool(lt) and lt <= set(_toks(sec))
 
 
 def _place_ok(ref: RefCheck, p: Passage) -> bool:
@@ -876,11 +887,13 @@ def check_reference(ref: RefCheck, claim: ClaimResult, catalog: Sequence[_Doc],
         ref.right = best.reference()
         return
     found = [e for e in claim.evidence if e.passage.doc_id in ref.docs]
-    found += support_in(ref.docs)
+    ok = [e for e in found if _place_ok(ref, e.passage)]
+    if not ok:  # look further in the cited documents only when needed
+        found += support_in(ref.docs)
+        ok = [e for e in found if _place_ok(ref, e.passage)]
     if not found:
         ref.status, ref.right = REF_WRONG_DOC, best.reference()
         return
-    ok = [e for e in found if _place_ok(ref, e.passage)]
     if not ok:
         ref.status, ref.right = REF_WRONG_PLACE, found[0].reference()
         return
@@ -924,6 +937,7 @@ def check_draft(
     catalog = _catalog(assistant)
     claims: list[ClaimResult] = []
     refs: list[RefCheck] = []
+    timings: dict[str, float] = {"retrieve_ms": 0.0}
     total = len(units)
     for i, u in enumerate(units, 1):
         t = time.perf_counter()
@@ -931,16 +945,17 @@ def check_draft(
         c = ClaimResult(n=i, text=raw, start=u.start, end=u.end,
                         status=NOT_A_CLAIM if u.kind != "claim" else NOT_FOUND, kind=u.kind)
         if u.kind == "claim":
-            _check_claim(assistant, c, f)
+            _check_claim(assistant, c, f, timings)
             c.references = find_refs(raw, ref_list)
             for r in c.references:
-                check_reference(r, c, catalog, _support_in(assistant, c))
+                check_reference(r, c, catalog, _support_in(assistant, c, timings))
             refs.extend(c.references)
         c.ms = (time.perf_counter() - t) * 1000
         claims.append(c)
         if progress:
             progress(i, total, f"sentence {i}/{total}")
-    report = DraftReport(text=text, claims=claims, references=refs, source=source)
+    report = DraftReport(text=text, claims=claims, references=refs, source=source,
+                         timings_ms=timings)
     foreign = sum(1 for c in claims if c.kind == "claim" and not_english(c.text))
     if foreign:
         report.notes.append(
@@ -961,9 +976,10 @@ def not_english(text: str) -> bool:
     return bool(letters) and sum(1 for ch in letters if ord(ch) > 0x24F) > len(letters) / 2
 
 
-def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters) -> None:
+def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
+                 timings: dict[str, float] | None = None) -> None:
     claim = _BULLET.sub("", strip_refs(c.text)).strip()
-    passages = _evidence(assistant, claim, f)
+    passages = _evidence(assistant, claim, f, timings=timings)
     c.passages = [sp.passage.id for sp in passages]
     cands = candidates(assistant, claim, passages)
     whole = judge(claim, cands)
@@ -1000,14 +1016,14 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters) -> None:
                 break
 
 
-def _support_in(assistant: Assistant, c: ClaimResult
+def _support_in(assistant: Assistant, c: ClaimResult, timings: dict[str, float] | None = None
                 ) -> Callable[[tuple[str, ...]], list[Evidence]]:
     """A function: sentences of the given documents that state the claim (or contradict it,
     when the claim is contradicted: the reference may point at the right place)."""
     claim = _BULLET.sub("", strip_refs(c.text)).strip()
 
     def find(doc_ids: tuple[str, ...]) -> list[Evidence]:
-        passages = _evidence(assistant, claim, Filters(doc_id=doc_ids))
+        passages = _evidence(assistant, claim, Filters(doc_id=doc_ids), timings=timings)
         out: list[Evidence] = []
         for cand in candidates(assistant, claim, passages):
             if cand.topic < TOPIC_SUPPORT or len(out) >= 5:
