@@ -75,6 +75,9 @@ _NUMBER_WORDS = {
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
     "ninety": 90, "hundred": 100,
 }
+_UNITS = frozenset({"to", "year", "years", "month", "months", "week", "weeks", "day", "days",
+                    "hour", "hours", "credit", "credits", "ects", "out", "respondent",
+                    "institution", "university", "college", "programme", "program", "course"})
 _NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "cannot", "without",
                         "lack", "lacks", "lacking", "absence", "absent", "nobody", "nothing"})
 _COMMON_ACRONYMS = frozenset({"ECTS", "EU", "HEI", "HEIS", "NQF", "VET", "QA", "RA", "EHEA",
@@ -504,7 +507,8 @@ def facts(text: str) -> Facts:
     for i, w in enumerate(ws):
         if w in _NUMBER_WORDS and (i == 0 or ws[i - 1] not in {"the", "only"}):
             nxt = ws[i + 1] if i + 1 < len(ws) else ""
-            if nxt in {"of", "hand", "another", "or"} and w == "one":
+            # "one" is a figure only before a unit or in a range ("one year", "one to six").
+            if w == "one" and nxt not in _UNITS:
                 continue
             figures.append((str(_NUMBER_WORDS[w]), nxt))
     countries = frozenset(_DEMONYM[w] for w in ws if w in _DEMONYM)
@@ -571,14 +575,19 @@ class _Verdict:
     mismatches: list[Comparison]
 
 
-def compare(claim: str, unit: str, passage: Passage) -> _Verdict:
-    """Do the claim's facts agree with one passage sentence (pair)?"""
+def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = frozenset()
+            ) -> _Verdict:
+    """Do the claim's facts agree with one passage sentence (pair)?
+
+    ``known``: figures the whole draft sentence states (when ``claim`` is one of its clauses);
+    they are not offered as the document's differing value.
+    """
     cf, uf = facts(claim), facts(unit)
     where = doc_label(passage)
     mism: list[Comparison] = []
     missing = False
     u_values = {v for v, _ in uf.figures}
-    c_values = {v for v, _ in cf.figures}
+    c_values = {v for v, _ in cf.figures} | known
     p_facts: Facts | None = None
 
     def in_passage(value: str, years: bool = False) -> bool:
@@ -743,7 +752,8 @@ class _ClauseResult:
     comparisons: list[Comparison]
 
 
-def judge(claim: str, cands: Sequence[_Cand]) -> _ClauseResult:
+def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset()
+          ) -> _ClauseResult:
     """Supported, contradicted or not found, from scored candidate sentences.
 
     The best agreeing sentence supports the claim unless a sentence with other values speaks
@@ -754,7 +764,7 @@ def judge(claim: str, cands: Sequence[_Cand]) -> _ClauseResult:
     for c in cands:
         if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT) or (agree and contra):
             break
-        v = compare(claim, c.text, c.sp.passage)
+        v = compare(claim, c.text, c.sp.passage, known)
         if v.agrees and agree is None and c.topic >= TOPIC_SUPPORT:
             agree = c
         elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
@@ -985,8 +995,11 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
     whole = judge(claim, cands)
     parts = clauses(claim)
     results = [whole]
-    if whole.status != SUPPORTED and len(parts) > 1:
-        results = [judge(p, candidates(assistant, p, passages)) for p in parts]
+    # A claim of several clauses is supported only when each clause is: a sentence that covers
+    # most of the words must not lend its quote to a clause it does not state.
+    if len(parts) > 1:
+        known = frozenset(v for v, _ in facts(claim).figures)
+        results = [judge(p, candidates(assistant, p, passages), known) for p in parts]
         statuses = {r.status for r in results}
         if statuses == {SUPPORTED}:
             c.status = SUPPORTED
