@@ -119,7 +119,8 @@ _META = re.compile(
 _QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{20,})[\"\u201d]")
 _SPLIT_AFTER_MARKER = re.compile(
     r"(?<=[.!?])((?:\[\^?[\w,\s\u2013-]{1,20}\])+)\s+(?=[\"\u201c(]?[A-Z0-9])")
-_CLAUSE = re.compile(r";\s+|,\s+(?:and|but|while|whereas|although|though)\s+|\s+(?:while|whereas)\s+")
+_CLAUSE = re.compile(
+    r";\s+|,\s+(?:and|but|while|whereas|although|though)\s+|\s+(?:while|whereas)\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2713\u2610\u25aa\u25e6]|\d{1,3}[.)])\s+")
 
 
@@ -408,9 +409,7 @@ def _classify(text: str, units: list[_Unit]) -> None:
         body = _BULLET.sub("", strip_refs(raw)).strip()
         if body.endswith("?"):
             u.kind = "question"
-        elif _META.search(body):
-            u.kind = "not checkable"
-        elif len(_toks(body)) < MIN_CLAIM_TOKENS and not not_english(body):
+        elif _META.search(body) or len(_toks(body)) < MIN_CLAIM_TOKENS and not not_english(body):
             u.kind = "not checkable"
         else:
             for m in _QUOTED.finditer(body):
@@ -465,8 +464,8 @@ class Facts:
     negated: bool
 
 
-_MONTH_NAMES = ("January February March April May June July August September October "
-                "November December").split()
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]
 _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
 
 
@@ -622,8 +621,8 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         if c in u_countries:
             continue
         if u_countries:
-            other = sorted(u_countries - cf.countries) or sorted(u_countries)
-            mism.append(Comparison("country", _COUNTRY_NAME[c], _COUNTRY_NAME[other[0]], where))
+            alt = sorted(u_countries - cf.countries) or sorted(u_countries)
+            mism.append(Comparison("country", _COUNTRY_NAME[c], _COUNTRY_NAME[alt[0]], where))
         else:
             missing = True
     unit_acr = uf.acronyms | facts(passage.text).acronyms if cf.acronyms else frozenset()
@@ -733,10 +732,7 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
                 continue
             # A list item is read with the question or lead-in line it answers.
             lead = _LEAD_IN.findall(p.text, 0, s)
-            if lead:
-                ctx = base_ctx | set(_toks(lead[-1]))
-            else:
-                ctx = base_ctx
+            ctx = base_ctx | set(_toks(lead[-1])) if lead else base_ctx
             out.append(_Cand(sp, s, e, score(s, e, sim, ctx)))
             if i + 1 < len(units) and p.text[e:units[i + 1][0]].count("\n") <= 2:
                 s2, e2, sim2 = units[i + 1]
@@ -817,8 +813,8 @@ def _catalog(assistant: Assistant) -> list[_Doc]:
         infos = {}
     ids = list(dict.fromkeys([*seen, *infos]))
     for did in ids:
-        info, p = infos.get(did), seen.get(did)
-        src: Any = p or info
+        info, seen_p = infos.get(did), seen.get(did)
+        src: Any = seen_p or info
         title, country, year = src.title, src.country, src.year
         extra = " ".join([did.replace("-", " "), *(info.aliases if info else ()),
                           info.issuer if info else "", info.source if info else "",
@@ -1181,7 +1177,8 @@ def claim_details_html(c: ClaimResult) -> str:
     for e in c.closest:
         parts.append(_ev_html(e, "closest passage (not support)"))
     for r in c.references:
-        extra = f" \u2014 right: {html.escape(r.right)}" if r.right and r.status != REF_RIGHT else ""
+        extra = (f" \u2014 right: {html.escape(r.right)}"
+                 if r.right and r.status != REF_RIGHT else "")
         note = f" ({html.escape(r.note)})" if r.note else ""
         parts.append(f"<div class='ref'>reference {html.escape(r.marker)}: "
                      f"<b>{html.escape(r.status)}</b>{extra}{note}</div>")
@@ -1242,5 +1239,7 @@ def render_html(report: DraftReport) -> str:
 """
 
 
-__all__ = ["report_fragment", "DraftReport", "ClaimResult", "RefCheck", "Evidence", "Comparison", "check_draft",
-           "read_draft", "split_draft", "facts", "compare", "STATUSES", "REF_STATUSES"]
+__all__ = [
+    "REF_STATUSES", "STATUSES", "ClaimResult", "Comparison", "DraftReport", "Evidence",
+    "RefCheck", "check_draft", "compare", "facts", "read_draft", "report_fragment", "split_draft",
+]

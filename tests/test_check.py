@@ -152,7 +152,8 @@ def test_compare_values_side_by_side() -> None:
     assert [(c.kind, c.draft, c.document, c.where) for c in v.mismatches] == [
         ("figure", "25 scientific", "22", "Armenian report")]
     ok = compare("The survey reached 22 scientific institutions.", p.text, p)
-    assert ok.agrees and not ok.mismatches
+    assert ok.agrees
+    assert not ok.mismatches
 
 
 def test_compare_country_year_and_polarity() -> None:
@@ -184,14 +185,16 @@ def test_statuses_quotes_and_values(assistant: Assistant) -> None:
     assert assistant.index.count() == before  # the draft is never indexed
     ok = _claim(report, "41 universities")
     assert ok.status == SUPPORTED
-    assert ok.evidence and all(e.verified for e in ok.evidence)
+    assert ok.evidence
+    assert all(e.verified for e in ok.evidence)
     assert contains_quote(ok.evidence[0].passage.text, ok.evidence[0].quote)
     bad = _claim(report, "45 universities")
     assert bad.status == CONTRADICTED
     assert (bad.comparisons[0].draft, bad.comparisons[0].document) == ("45 universities", "41")
     part = _claim(report, "Coding School")
     assert part.status == PARTLY, part.to_dict()
-    assert part.missing and "robotics" in part.missing[0]
+    assert part.missing
+    assert "robotics" in part.missing[0]
     assert _claim(report, "Lunar mining").status == NOT_FOUND
     assert _claim(report, "Lunar mining").closest  # shown as "not support"
     assert _claim(report, "What happens next?").status == NOT_A_CLAIM
@@ -212,7 +215,8 @@ def test_references_right_wrong_document_section_unresolved(assistant: Assistant
     assert statuses == [REF_RIGHT, REF_WRONG_DOC, REF_WRONG_PLACE, REF_UNRESOLVED], \
         [r.to_dict() for r in report.references]
     wrong = report.references[1]
-    assert "Armenia" in wrong.right and "Survey" in wrong.right
+    assert "Armenia" in wrong.right
+    assert "Survey" in wrong.right
     assert "Legislation" in report.references[2].right
 
 
@@ -225,7 +229,8 @@ def test_outputs_json_markdown_html_escaped(assistant: Assistant) -> None:
     assert "\u26a0 not found in the indexed documents" in md
     assert md.startswith("The Armenia survey")
     page = report.to_html()
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
     data = json.loads(report.to_json())
     assert data["counts"][CONTRADICTED] == 1
     assert data["claims"][0]["compared"][0]["document"] == "41"
@@ -307,7 +312,9 @@ def test_cli_bad_input_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
         path.write_bytes(content)
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    assert err.startswith("error: ")
+    assert "\n" not in err
+    assert "Traceback" not in err
 
 
 def test_cli_check_writes_reports(assistant: Assistant, tmp_path: Path,
@@ -323,7 +330,8 @@ def test_cli_check_writes_reports(assistant: Assistant, tmp_path: Path,
                  "--annotated", str(tmp_path / "a.md")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "[contradicted]" in out and "figure: draft: 45 universities" in out
+    assert "[contradicted]" in out
+    assert "figure: draft: 45 universities" in out
     assert "says 41, not 45" in (tmp_path / "a.md").read_text(encoding="utf-8")
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
 
@@ -334,7 +342,8 @@ def test_draft_set_is_consistent() -> None:
     from assistant.eval_drafts import PLANTED, load_drafts
 
     items = load_drafts(REPO / "corpus" / "eval" / "drafts.jsonl")
-    assert len(items) >= 8 and {i.part for i in items} == {"tune", "test"}
+    assert len(items) >= 8
+    assert {i.part for i in items} == {"tune", "test"}
     planted: set[str] = set()
     for item in items:
         text = item.path.read_text(encoding="utf-8")
@@ -346,7 +355,8 @@ def test_draft_set_is_consistent() -> None:
             assert len(hits) == 1, (item.path.name, e.text)
             assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
             if e.status == CONTRADICTED:
-                assert e.planted and (e.values or e.planted == "negation")
+                assert e.planted
+                assert (e.values or e.planted == "negation")
             planted |= {e.planted} if e.planted else set()
         assert len(item.claims) == len(units), item.path.name
     assert planted == set(PLANTED)
@@ -396,12 +406,14 @@ def test_real_corpus_statuses(real_assistant: Assistant) -> None:
     )
     report = real_assistant.check(text)
     first = _claim(report, "among them 22")
-    assert first.status == SUPPORTED and first.evidence[0].verified
+    assert first.status == SUPPORTED
+    assert first.evidence[0].verified
     assert first.references[0].status == REF_RIGHT
     wrong = _claim(report, "25 Scientific")
     assert wrong.status == CONTRADICTED
     assert (wrong.comparisons[0].document, wrong.comparisons[0].where) == ("22", "Armenian report")
     ge = _claim(report, "Association Agreement")
-    assert ge.status == SUPPORTED and ge.evidence[0].passage.doc_id == "d11-georgia"
+    assert ge.status == SUPPORTED
+    assert ge.evidence[0].passage.doc_id == "d11-georgia"
     assert ge.references[0].status == REF_WRONG_DOC
     assert _claim(report, "40 pilot").status == NOT_FOUND
