@@ -417,3 +417,33 @@ def test_real_corpus_statuses(real_assistant: Assistant) -> None:
     assert ge.evidence[0].passage.doc_id == "d11-georgia"
     assert ge.references[0].status == REF_WRONG_DOC
     assert _claim(report, "40 pilot").status == NOT_FOUND
+
+
+# -- the page -----------------------------------------------------------------------------------
+def test_page_check_returns_report_and_files(assistant: Assistant, tmp_path: Path) -> None:
+    from assistant.ui_check import check_for_page
+
+    msg, page, files = check_for_page(
+        assistant, "The Armenia survey was answered by 45 universities and 9 colleges in total.",
+        None, None)
+    assert "1 contradicted" in msg
+    assert "st-contradicted" in page
+    assert "45 universities" in page
+    names = sorted(Path(f).name for f in files)
+    assert names == ["draft.check.html", "draft.checked.md"]
+    assert "not 45 universities" in Path(sorted(files)[1]).read_text(encoding="utf-8")
+    bad, page, files = check_for_page(assistant, "   ", None, None)
+    assert bad.startswith("\u26a0 ")
+    assert files == []
+    (tmp_path / "x.odt").write_text("x", encoding="utf-8")
+    bad, _, _ = check_for_page(assistant, "", str(tmp_path / "x.odt"), None)
+    assert "unsupported file type" in bad
+
+
+def test_page_has_the_check_tab(assistant: Assistant) -> None:
+    from assistant.ui import build_app
+
+    app = build_app(assistant.settings, assistant)
+    labels = {getattr(b, "label", None) for b in app.blocks.values()}
+    assert "Check a draft" in labels
+    assert "check_draft" in {d.api_name for d in app.fns.values()}
