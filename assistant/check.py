@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.errors import DocumentError, InputError
 from assistant.retrieve import Filters
@@ -664,11 +664,55 @@ class _Cand:
         return Evidence(self.sp.passage, quote, verify_quote(quote, self.sp.passage), self.topic)
 
 
+class _PrecomputedEmbeddings:
+    """Query vectors computed in one batch for the whole draft; other texts embedded as usual."""
+
+    def __init__(self, inner: Any, vectors: dict[str, list[float]]) -> None:
+        self.inner, self.vectors = inner, vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        vec = self.vectors.get(text)
+        return vec if vec is not None else self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+
+class _IndexView:
+    """The assistant's index, seen through precomputed query vectors (nothing else changes)."""
+
+    def __init__(self, index: Any, embeddings: _PrecomputedEmbeddings) -> None:
+        self._index, self.embeddings = index, embeddings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def _batched_retriever(assistant: Assistant, texts: list[str]) -> Any:
+    """The assistant's retriever with every sentence of the draft embedded in one batch.
+
+    One forward pass for all sentences instead of one per sentence; the retriever is a shallow
+    copy (same lexicon), so concurrent checks and questions are not affected.
+    """
+    import copy
+
+    texts = list(dict.fromkeys(texts))
+    if len(texts) < 2:
+        return assistant.retriever
+    vectors = assistant.index.embeddings.embed_documents(texts)
+    view = _IndexView(assistant.index, _PrecomputedEmbeddings(
+        assistant.index.embeddings, dict(zip(texts, vectors, strict=True))))
+    retriever = copy.copy(assistant.retriever)
+    retriever.index = cast(Any, view)
+    return retriever
+
+
 def _evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K,
-              timings: dict[str, float] | None = None) -> list[ScoredPassage]:
+              timings: dict[str, float] | None = None, retriever: Any = None
+              ) -> list[ScoredPassage]:
     """The one call into retrieval (adapt here when retrieve() returns a result object)."""
     t = time.perf_counter()
-    got: Any = assistant.retriever.retrieve(claim, filters, k=k)
+    got: Any = (retriever or assistant.retriever).retrieve(claim, filters, k=k)
     if timings is not None:
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1e3
     return list(getattr(got, "passages", got))
@@ -945,16 +989,20 @@ def check_draft(
     refs: list[RefCheck] = []
     timings: dict[str, float] = {"retrieve_ms": 0.0}
     total = len(units)
+    t = time.perf_counter()
+    retriever = _batched_retriever(assistant, [_claim_text(text[u.start:u.end]) for u in units
+                                               if u.kind == "claim"])
+    timings["embed_batch_ms"] = (time.perf_counter() - t) * 1000
     for i, u in enumerate(units, 1):
         t = time.perf_counter()
         raw = text[u.start:u.end]
         c = ClaimResult(n=i, text=raw, start=u.start, end=u.end,
                         status=NOT_A_CLAIM if u.kind != "claim" else NOT_FOUND, kind=u.kind)
         if u.kind == "claim":
-            _check_claim(assistant, c, f, timings)
+            _check_claim(assistant, c, f, timings, retriever)
             c.references = find_refs(raw, ref_list)
             for r in c.references:
-                check_reference(r, c, catalog, _support_in(assistant, c, timings))
+                check_reference(r, c, catalog, _support_in(assistant, c, timings, retriever))
             refs.extend(c.references)
         c.ms = (time.perf_counter() - t) * 1000
         claims.append(c)
@@ -982,10 +1030,15 @@ def not_english(text: str) -> bool:
     return bool(letters) and sum(1 for ch in letters if ord(ch) > 0x24F) > len(letters) / 2
 
 
+def _claim_text(raw: str) -> str:
+    """A draft sentence as it is matched against the documents: no bullet, no references."""
+    return _BULLET.sub("", strip_refs(raw)).strip()
+
+
 def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
-                 timings: dict[str, float] | None = None) -> None:
-    claim = _BULLET.sub("", strip_refs(c.text)).strip()
-    passages = _evidence(assistant, claim, f, timings=timings)
+                 timings: dict[str, float] | None = None, retriever: Any = None) -> None:
+    claim = _claim_text(c.text)
+    passages = _evidence(assistant, claim, f, timings=timings, retriever=retriever)
     c.passages = [sp.passage.id for sp in passages]
     cands = candidates(assistant, claim, passages)
     whole = judge(claim, cands)
@@ -1025,14 +1078,15 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
                 break
 
 
-def _support_in(assistant: Assistant, c: ClaimResult, timings: dict[str, float] | None = None
-                ) -> Callable[[tuple[str, ...]], list[Evidence]]:
+def _support_in(assistant: Assistant, c: ClaimResult, timings: dict[str, float] | None = None,
+                retriever: Any = None) -> Callable[[tuple[str, ...]], list[Evidence]]:
     """A function: sentences of the given documents that state the claim (or contradict it,
     when the claim is contradicted: the reference may point at the right place)."""
-    claim = _BULLET.sub("", strip_refs(c.text)).strip()
+    claim = _claim_text(c.text)
 
     def find(doc_ids: tuple[str, ...]) -> list[Evidence]:
-        passages = _evidence(assistant, claim, Filters(doc_id=doc_ids), timings=timings)
+        passages = _evidence(assistant, claim, Filters(doc_id=doc_ids), timings=timings,
+                             retriever=retriever)
         out: list[Evidence] = []
         for cand in candidates(assistant, claim, passages):
             if cand.topic < TOPIC_SUPPORT or len(out) >= 5:
