@@ -218,6 +218,12 @@ def cmd_index_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from assistant.check_cli import run_check
+
+    return run_check(args, _settings(args), _filters(args))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluate import run_cli
 
@@ -284,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="PATH", help="append the audit record (JSON lines)")
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", help="check every claim and reference of a draft")
+    p.add_argument("file", metavar="FILE|-", help=".md, .txt, .docx or .pdf; - reads stdin")
+    p.add_argument("--json", action="store_true", help="print the JSON report")
+    p.add_argument("--report", metavar="OUT.html", help="write the HTML report")
+    p.add_argument("--annotated", metavar="OUT.md", help="write the annotated draft")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("eval", help="run the known Q&A set and report the metrics")
     try:

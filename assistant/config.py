@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.55, description="Similarity at which an llm sentence counts as supported."
     )
+    max_draft_chars: int = Field(200_000, ge=100, description="Longest draft `check` accepts.")
 
     # -- llm --------------------------------------------------------------------------------
     llm_backend: Literal["openai", "llamacpp"] = "openai"

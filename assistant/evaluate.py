@@ -785,6 +785,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         if m.flag:
             p.add_argument("--" + m.flag.replace("_", "-"), type=float, metavar="X",
                            dest=m.flag, help=f"exit 1 unless {m.short} {m.op} X")
+    from assistant.eval_drafts import add_arguments as add_draft_arguments
+
+    add_draft_arguments(p)
 
 
 def default_sets(settings: Settings) -> list[Path]:
@@ -796,6 +799,10 @@ def default_sets(settings: Settings) -> list[Path]:
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
+    if getattr(args, "drafts", False):
+        from assistant.eval_drafts import run_cli as run_drafts
+
+        return run_drafts(args, settings)
     from tqdm import tqdm
 
     from assistant.answer import Assistant

@@ -23,6 +23,7 @@ from assistant.safety import redact
 from assistant.storage import append_jsonl
 from assistant.text import quote_span
 from assistant.types import COUNTRIES, Answer, Citation, Passage, ScoredPassage
+from assistant.ui_check import build_check_tab
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -510,6 +511,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 eval_btn = gr.Button("Run evaluation", variant="primary")
                 eval_summary = gr.Markdown(elem_id="eval-summary")
                 eval_table = gr.Dataframe(headers=EVAL_HEADERS, interactive=False, wrap=True)
+            build_check_tab(bot, settings)
 
         gr.on(
             [ask_btn.click, question.submit], ask,

@@ -400,3 +400,9 @@ class Assistant:
     def mode_problem(self, mode: str) -> str | None:
         """None when ``mode`` can run here; otherwise why not (see ``answer.modes``)."""
         return unavailable_reason(mode, self.settings)
+
+    def check(self, text: str, filters: Filters | dict[str, Any] | None = None) -> Any:
+        """Check every claim and reference of a draft: ``assistant.check.DraftReport``."""
+        from assistant.check import check_draft
+
+        return check_draft(self, text, filters)

@@ -112,7 +112,7 @@ _VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"academic hours?|credits?|ECTS)\b|\b(semester|academic year|short[- ]term|long[- ]term)\b",
         re.I),
     "percent": re.compile(r"\d+(?:[.,]\d+)?\s*(%|per ?cent)|\b\d+ (out )?of( the)? \d+\b"
-                          r"|\b(half|majority|minority|third|quarter|most|all|none)\b", re.I),
+                          r"|\b(one|a) (half|third|quarter)\b", re.I),
     "money": re.compile(r"(€|\$|£|\bEUR\b|\bUSD\b|\bAMD\b|\bGEL\b|\beuros?\b|\bdollars?\b|"
                         r"\blari\b|\bdrams?\b|\bfree of charge\b|\bfree\b|\bfunded\b|"
                         r"\bfunding\b|\bfee\b|\bfees\b|\bpaid\b|\bgrant\b)", re.I),
@@ -165,6 +165,18 @@ _SLOT_CUES_OTHER: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Words that end the noun phrase after "how many …" ("how many institutions *took* part").
+_NOT_NOUN = frozenset(
+    """did do does were was are is be been have has had will would can could should in of at
+    for from to on by with among took take takes gave give gives got get gets said say says
+    offer offers run runs make makes made answer answers participate participates attend
+    attends complete completes respond responds select selects mention mentions believe
+    believes think thinks agree agrees want wants need needs consider considers see sees
+    know knows plan plans use uses receive receives support supports prefer prefers choose
+    chooses chose there that who which""".split()
+)
+
+
 @dataclass(frozen=True)
 class Slot:
     """What kind of value the question asks for, and (for a count) a count of what."""
@@ -201,9 +213,9 @@ def detect_slot(question: str, lang: str = "en") -> Slot | None:
             words = re.split(r"\s+", phrase.strip())
             head = []
             for w in words:
-                if w.lower() in {"did", "do", "does", "were", "was", "are", "is", "have", "has",
-                                 "in", "of", "at", "for", "from", "to", "took", "participated"}:
-                    break
+                lw = w.lower().strip("?,.")
+                if lw in _NOT_NOUN or (len(lw) > 4 and lw.endswith("ed")):
+                    break  # the verb or preposition that ends the counted noun phrase
                 head.append(w)
             content = [w for w in head if tokens(w)]
             noun_text = content[-1] if content else ""

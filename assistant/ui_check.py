@@ -1,0 +1,93 @@
+"""The "Check a draft" tab: paste or upload a draft, see the report, download the annotated draft.
+
+``build_check_tab(assistant, settings)`` is called inside the page's ``gr.Tabs()``. Draft and
+document text reach the page only through ``html.escape`` (``assistant.check.report_fragment``).
+Drafts are read into memory and checked; they are never added to the index.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+    from assistant.config import Settings
+
+log = logging.getLogger("assistant.ui")
+
+DRAFT_TYPES = [".md", ".txt", ".docx", ".pdf"]
+COUNTRY_CHOICES = [("Armenia", "AM"), ("Georgia", "GE"), ("EU", "EU")]
+EMPTY = "<p>Paste a draft or upload a file, then press <b>Check draft</b>.</p>"
+FAILED = "⚠ The check failed unexpectedly; the error is in the server log."
+
+
+def check_for_page(
+    assistant: Assistant, text: str, file: str | None, countries: list[str] | None,
+    progress: Any = None,
+) -> tuple[str, str, list[str]]:
+    """(message, report HTML, files to download) for the page; never raises."""
+    import html
+
+    from assistant.check import check_draft, read_draft, report_fragment
+
+    try:
+        source = "pasted text"
+        if file:
+            path = Path(file)
+            text = read_draft(path, assistant.settings.max_upload_mb)
+            source = path.name
+        filters = {"country": list(countries)} if countries else None
+        report = check_draft(assistant, text, filters, progress=progress, source=source)
+    except AssistantError as exc:
+        return f"⚠ {html.escape(str(exc), quote=False)}", EMPTY, []
+    except Exception:
+        log.exception("checking a draft failed")
+        return FAILED, EMPTY, []
+    out = Path(tempfile.mkdtemp(prefix="draft-check-"))
+    stem = Path(source).stem if source != "pasted text" else "draft"
+    md = out / f"{stem}.checked.md"
+    md.write_text(report.to_markdown(), encoding="utf-8")
+    page = out / f"{stem}.check.html"
+    page.write_text(report.to_html(), encoding="utf-8")
+    return html.escape(report.summary(), quote=False), report_fragment(report), [str(md),
+                                                                                  str(page)]
+
+
+def build_check_tab(assistant: Assistant, settings: Settings | None = None) -> None:
+    """Add the "Check a draft" tab to the page being built (inside ``gr.Tabs()``)."""
+    import gradio as gr
+
+    with gr.Tab("Check a draft", id="check"):
+        gr.Markdown("Paste a draft (or upload .md, .txt, .docx, .pdf). Every sentence is checked "
+                    "against the indexed documents: supported (with a verbatim quote), "
+                    "contradicted (both values shown), partly supported, or not found. "
+                    "References in the draft are checked too. The draft is not indexed.")
+        with gr.Row():
+            draft = gr.Textbox(label="Draft", lines=10, max_lines=30, elem_id="draft-text",
+                               scale=3)
+            with gr.Column(scale=1):
+                draft_file = gr.File(label="…or upload a draft", file_types=DRAFT_TYPES,
+                                     file_count="single", elem_id="draft-file")
+                countries = gr.CheckboxGroup(COUNTRY_CHOICES,
+                                             label="Countries (none ticked = all)")
+                check_btn = gr.Button("Check draft", variant="primary", elem_id="check-btn")
+        message = gr.Markdown(elem_id="check-msg")
+        report = gr.HTML(EMPTY, elem_id="check-report", js_on_load=None)
+        downloads = gr.File(label="Annotated draft and HTML report", file_count="multiple",
+                            interactive=False, elem_id="check-downloads")
+
+        def run(text: str, file: str | None, ctry: list[str] | None,
+                progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[str]]:  # noqa: B008
+            def step(done: int, total: int, label: str) -> None:
+                progress(done / max(total, 1), desc=label)
+
+            return check_for_page(assistant, text, file, ctry, step)
+
+        check_btn.click(run, inputs=[draft, draft_file, countries],
+                        outputs=[message, report, downloads], api_name="check_draft",
+                        concurrency_limit=2, concurrency_id="check")

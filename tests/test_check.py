@@ -1,0 +1,449 @@
+"""Checking a draft: splitting, facts, statuses, references, outputs, audit, bad input, eval set.
+
+Unit tests run on a small synthetic corpus with the bag-of-words fake embedding; the integration
+tests use the real model on the bundled D1.1 reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO, make_settings
+
+from assistant.answer import Assistant
+from assistant.check import (
+    CONTRADICTED,
+    NOT_A_CLAIM,
+    NOT_FOUND,
+    PARTLY,
+    REF_RIGHT,
+    REF_UNRESOLVED,
+    REF_WRONG_DOC,
+    REF_WRONG_PLACE,
+    SUPPORTED,
+    audit_path,
+    check_draft,
+    compare,
+    facts,
+    read_draft,
+    split_draft,
+)
+from assistant.cli import main
+from assistant.errors import DocumentError, InputError
+from assistant.index import Index
+from assistant.ingest import ingest
+from assistant.text import contains_quote
+from assistant.types import Passage
+
+# A synthetic corpus written for these tests (not real documents).
+ALPHA = """# Alpha country report
+
+## Survey
+
+The Alpha survey was answered by 41 universities and 9 colleges in total.
+
+The questionnaire was open from March 3rd to April 9th, 2024.
+
+## Legislation
+
+There is no national law on micro-credentials in Alpha.
+
+## Providers
+
+The Alpha Coding School has trained more than 3,000 graduates in software testing.
+"""
+
+BETA = """# Beta country report
+
+## Survey
+
+The Beta survey was answered by 17 universities.
+
+## Registry
+
+Beta keeps a national register of accredited training providers since 2019.
+"""
+
+MANIFEST = (
+    '[[document]]\nid = "alpha"\ntitle = "Micro-GEAR D1.1: Alpha report"\ncountry = "AM"\n'
+    'doc_type = "report"\nyear = 2024\npath = "documents/alpha.md"\n\n'
+    '[[document]]\nid = "beta"\ntitle = "Micro-GEAR D1.1: Beta report"\ncountry = "GE"\n'
+    'doc_type = "report"\nyear = 2024\npath = "documents/beta.md"\n'
+)
+
+
+@pytest.fixture
+def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
+    s = make_settings(tmp_path, copy_corpus=False)
+    docs = s.corpus_path / "documents"
+    docs.mkdir(parents=True)
+    (docs / "alpha.md").write_text(ALPHA.replace("Alpha", "Armenia"), encoding="utf-8")
+    (docs / "beta.md").write_text(BETA.replace("Beta", "Georgia"), encoding="utf-8")
+    s.manifest_path.write_text(MANIFEST, encoding="utf-8")
+    index = Index(s, embeddings=bow_embeddings)
+    assert ingest(s, index=index).added == ["alpha", "beta"]
+    return Assistant(s, index=index)
+
+
+def _claim(report, needle: str):  # noqa: ANN001, ANN202
+    found = [c for c in report.claims if needle in c.text]
+    assert len(found) == 1, [c.text for c in report.claims]
+    return found[0]
+
+
+# -- splitting ----------------------------------------------------------------------------------
+DRAFT = """# A brief on micro-credentials
+
+## Context
+
+This section describes the situation. The Armenia survey was answered by 41 universities [1].
+Is this enough? As the summary put it, "the survey was answered by many universities in Armenia".
+
+- There is no national law on micro-credentials in Armenia.[^a] Georgia keeps a national register.
+
+The summary: "the survey was answered by many universities in Armenia".
+
+## References
+
+[1] Micro-GEAR D1.1 Armenia (2024)
+
+[^a]: Micro-GEAR D1.1 Georgia, section Legislation.
+"""
+
+
+def test_split_draft_kinds_and_references() -> None:
+    units, refs, _ = split_draft(DRAFT)
+    kinds = {DRAFT[u.start:u.end]: u.kind for u in units}
+    assert kinds["# A brief on micro-credentials"] == "heading"
+    assert kinds["This section describes the situation."] == "not checkable"
+    assert kinds["Is this enough?"] == "question"
+    assert kinds["The Armenia survey was answered by 41 universities [1]."] == "claim"
+    # The bullet item's two sentences are split after the footnote marker.
+    assert kinds["- There is no national law on micro-credentials in Armenia.[^a]"] == "claim"
+    assert kinds["Georgia keeps a national register."] == "claim"
+    quoted = [k for k, v in kinds.items() if v == "self-quotation"]
+    assert len(quoted) == 2, kinds
+    # The reference list and footnote definitions are references, not sentences to check.
+    assert refs == {"1": "Micro-GEAR D1.1 Armenia (2024)",
+                    "^a": "Micro-GEAR D1.1 Georgia, section Legislation."}
+    assert not any("Micro-GEAR D1.1 Armenia (2024)" in k for k in kinds)
+
+
+def test_facts_figures_years_dates_countries() -> None:
+    f = facts("In Armenia, nine associations and 3,000 graduates; 93% in 2021 (16.06.2022).")
+    values = {v for v, _ in f.figures}
+    assert {"9", "3000", "93%", "16"} <= values
+    assert set(f.years) == {"2021", "2022"}
+    assert f.countries == {"AM"}
+    assert not facts("1. Yerevan State University").figures  # list numbering is not a figure
+
+
+def _p(text: str, country: str = "AM") -> Passage:
+    return Passage(id="x", doc_id="alpha", title="Micro-GEAR D1.1: Alpha report", text=text,
+                   country=country, doc_type="report")
+
+
+def test_compare_values_side_by_side() -> None:
+    p = _p("Response was obtained from 50 respondents, including 22 Scientific institutions.")
+    v = compare("The survey reached 25 scientific institutions.", p.text, p)
+    assert not v.agrees
+    assert [(c.kind, c.draft, c.document, c.where) for c in v.mismatches] == [
+        ("figure", "25 scientific", "22", "Armenian report")]
+    ok = compare("The survey reached 22 scientific institutions.", p.text, p)
+    assert ok.agrees
+    assert not ok.mismatches
+
+
+def test_compare_country_year_and_polarity() -> None:
+    ge = _p("In Georgia, work started in 2020.", country="GE")
+    v = compare("In Armenia, work started in 2017.", ge.text, ge)
+    kinds = {c.kind: (c.draft, c.document) for c in v.mismatches}
+    assert kinds["country"] == ("Armenia", "Georgia")
+    assert kinds["year"] == ("2017", "2020")
+    law = _p("There is no national legislation related to micro-credentials.")
+    neg = compare("Armenia has national legislation on micro-credentials.", law.text, law)
+    assert [c.kind for c in neg.mismatches] == ["polarity"]
+    same = compare("Armenia has no national legislation on micro-credentials.", law.text, law)
+    assert same.agrees
+
+
+# -- statuses on the synthetic corpus -----------------------------------------------------------
+def test_statuses_quotes_and_values(assistant: Assistant) -> None:
+    text = (
+        "# Draft\n\n"
+        "The Armenia survey was answered by 41 universities and 9 colleges in total.\n\n"
+        "The Armenia survey was answered by 45 universities and 9 colleges in total.\n\n"
+        "The Armenia Coding School has trained more than 3,000 graduates in software testing, "
+        "while the ministry funds twelve robotics olympiads every winter in mountain villages.\n\n"
+        "Lunar mining cooperatives issue blockchain badges to astronauts on Mars.\n\n"
+        "What happens next?\n"
+    )
+    before = assistant.index.count()
+    report = check_draft(assistant, text)
+    assert assistant.index.count() == before  # the draft is never indexed
+    ok = _claim(report, "41 universities")
+    assert ok.status == SUPPORTED
+    assert ok.evidence
+    assert all(e.verified for e in ok.evidence)
+    assert contains_quote(ok.evidence[0].passage.text, ok.evidence[0].quote)
+    bad = _claim(report, "45 universities")
+    assert bad.status == CONTRADICTED
+    assert (bad.comparisons[0].draft, bad.comparisons[0].document) == ("45 universities", "41")
+    part = _claim(report, "Coding School")
+    assert part.status == PARTLY, part.to_dict()
+    assert part.missing
+    assert "robotics" in part.missing[0]
+    assert _claim(report, "Lunar mining").status == NOT_FOUND
+    assert _claim(report, "Lunar mining").closest  # shown as "not support"
+    assert _claim(report, "What happens next?").status == NOT_A_CLAIM
+    assert report.counts()[NOT_A_CLAIM] == 2
+
+
+def test_references_right_wrong_document_section_unresolved(assistant: Assistant) -> None:
+    text = (
+        "The Armenia survey was answered by 41 universities and 9 colleges in total [1].\n\n"
+        "The Armenia survey was answered by 41 universities and 9 colleges in total [2].\n\n"
+        "There is no national law on micro-credentials in Armenia (D1.1 Armenia, section "
+        "Survey).\n\n"
+        "There is no national law on micro-credentials in Armenia (OECD, 2021).\n\n"
+        "## References\n\n[1] Micro-GEAR D1.1 Armenia (2024)\n[2] Micro-GEAR D1.1 Georgia (2024)\n"
+    )
+    report = check_draft(assistant, text)
+    statuses = [r.status for r in report.references]
+    assert statuses == [REF_RIGHT, REF_WRONG_DOC, REF_WRONG_PLACE, REF_UNRESOLVED], \
+        [r.to_dict() for r in report.references]
+    wrong = report.references[1]
+    assert "Armenia" in wrong.right
+    assert "Survey" in wrong.right
+    assert "Legislation" in report.references[2].right
+
+
+def test_outputs_json_markdown_html_escaped(assistant: Assistant) -> None:
+    text = ("The Armenia survey was answered by 45 universities and 9 colleges in total.\n\n"
+            "Lunar <script>alert(1)</script> cooperatives issue badges to astronauts on Mars.\n")
+    report = check_draft(assistant, text, source="brief.md")
+    md = report.to_markdown()
+    assert "\u2717 Armenian report says 41, not 45 universities" in md
+    assert "\u26a0 not found in the indexed documents" in md
+    assert md.startswith("The Armenia survey")
+    page = report.to_html()
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    data = json.loads(report.to_json())
+    assert data["counts"][CONTRADICTED] == 1
+    assert data["claims"][0]["compared"][0]["document"] == "41"
+    assert "total_ms" in data["timings_ms"]
+
+
+def test_audit_record(assistant: Assistant) -> None:
+    report = check_draft(assistant, "The Georgia survey was answered by 17 universities.\n")
+    rows = audit_path(assistant).read_text(encoding="utf-8").splitlines()
+    record = json.loads(rows[-1])
+    assert record["corpus_fingerprint"] == assistant.fingerprint()
+    assert record["claims"][0]["passages"] == report.claims[0].passages
+    assert record["claims"][0]["passages"]
+    assert "topic_support" in record["settings"]
+
+
+def test_filters_restrict_the_evidence(assistant: Assistant) -> None:
+    report = check_draft(assistant, "The Georgia survey was answered by 17 universities.\n",
+                         filters={"country": ["AM"]})
+    assert report.claims[0].status != SUPPORTED
+
+
+def test_progress_is_reported(assistant: Assistant) -> None:
+    seen: list[tuple[int, int]] = []
+    check_draft(assistant, "# T\n\nThe Georgia survey was answered by 17 universities.\n",
+                progress=lambda d, t, _: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)]
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["", "   \n", "# Only a heading\n\nWhy?\n"])
+def test_nothing_to_check(assistant: Assistant, text: str) -> None:
+    with pytest.raises(InputError):
+        check_draft(assistant, text)
+
+
+def test_draft_over_the_limit(assistant: Assistant) -> None:
+    assistant.settings.max_draft_chars = 100
+    with pytest.raises(InputError, match="ASSISTANT_MAX_DRAFT_CHARS"):
+        check_draft(assistant, "The Georgia survey was answered by 17 universities. " * 5)
+
+
+def test_read_draft_formats(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Brief", level=1)
+    d.add_paragraph("The survey was answered by 41 universities.")
+    d.add_paragraph("First item", style="List Bullet")
+    d.save(str(tmp_path / "b.docx"))
+    assert read_draft(tmp_path / "b.docx", 20) == (
+        "# Brief\n\nThe survey was answered by 41 universities.\n\n- First item")
+    (tmp_path / "bad.docx").write_bytes(b"not a zip")
+    (tmp_path / "x.odt").write_text("x", encoding="utf-8")
+    (tmp_path / "latin.txt").write_bytes("caf\xe9".encode("latin-1"))
+    for name, msg in (("bad.docx", "not a readable .docx"), ("x.odt", "unsupported file type"),
+                      ("latin.txt", "not UTF-8"), ("none.md", "file not found")):
+        with pytest.raises(DocumentError, match=msg):
+            read_draft(tmp_path / name, 20)
+
+
+def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    w.encrypt("secret")
+    with (tmp_path / "e.pdf").open("wb") as fh:
+        w.write(fh)
+    with pytest.raises(DocumentError, match="encrypted"):
+        read_draft(tmp_path / "e.pdf", 20)
+
+
+@pytest.mark.parametrize("content", [None, b"", b"\xff\xfe\x00bad"])
+def test_cli_bad_input_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       content: bytes | None) -> None:
+    path = tmp_path / "draft.md"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ")
+    assert "\n" not in err
+    assert "Traceback" not in err
+
+
+def test_cli_check_writes_reports(assistant: Assistant, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import assistant.answer as answer_mod
+
+    monkeypatch.setattr(answer_mod, "Assistant", lambda settings: assistant)
+    draft = tmp_path / "d.md"
+    draft.write_text("The Armenia survey was answered by 45 universities and 9 colleges in "
+                     "total.\n", encoding="utf-8")
+    code = main(["check", str(draft), "--report", str(tmp_path / "r.html"),
+                 "--annotated", str(tmp_path / "a.md")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[contradicted]" in out
+    assert "figure: draft: 45 universities" in out
+    assert "says 41, not 45" in (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+# -- the evaluation set -------------------------------------------------------------------------
+def test_draft_set_is_consistent() -> None:
+    """Every expected sentence is one sentence of its draft, and every sentence is listed."""
+    from assistant.eval_drafts import PLANTED, load_drafts
+
+    items = load_drafts(REPO / "corpus" / "eval" / "drafts.jsonl")
+    assert len(items) >= 8
+    assert {i.part for i in items} == {"tune", "test"}
+    planted: set[str] = set()
+    for item in items:
+        text = item.path.read_text(encoding="utf-8")
+        units, _, _ = split_draft(text)
+        claims = [u for u in units if u.kind == "claim"]
+        assert 10 <= len(claims) <= 30, item.path.name
+        for e in item.claims:
+            hits = [u for u in units if e.text in text[u.start:u.end]]
+            assert len(hits) == 1, (item.path.name, e.text)
+            assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
+            if e.status == CONTRADICTED:
+                assert e.planted
+                assert (e.values or e.planted == "negation")
+            planted |= {e.planted} if e.planted else set()
+        assert len(item.claims) == len(units), item.path.name
+    assert planted == set(PLANTED)
+
+
+def test_metrics_count_what_they_say() -> None:
+    from assistant.check import ClaimResult, Comparison, RefCheck
+    from assistant.eval_drafts import Expected, Outcome, metrics
+
+    def got(status: str, refs: tuple[str, ...] = (), cmp: tuple[str, str] | None = None
+            ) -> ClaimResult:
+        c = ClaimResult(n=1, text="x", start=0, end=1, status=status)
+        c.references = [RefCheck("[1]", "", status=r) for r in refs]
+        if cmp:
+            c.comparisons = [Comparison("figure", cmp[0], cmp[1], "Armenian report")]
+        return c
+
+    outcomes = [
+        Outcome("a", "test", Expected("t1", SUPPORTED), got(SUPPORTED)),
+        Outcome("a", "test", Expected("t2", SUPPORTED), got(NOT_FOUND)),
+        Outcome("a", "test", Expected("f", CONTRADICTED, "figure", ("25", "22")),
+                got(CONTRADICTED, cmp=("25 scientific", "22"))),
+        Outcome("a", "test", Expected("i", NOT_FOUND, "invented"), got(SUPPORTED)),
+        Outcome("a", "test", Expected("r", SUPPORTED, "wrong-reference", refs=(REF_WRONG_DOC,)),
+                got(SUPPORTED, (REF_WRONG_DOC,))),
+    ]
+    m = metrics(outcomes)
+    assert m["planted_error_recall"] == pytest.approx(2 / 3, abs=1e-3)
+    assert m["false_flag_rate"] == 0.5
+    assert m["contradiction_values"] == 1.0
+    assert m["reference_accuracy"] == 1.0
+    assert m["status"][SUPPORTED]["precision"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+# -- integration: the real model on the bundled reports -----------------------------------------
+@pytest.mark.integration
+def test_real_corpus_statuses(real_assistant: Assistant) -> None:
+    text = (
+        "# Brief\n\n"
+        "In total, 50 institutions in Armenia received the questionnaire, among them 22 "
+        "scientific institutions [1].\n\n"
+        "Response in the Armenian survey was obtained from 50 respondents, including 25 "
+        "Scientific institutions.\n\n"
+        "On June 27, 2014, Georgia signed an Association Agreement with the European Union [1].\n"
+        "\nThe Ministry plans to fund 40 pilot micro-credential programmes by 2026.\n\n"
+        "## References\n\n[1] Micro-GEAR D1.1 Armenia (Yerevan, 2024)\n"
+    )
+    report = real_assistant.check(text)
+    first = _claim(report, "among them 22")
+    assert first.status == SUPPORTED
+    assert first.evidence[0].verified
+    assert first.references[0].status == REF_RIGHT
+    wrong = _claim(report, "25 Scientific")
+    assert wrong.status == CONTRADICTED
+    assert (wrong.comparisons[0].document, wrong.comparisons[0].where) == ("22", "Armenian report")
+    ge = _claim(report, "Association Agreement")
+    assert ge.status == SUPPORTED
+    assert ge.evidence[0].passage.doc_id == "d11-georgia"
+    assert ge.references[0].status == REF_WRONG_DOC
+    assert _claim(report, "40 pilot").status == NOT_FOUND
+
+
+# -- the page -----------------------------------------------------------------------------------
+def test_page_check_returns_report_and_files(assistant: Assistant, tmp_path: Path) -> None:
+    from assistant.ui_check import check_for_page
+
+    msg, page, files = check_for_page(
+        assistant, "The Armenia survey was answered by 45 universities and 9 colleges in total.",
+        None, None)
+    assert "1 contradicted" in msg
+    assert "st-contradicted" in page
+    assert "45 universities" in page
+    names = sorted(Path(f).name for f in files)
+    assert names == ["draft.check.html", "draft.checked.md"]
+    assert "not 45 universities" in Path(sorted(files)[1]).read_text(encoding="utf-8")
+    bad, page, files = check_for_page(assistant, "   ", None, None)
+    assert bad.startswith("\u26a0 ")
+    assert files == []
+    (tmp_path / "x.odt").write_text("x", encoding="utf-8")
+    bad, _, _ = check_for_page(assistant, "", str(tmp_path / "x.odt"), None)
+    assert "unsupported file type" in bad
+
+
+def test_page_has_the_check_tab(assistant: Assistant) -> None:
+    from assistant.ui import build_app
+
+    app = build_app(assistant.settings, assistant)
+    labels = {getattr(b, "label", None) for b in app.blocks.values()}
+    assert "Check a draft" in labels
+    assert "check_draft" in {d.api_name for d in app.fns.values()}
