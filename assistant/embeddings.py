@@ -30,7 +30,7 @@ from assistant.errors import ConfigError
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-DEFAULT_MODEL = "minilm"
+DEFAULT_MODEL = "e5-small"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Profile:
 PROFILES = {
     "minilm": Profile(relevance_floor=0.30, min_sentence_score=0.5,
                       min_similarity_other_language=0.5),
-    "e5-small": Profile(relevance_floor=0.30, min_sentence_score=0.5,
+    "e5-small": Profile(relevance_floor=0.30, min_sentence_score=0.55,
                         min_similarity_other_language=0.5, offset=0.709, gain=4.35),
 }
 
