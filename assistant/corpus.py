@@ -7,6 +7,7 @@ can always be found again in the document, at the recorded character offsets.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -80,9 +81,13 @@ def slugify(name: str) -> str:
 
 
 def info_for_upload(path: Path) -> DocumentInfo:
-    """Metadata for a file that is not in the manifest: id and title from its name."""
+    """Metadata for a file that is not in the manifest: id and title from its name.
+
+    The title, country and type a user gave on the page are kept beside the file, in
+    ``.<name>.json``, and take precedence.
+    """
     stem = path.stem
-    return DocumentInfo(
+    info = DocumentInfo(
         id=f"upload-{slugify(stem)}-{path.suffix.lstrip('.').lower() or 'file'}",
         title=stem.replace("_", " ").replace("-", " ").strip() or path.name,
         country="XX",
@@ -90,6 +95,12 @@ def info_for_upload(path: Path) -> DocumentInfo:
         source=f"uploaded file {path.name}",
         path=str(path),
     )
+    try:
+        given = json.loads((path.parent / f".{path.name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return info
+    keep = {k: str(v) for k, v in given.items() if k in {"title", "country", "doc_type"} and v}
+    return replace(info, **keep)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
