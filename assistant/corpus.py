@@ -310,7 +310,7 @@ _LAW_LEVEL = {"part": 1, "title": 1, "chapter": 2, "section": 3, "article": 4, "
 _POINT = re.compile(r"^[ \t]*(?:\((?P<a>\d{1,3}|[a-z])\)|(?P<b>\d{1,3})\.)[ \t]+\S", re.M)
 
 
-def clean_title(raw: str, limit: int = 90) -> str:
+def clean_title(raw: str, limit: int = 300) -> str:
     t = re.sub(r"<[^>]+>", "", raw)
     t = t.replace("\\", "").replace("**", "").replace("__", "").strip(" *#_:\t")
     t = re.sub(r"\s+", " ", t)

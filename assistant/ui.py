@@ -91,10 +91,13 @@ CSS = """
 .filters-missing { color: var(--body-text-color-subdued); font-size: .85rem; }
 .filters-missing li { opacity: .75; }
 #status { min-height: 1.5em; }
+#doc-sidebar:not(.open) > .toggle-button { display: none; }
 table.corpus { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
 table.corpus th, table.corpus td { text-align: left; vertical-align: top; padding: 6px 8px;
   border: 0; border-bottom: 1px solid var(--border-color-primary); overflow-wrap: anywhere; }
-table.corpus td:first-child { font-family: var(--font-mono); }
+table.corpus td:first-child { font-family: var(--font-mono); min-width: 9em; }
+table.corpus td:nth-child(3), table.corpus td:nth-child(4) { white-space: nowrap;
+  overflow-wrap: normal; }
 table.corpus td:nth-child(2) { min-width: 14em; }
 table.corpus tr.missing td:last-child { color: #b45309; }
 table.corpus tr.ok td:last-child { color: #15803d; }
@@ -152,13 +155,14 @@ HEAD_JS = """
     box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(function () { document.querySelector('#open-doc-btn').click(); }, 50);
   }, true);
-  window.addEventListener('load', function () {
-    if (window.innerWidth >= 700) return;
-    setTimeout(function () {
-      document.querySelectorAll('.fold-mobile > button.open, .fold-mobile > .label-wrap.open')
-        .forEach(function (b) { b.click(); });
-    }, 1500);
-  });
+  // On small screens, fold examples and feedback once the page has rendered them.
+  let tries = 0;
+  const fold = setInterval(function () {
+    tries += 1;
+    if (window.innerWidth >= 700 || tries > 40) { clearInterval(fold); return; }
+    const open = document.querySelectorAll('.fold-mobile button.label-wrap.open');
+    if (open.length) { open.forEach(function (b) { b.click(); }); clearInterval(fold); }
+  }, 250);
 })();
 </script>
 """
@@ -397,17 +401,20 @@ def corpus_rows(settings: Settings, index: Index) -> list[list[str]]:
     return rows
 
 
-_URL = re.compile(r"https?://[^\s<>\"')]+")
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 def _linked(text: str) -> str:
     """Escaped text with its http(s) addresses as links."""
     out, pos = [], 0
     for m in _URL.finditer(text):
+        raw = m.group(0).rstrip(".,;")
+        while raw.endswith(")") and raw.count(")") > raw.count("("):
+            raw = raw[:-1]  # "(see https://x/y)" keeps its bracket outside the link
         out.append(html.escape(text[pos : m.start()]))
-        url = html.escape(m.group(0))
+        url = html.escape(raw)
         out.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
-        pos = m.end()
+        pos = m.start() + len(raw)
     out.append(html.escape(text[pos:]))
     return "".join(out)
 
