@@ -310,7 +310,7 @@ def test_ask_through_gradio_client(server: tuple[str, Settings]) -> None:
     client = Client(url, verbose=False)
     chat, panel, box = client.predict(ARMENIAN_Q, [], [], "extractive", api_name="/ask")
     assert "22" in _last_text(chat)
-    assert "<mark>" in panel
+    assert '<mark class="q q1">' in panel
     assert "22 Scientific institutions" in panel
     assert box == ""
 
@@ -342,7 +342,9 @@ def test_follow_up_and_filters_through_gradio_client(server: tuple[str, Settings
                                     api_name="/ask")
     assert len(chat) == 4  # the conversation is kept
     assert not _last_text(chat).startswith("⚠")
-    assert "Georgia ·" not in panel  # the filters held: only Armenian sources
+    latest = panel.split('<details class="turn">')[0]  # earlier answers' sources are folded
+    assert "Armenia ·" in latest
+    assert "Georgia ·" not in latest  # the filters held: only Armenian sources
 
 
 @pytest.mark.integration
