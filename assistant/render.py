@@ -9,9 +9,10 @@ Safety comes in two layers:
 2. After rendering (markdown-it-py), the HTML goes through nh3 (the Rust ``ammonia``
    sanitiser) with an allow-list of tags and no attributes.
 
-Quotes are marked (``<mark class="q qN">`` for citation N) by placing private-use sentinels at their offsets in the source, which
-survive both steps and become ``<mark>`` elements, closed and reopened around any tag so
-that a quote spanning two paragraphs or list items stays well-formed.
+Quotes are marked by placing private-use sentinels at their offsets in the source, which
+survive both steps and become ``<mark class="q qN">`` (N: the citation number), closed and
+reopened around any tag so that a quote spanning two paragraphs or list items stays
+well-formed.
 """
 
 from __future__ import annotations
