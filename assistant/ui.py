@@ -692,11 +692,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
         turn = len(answers) + 1
         answer: Answer | None = None
         msgs = messages
+
+        def shown(a: Answer) -> list[dict[str, str]]:
+            return [*messages, {"role": "user", "content": shown_q},
+                    {"role": "assistant", "content": chat_text(a, turn)}]
+
         try:
-            for answer in bot.ask_stream(question, history=pairs, filters=filters, mode=mode):
-                msgs = [*messages, {"role": "user", "content": shown_q},
-                        {"role": "assistant", "content": chat_text(answer, turn)}]
-                yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
+            # A partial answer is shown when the next one arrives: the final one is sent once.
+            for partial in bot.ask_stream(question, history=pairs, filters=filters, mode=mode):
+                if answer is not None:
+                    msgs = shown(answer)
+                    yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
+                answer = partial
         except AssistantError as exc:
             gr.Warning(str(exc))
             yield refuse(str(exc))
@@ -708,6 +715,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
             yield msgs, panel, {**state, "messages": msgs}, question
             return
         if answer is not None:
+            msgs = shown(answer)
             pairs.append((answer.question, answer.text))
             final = {"messages": msgs, "pairs": pairs, "last": answer,
                      "answers": [*answers, answer]}
