@@ -250,6 +250,7 @@ def test_corrupt_pdf_upload_shows_its_reason(page: Any, tmp_path: Path) -> None:
     msg.get_by_text("corrupt.pdf was not added").wait_for(timeout=60_000)
     assert "PDF" in msg.inner_text()
     assert "corrupt" not in table.inner_text()  # a bad file changes nothing
+    assert page.evaluate(UNLABELLED_JS) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "corpus_upload_error.png"), full_page=True)
 
@@ -270,4 +271,5 @@ def test_evaluation_tab_at_desktop_width(page: Any) -> None:
     slider = page.locator("#eval-limit input[type=range]")
     slider.wait_for()
     assert slider.get_attribute("max") == "100"
+    assert page.evaluate(UNLABELLED_JS) == []
     page.screenshot(path=str(ARTIFACTS / "evaluation_tab.png"), full_page=True)
