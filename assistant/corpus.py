@@ -100,10 +100,14 @@ def upload_id(name: str) -> str:
 
 
 def info_for_upload(path: Path, record: dict[str, str] | None = None) -> DocumentInfo:
-    """Metadata for a file that is not in the manifest: id and title from its name."""
+    """Metadata for a file that is not in the manifest: id and title from its name.
+
+    The title, country and type a user gave on the page are kept beside the file, in
+    ``.<name>.json``, and take precedence.
+    """
     stem = path.stem
     record = record or {}
-    return DocumentInfo(
+    info = DocumentInfo(
         id=upload_id(path.name),
         title=stem.replace("_", " ").replace("-", " ").strip() or path.name,
         country="XX",
@@ -114,6 +118,12 @@ def info_for_upload(path: Path, record: dict[str, str] | None = None) -> Documen
         uploaded_by=record.get("uploaded_by", ""),
         uploaded_at=record.get("uploaded_at", ""),
     )
+    try:
+        given = json.loads((path.parent / f".{path.name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return info
+    keep = {k: str(v) for k, v in given.items() if k in {"title", "country", "doc_type"} and v}
+    return replace(info, **keep)  # type: ignore[arg-type]
 
 
 def registry_path(settings: Settings) -> Path:
@@ -253,7 +263,7 @@ _POINT = re.compile(
 )
 
 
-def clean_title(raw: str, limit: int = 90) -> str:
+def clean_title(raw: str, limit: int = 300) -> str:
     t = re.sub(r"<[^>]+>", "", raw)
     t = t.replace("\\", "").replace("**", "").replace("__", "").strip(" *#_:\t")
     t = re.sub(r"\s+", " ", t)

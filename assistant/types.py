@@ -297,18 +297,6 @@ class Answer:
 
     def references_markdown(self) -> str:
         """The answer and a numbered reference list, ready to paste into a draft."""
-        lines = [self.text.strip(), ""]
-        if self.citations:
-            lines.append("References")
-            lines.append("")
-            for c in self.citations:
-                p = c.passage
-                where = [f"**{p.title}**"]
-                if p.section:
-                    where.append(p.section)
-                if c.page_display:
-                    where.append(c.page_display)
-                if not p.official:
-                    where.append(f"({p.origin_note()})")
-                lines.append(f"[{c.n}] {', '.join(where)}: \u201c{c.quote}\u201d")
-        return "\n".join(lines).strip() + "\n"
+        from assistant.references import answer_markdown  # the one reference style
+
+        return answer_markdown(self)

@@ -34,28 +34,92 @@ def _answer(p: Passage, quote: str) -> Answer:
 # --------------------------------------------------------------------------------------------
 # Unit tests (fakes, no server)
 # --------------------------------------------------------------------------------------------
-def test_highlight_escapes_everything_and_marks_the_quote() -> None:
-    from assistant.ui import highlight
+def test_one_card_per_passage_with_every_quote_marked_and_linked() -> None:
+    from assistant.ui import chat_text, sources_html
 
-    text = "Intro.\nThe council met <script>alert(1)</script> in\nYerevan on **22 May**. End."
-    out = highlight(text, "The council met alert(1) in Yerevan on 22 May.")
-    assert "<script>" not in out
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
-    assert out.count("<mark>") == 1
-    marked = out.split("<mark>")[1].split("</mark>")[0]
-    assert marked.startswith("The council met")
-    assert marked.endswith("22 May**.")
-    assert "Intro." not in marked
-    assert "End." not in marked
+    text = ("Intro <script>alert(1)</script>. The **council** met in Yerevan. "
+            "Later, 22 Scientific institutions took part.")
+    p = _passage(text, page=4, page_label="iv")
+    ans = Answer(question="q", text="\u201cThe council met in Yerevan.\u201d [1] \u201c22 "
+                 "Scientific institutions took part.\u201d [2]",
+                 citations=[Citation(1, p, "The council met in Yerevan."),
+                            Citation(2, p, "22 Scientific institutions took part.")],
+                 passages=[ScoredPassage(p, 0.1, 0.8, 3.0, 1)], abstained=False,
+                 mode="extractive")
+    panel = sources_html(ans)
+    assert panel.count('class="src"') == 1  # one passage, one card
+    assert '<span class="src-n">[1] [2]</span>' in panel
+    assert 'id="src-1-1"' in panel
+    assert 'id="src-1-2"' in panel
+    assert '<mark class="q q2">22 Scientific institutions took part.</mark>' in panel
+    assert "<strong><mark class=\"q q1\">council</mark></strong>" in panel
+    assert "<script>" not in panel
+    assert "&lt;script&gt;" in panel
+    assert "II. Results, p. iv" in panel  # the full reference, page included
+    msg = chat_text(ans, turn=3)
+    assert "[\\[1\\]](#src-3-1)" in msg
+    assert "[\\[2\\]](#src-3-2)" in msg
+    assert 'class="anchor msrc-3-2"' in msg  # its own sources, for small screens
+    # Earlier answers' sources stay reachable, folded.
+    later = sources_html(ans, earlier=[ans])
+    assert 'id="src-2-1"' in later
+    assert 'id="src-1-1"' in later
+    assert "<details class=\"turn\">" in later
 
 
-def test_highlight_falls_back_to_a_blockquote() -> None:
-    from assistant.ui import highlight
+def test_chat_text_shows_markup_in_the_answer_as_text() -> None:
+    from assistant.ui import linked_text
 
-    out = highlight("Nothing <b>like</b> it here.", "a quote that is <i>absent</i>")
-    assert "<mark>" not in out
-    assert "<blockquote>a quote that is &lt;i&gt;absent&lt;/i&gt;</blockquote>" in out
-    assert "Nothing &lt;b&gt;like&lt;/b&gt; it here." in out
+    out = linked_text("A <b>bold</b> *claim* [1, 2] and [x].", 1)
+    assert "<b>" not in out
+    assert "\\*claim\\*" in out
+    assert "[\\[1\\]](#src-1-1) [\\[2\\]](#src-1-2)" in out
+    assert "\\[x\\]" in out
+
+
+def test_honest_controls_explain_themselves(tmp_path: Path) -> None:
+    from assistant.ui import IndexedDoc, country_choices, filter_problem, llm_unavailable
+
+    docs = [IndexedDoc("d11-armenia", "Micro-GEAR D1.1 Armenia (2024)", "AM"),
+            IndexedDoc("d11-georgia", "Micro-GEAR D1.1 Georgia (2024)", "GE")]
+    assert country_choices(docs) == [("Armenia", "AM"), ("Georgia", "GE")]  # no EU indexed
+    assert filter_problem([], [], docs) == ""
+    assert filter_problem(["AM"], ["d11-armenia"], docs) == ""
+    msg = filter_problem(["GE"], ["d11-armenia"], docs)
+    assert "documents chosen (Micro-GEAR D1.1 Armenia (2024))" in msg
+    assert "countries ticked (Georgia)" in msg
+    assert "none from European Union is indexed" in filter_problem(["EU"], [], docs)
+    assert "not indexed" in filter_problem([], ["eu-rec"], docs)
+    s = make_settings(tmp_path, copy_corpus=False)
+    assert "ASSISTANT_LLM_BASE_URL" in llm_unavailable(s)
+    gguf = make_settings(tmp_path, copy_corpus=False, llm_backend="llamacpp",
+                         llm_gguf_path=tmp_path / "none.gguf")
+    assert "none.gguf is missing" in llm_unavailable(gguf)
+    ok = make_settings(tmp_path, copy_corpus=False, llm_base_url="http://127.0.0.1:9/v1")
+    assert llm_unavailable(ok) == ""
+
+
+def test_stratified_sample_always_tests_abstention() -> None:
+    from dataclasses import dataclass
+
+    from assistant.ui import stratified_sample
+
+    @dataclass
+    class It:
+        id: int
+        answerable: bool
+
+    items = [It(i, i % 6 != 5) for i in range(100)]  # 17 unanswerable
+    for n in (2, 5, 20, 100):
+        got = stratified_sample(items, n)
+        assert len(got) == n
+        assert any(not it.answerable for it in got)
+        assert [it.id for it in got] == sorted(it.id for it in got)
+        assert len({it.id for it in got}) == n
+    got20 = stratified_sample(items, 20)
+    assert sum(not it.answerable for it in got20) == 3  # 17 % of 20
+    assert got20[-1].id > 80  # spread over the whole set, not its head
+    assert len(stratified_sample(items, 500)) == 100
 
 
 def test_quote_span_tolerates_whitespace_and_typographic_quotes() -> None:
@@ -73,17 +137,18 @@ def test_sources_html_citation_and_abstention() -> None:
 
     p = _passage("Survey: 22 Scientific institutions took part.", page=4, page_label="iv")
     html_out = sources_html(_answer(p, "22 Scientific institutions took part."))
-    assert "[1] Doc &lt;One&gt;" in html_out
-    assert "Armenia · II. Results · p. iv" in html_out
-    assert "<mark>22 Scientific institutions took part.</mark>" in html_out
+    assert "[1]</span> Doc" in html_out
+    assert "Armenia · Doc &lt;One&gt;" in html_out
+    assert '<mark class="q q1">22 Scientific institutions took part.</mark>' in html_out
 
     abst = Answer(question="q", text="I cannot answer.", citations=[],
                   passages=[ScoredPassage(p, 0.1, 0.2, 1.0, 1, evidence=False)],
                   abstained=True, mode="extractive")
     html_abst = sources_html(abst)
     assert NOT_AN_ANSWER in html_abst
-    assert "<mark>" not in html_abst
+    assert "<mark" not in html_abst
     assert "Survey: 22 Scientific" in html_abst
+    assert sources_html(None).count("src") == 0
 
 
 def test_feedback_appends_one_json_line(settings: Settings) -> None:
@@ -174,10 +239,37 @@ def test_build_app_with_fake_embeddings(settings: Settings, fake_embeddings: Any
     assert "bad" not in table
     assert not (settings.uploads_path / "bad.pdf").exists()
 
-    # The evaluation tab runs the known set, limited to a few items.
+    # A good upload takes the title, country and type given; removing it deletes its chunks.
+    good = settings.data_path.parent / "notes_file.md"
+    good.write_text("# Zorblat credentials in Yerevan\n\nThe Zorblat council met in Yerevan.\n",
+                    encoding="utf-8")
+    assert fns["upload_title"](str(good))[0] == "Zorblat credentials in Yerevan"
+    msg, table, _ = fns["upload"](str(good), "Zorblat notes", "AM", "report")
+    assert "1 added" in msg
+    assert "Zorblat notes" in table
+    assert index.count() > before
+    from assistant.ui import uploaded_docs
+
+    (label, doc_id), = uploaded_docs(settings)
+    assert label.startswith("Zorblat notes")
+    meta = index.doc_states()[doc_id]
+    assert meta["chunks"] >= 1
+    assert {p.country for p in index.passages(where={"doc_id": doc_id})} == {"AM"}
+    msg, table = fns["remove_upload"](doc_id)
+    assert "Removed Zorblat notes" in msg
+    assert index.count() == before
+    assert "Zorblat" not in table
+    assert not (settings.uploads_path / "notes_file.md").exists()
+
+    # Feedback keeps its comment, so a 👎 right after a 👍 still has it.
+    msg, kept = fns["feedback_up"]("wrong year", state)
+    assert "saved" in msg
+    assert kept == "wrong year"
+
+    # The evaluation tab runs a stratified sample: answerable and unanswerable items.
     summary, rows = fns["evaluate"](None, 2, "extractive")
-    assert "2 questions" in summary
-    assert [r[0] for r in rows] == ["am-001", "am-002"]
+    assert "2 questions (1 answerable, 1 not)" in summary
+    assert len(rows) == 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,7 +310,7 @@ def test_ask_through_gradio_client(server: tuple[str, Settings]) -> None:
     client = Client(url, verbose=False)
     chat, panel, box = client.predict(ARMENIAN_Q, [], [], "extractive", api_name="/ask")
     assert "22" in _last_text(chat)
-    assert "<mark>" in panel
+    assert '<mark class="q q1">' in panel
     assert "22 Scientific institutions" in panel
     assert box == ""
 
@@ -250,7 +342,9 @@ def test_follow_up_and_filters_through_gradio_client(server: tuple[str, Settings
                                     api_name="/ask")
     assert len(chat) == 4  # the conversation is kept
     assert not _last_text(chat).startswith("⚠")
-    assert "Georgia ·" not in panel  # the filters held: only Armenian sources
+    latest = panel.split('<details class="turn">')[0]  # earlier answers' sources are folded
+    assert "Armenia ·" in latest
+    assert "Georgia ·" not in latest  # the filters held: only Armenian sources
 
 
 @pytest.mark.integration

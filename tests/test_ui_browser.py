@@ -1,10 +1,12 @@
 """The chat page in a real browser: Playwright driving Debian's chromium against `python app.py`.
 
-Screenshots go to artifacts/ (gitignored). The page must fetch nothing from outside.
+Desktop (1280×800) and phone (390×844). Screenshots go to artifacts/ (gitignored, kept by CI).
+The page must fetch nothing from outside and log no console errors.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 INJECTED = ("# Injected\n\nThe Zorblat council met <script>window.__xss=1</script> in Yerevan "
             "to discuss zorblat credentials.\n")
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+QUESTIONS = [
+    "How many scientific institutions took part in the Armenian survey?",
+    "When was the Georgian questionnaire available?",
+    "What challenges did institutions in both countries report?",
+]
+
+# Every visible form control must have an accessible name.
+UNLABELLED_JS = """
+() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('input, textarea, select, button')) {
+    if (el.type === 'hidden' || !el.offsetParent) continue;
+    const name = (el.getAttribute('aria-label') || el.getAttribute('title') ||
+      (el.labels && [...el.labels].map(l => l.innerText).join(' ')) ||
+      (el.getAttribute('aria-labelledby') || '').split(' ').map(
+        id => (document.getElementById(id) || {}).innerText || '').join(' ') ||
+      (el.tagName === 'BUTTON' ? el.innerText : '') || el.getAttribute('placeholder') || '');
+    if (!name.trim()) bad.push(el.outerHTML.slice(0, 160));
+  }
+  return bad;
+}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -54,44 +80,161 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Any, app_url: str) -> Iterator[Any]:
-    """A fresh page on the app; fails the test if the page asked for anything outside."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _open(browser: Any, app_url: str, viewport: dict[str, int]) -> Iterator[Any]:
+    ctx = browser.new_context(viewport=viewport)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
     pg = ctx.new_page()
     outside: list[str] = []
+    errors: list[str] = []
     pg.on("request", lambda r: None if r.url.startswith(LOCAL) else outside.append(r.url))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(app_url, wait_until="load")
     pg.locator("#question textarea").wait_for(timeout=30_000)
+    pg.locator("#status").get_by_text("Ready").wait_for(timeout=120_000)
     yield pg
     ctx.close()
     assert outside == [], f"the page fetched outside resources: {outside}"
+    assert errors == [], f"console errors: {errors}"
 
 
-def _ask(page: Any, question: str) -> None:
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    """A fresh desktop page (1280×800) on the app, ready to answer."""
+    yield from _open(browser, app_url, DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Any, app_url: str) -> Iterator[Any]:
+    """A fresh phone-sized page (390×844)."""
+    yield from _open(browser, app_url, PHONE)
+
+
+def _ask(page: Any, question: str, turn: int, answered: bool = True) -> Any:
+    """Ask and wait for reply ``turn`` (an answer empties the box); the bot message's locator."""
     page.locator("#question textarea").fill(question)
     page.get_by_role("button", name="Ask", exact=True).click()
+    page.wait_for_function(
+        "([n, answered]) => document.querySelectorAll('#chatbot .bot').length >= n && "
+        "(!answered || document.querySelector('#question textarea').value === '')",
+        arg=[turn, answered], timeout=90_000)
+    return page.locator("#chatbot .bot").nth(turn - 1)
 
 
-def test_ask_shows_answer_and_highlighted_source(page: Any) -> None:
+def _in_viewport(page: Any, locator: Any) -> bool:
+    box = locator.bounding_box()
+    vp = page.viewport_size
+    return bool(box) and box["y"] >= -2 and box["y"] + min(box["height"], 40) <= vp["height"]
+
+
+def _visible_answer(bubble: Any) -> str:
+    """The answer text as a reader sees it in the bubble (its sources fold excluded)."""
+    return str(bubble.evaluate(
+        "(el) => { const c = el.cloneNode(true);"
+        " c.querySelectorAll('details').forEach(d => d.remove());"
+        " c.querySelectorAll('button').forEach(d => d.remove());"
+        " return c.innerText; }"))
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_desktop_citations_copy_and_controls(page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "first_visit.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "desktop_first_visit.png"), full_page=True)
     assert page.get_by_text("When was the Georgian questionnaire available?").count() >= 1
-    _ask(page, "How many scientific institutions took part in the Armenian survey?")
-    mark = page.locator("#sources mark").first
-    mark.wait_for(state="visible", timeout=60_000)
-    assert "22 Scientific institutions" in mark.inner_text()
-    bubble = page.locator("#chatbot").get_by_text("22 Scientific institutions").first
-    bubble.wait_for(timeout=10_000)
-    assert "[1]" in page.locator("#chatbot").inner_text()
-    page.get_by_role("button", name="Copy answer with references").click()
-    refs = page.locator("#refs textarea")
+    for turn, q in enumerate(QUESTIONS, 1):
+        bubble = _ask(page, q, turn)
     page.wait_for_function(
         "() => document.querySelector('#refs textarea').value.includes('References')",
-        timeout=10_000,
-    )
-    assert "[1]" in refs.input_value()
-    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+        timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "desktop_three_answers.png"), full_page=True)
+
+    # The copied text is the answer on screen, with one reference per [n] in it.
+    page.get_by_role("button", name="Copy answer with references").click()
+    page.wait_for_timeout(500)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    on_screen = _norm(_visible_answer(bubble))
+    body, _, refs = copied.partition("\nReferences\n")
+    assert _norm(body) == on_screen, (copied, on_screen)
+    numbers = sorted(set(re.findall(r"\[(\d+)\]", on_screen)))
+    assert numbers, on_screen
+    ref_lines = [ln for ln in refs.splitlines() if ln.strip()]
+    assert [re.match(r"\[(\d+)\]", ln).group(1) for ln in ref_lines] == numbers  # type: ignore[union-attr]
+    assert "**" not in copied
+    assert "…" not in "".join(ref_lines)
+    assert copied == page.locator("#refs textarea").input_value()
+
+    # A clicked [n] scrolls its highlighted quote into view and flashes its card.
+    page.mouse.wheel(0, -5000)
+    link = bubble.locator('a[href^="#src-3-"]').last
+    n = link.get_attribute("href").rsplit("-", 1)[1]
+    link.click()
+    mark = page.locator(f"#sources mark.q{n}").first
+    page.wait_for_timeout(300)
+    assert _in_viewport(page, mark), mark.bounding_box()
+    assert page.locator("#sources .src.flash").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "desktop_clicked_citation.png"))
+
+    # Open document: the side view shows the document at the passage.
+    card = mark.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' src ')][1]")
+    card.get_by_role("button", name=re.compile("Open")).click()
+    view = page.locator("#doc-view .doc-passage")
+    view.wait_for(timeout=20_000)
+    page.wait_for_timeout(600)
+    assert _in_viewport(page, view)
+    page.screenshot(path=str(ARTIFACTS / "desktop_open_document.png"))
+
+    # No raw Markdown or HTML in what the reader sees.
+    visible = page.evaluate("document.body.innerText")
+    assert "**" not in visible
+    assert "<sup>" not in visible
+    # Disabled controls say why: the llm mode is off here, with its reason.
+    page.get_by_text("Filters and answer mode").click()
+    mode = page.locator("#mode")
+    mode.wait_for()
+    assert "llm mode is off" in mode.inner_text()
+    assert "ASSISTANT_LLM_BASE_URL" in mode.inner_text()
+    assert mode.locator("input").first.is_disabled()
+    assert page.evaluate(UNLABELLED_JS) == []
+
+
+def test_filters_that_exclude_everything_say_which(page: Any) -> None:
+    page.get_by_text("Filters and answer mode").click()
+    countries = page.locator("#countries")
+    countries.wait_for()
+    assert "European Union" not in countries.inner_text()  # no EU document is indexed
+    assert "Council Recommendation" in page.locator("#filters-missing").inner_text()
+    countries.get_by_label("Georgia").check()
+    page.locator("#docs input").click()
+    page.get_by_role("option", name=re.compile("D1.1 Armenia")).click()
+    page.keyboard.press("Escape")
+    bubble = _ask(page, QUESTIONS[0], 1, answered=False)
+    text = bubble.inner_text()
+    assert "documents chosen (Micro-GEAR D1.1 Armenia (2024))" in text
+    assert "countries ticked (Georgia)" in text
+
+
+def test_phone_layout_sources_under_each_answer(phone: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone_first_visit.png"), full_page=True)
+    bubble = _ask(phone, QUESTIONS[0], 1)
+    assert not phone.locator("#sources").is_visible()  # the side panel gives way
+    fold = bubble.locator("details.msg-sources")
+    assert fold.is_visible()
+    box, answer_box = fold.bounding_box(), bubble.bounding_box()
+    assert box["y"] - answer_box["y"] < 600, (box, answer_box)  # right below the answer
+    link = bubble.locator('a[href^="#src-1-"]').first
+    link.click()
+    phone.wait_for_timeout(300)
+    mark = bubble.locator("details.msg-sources mark").first
+    assert mark.is_visible()
+    assert _in_viewport(phone, mark)
+    # Examples, filters and feedback are folded away.
+    assert not phone.get_by_role("button", name="👍").is_visible()
+    phone.screenshot(path=str(ARTIFACTS / "phone_answer.png"), full_page=True)
+    assert "**" not in phone.evaluate("document.body.innerText")
 
 
 def test_corrupt_pdf_upload_shows_its_reason(page: Any, tmp_path: Path) -> None:
@@ -101,17 +244,19 @@ def test_corrupt_pdf_upload_shows_its_reason(page: Any, tmp_path: Path) -> None:
     table = page.locator("#corpus-table")
     table.get_by_text("d11-armenia").wait_for(timeout=10_000)
     assert "indexed (" in table.inner_text()
+    assert table.locator("a[href^='https://eur-lex.europa.eu']").count() >= 1
     page.locator("#upload input[type=file]").set_input_files(str(bad))
     msg = page.locator("#upload-msg")
     msg.get_by_text("corrupt.pdf was not added").wait_for(timeout=60_000)
     assert "PDF" in msg.inner_text()
     assert "corrupt" not in table.inner_text()  # a bad file changes nothing
+    assert page.evaluate(UNLABELLED_JS) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "corpus_upload_error.png"), full_page=True)
 
 
 def test_script_in_a_passage_is_shown_as_text(page: Any) -> None:
-    _ask(page, "What did the Zorblat council discuss?")
+    _ask(page, "What did the Zorblat council discuss?", 1)
     sources = page.locator("#sources")
     sources.get_by_text("<script>", exact=False).first.wait_for(timeout=60_000)
     assert "<script>window.__xss=1</script>" in sources.inner_text()
@@ -119,3 +264,12 @@ def test_script_in_a_passage_is_shown_as_text(page: Any) -> None:
     assert sources.locator("script").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "script_as_text.png"), full_page=True)
+
+
+def test_evaluation_tab_at_desktop_width(page: Any) -> None:
+    page.get_by_role("tab", name="Evaluation").click()
+    slider = page.locator("#eval-limit input[type=range]")
+    slider.wait_for()
+    assert slider.get_attribute("max") == "100"
+    assert page.evaluate(UNLABELLED_JS) == []
+    page.screenshot(path=str(ARTIFACTS / "evaluation_tab.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from assistant.config import Settings
 
@@ -34,10 +35,15 @@ MODE_NAMES = tuple(MODES)
 def llm_configured(settings: Settings) -> str | None:
     """None when a chat model is configured; otherwise what to set."""
     if settings.llm_backend == "llamacpp":
-        return None if settings.llm_gguf_path else (
-            "no model file: set ASSISTANT_LLM_GGUF_PATH to a local .gguf")
+        path = settings.llm_gguf_path
+        if not path:
+            return "no model file: set ASSISTANT_LLM_GGUF_PATH to a local .gguf"
+        if not Path(path).is_file():
+            return f"the model file {path} is missing (ASSISTANT_LLM_GGUF_PATH)"
+        return None
     return None if settings.llm_base_url else (
-        "no model server: set ASSISTANT_LLM_BASE_URL (an OpenAI-compatible server)")
+        "no model server: set ASSISTANT_LLM_BASE_URL (an OpenAI-compatible server on this "
+        "machine) or ASSISTANT_LLM_BACKEND=llamacpp with ASSISTANT_LLM_GGUF_PATH")
 
 
 def unavailable_reason(name: str, settings: Settings) -> str | None:

@@ -1,0 +1,120 @@
+"""The reference style, the pasted/downloaded answer, and the safe rendering of passages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.references import (
+    answer_markdown,
+    conversation_markdown,
+    format_reference,
+    markers,
+    page_of,
+    short_title,
+    write_docx,
+)
+from assistant.render import render_passage
+from assistant.types import Answer, Citation, Passage, ScoredPassage
+
+D11_AM = ("Micro-GEAR D1.1: Analysis of Existing Micro-Credential Practices in Higher Education "
+          "System of Armenia")
+
+
+def _p(text: str = "x", **kw: Any) -> Passage:
+    base: dict[str, Any] = {"id": "p1", "doc_id": "d11-armenia", "title": D11_AM,
+                            "country": "AM", "year": 2024}
+    base.update(kw)
+    return Passage(text=text, **base)
+
+
+def _answer(cits: list[Citation], text: str, q: str = "q") -> Answer:
+    return Answer(question=q, text=text, citations=cits,
+                  passages=[ScoredPassage(c.passage, 0.1) for c in cits], abstained=False,
+                  mode="extractive")
+
+
+def test_reference_style_for_policy_documents() -> None:
+    p = _p(section="II. Survey results › **Question N8**", page=14, page_label="14")
+    assert format_reference(Citation(1, p, "q")) == (
+        "Micro-GEAR D1.1 Armenia (2024), II. Survey results › Question N8, p. 14")
+    # No page where the document has none; the printed label wins over the PDF index.
+    assert format_reference(_p(section="Intro")) == "Micro-GEAR D1.1 Armenia (2024), Intro"
+    assert page_of(_p(page=3, page_label="iii")) == "iii"
+    assert page_of(_p()) is None
+    # Georgia's report gets its own name; a law keeps its full title and its year is not doubled.
+    ge = _p(title=D11_AM.replace("Armenia", "Georgia"), country="GE")
+    assert short_title(ge) == "Micro-GEAR D1.1 Georgia (2024)"
+    law = _p(title="Law of Georgia on Higher Education (No 688, 21 December 2004)", country="GE",
+             year=2004)
+    assert short_title(law) == "Law of Georgia on Higher Education (No 688, 21 December 2004)"
+
+
+def test_answer_markdown_has_clean_text_and_every_reference() -> None:
+    p1 = _p("**22 Scientific** institutions took part.", section="II. Results", page=4)
+    p2 = _p("It ran from May to June.", id="p2", section="I. Method")
+    ans = _answer([Citation(1, p1, "22 Scientific institutions took part."),
+                   Citation(2, p2, "It ran from May to June.")],
+                  "“22 Scientific institutions took part.” [1]\n\n“It ran from May to June.” [2]")
+    md = answer_markdown(ans)
+    assert "**" not in md
+    assert md.splitlines()[0] == "“22 Scientific institutions took part.” [1]"
+    assert "[1] Micro-GEAR D1.1 Armenia (2024), II. Results, p. 4: “22 Scientific" in md
+    assert "[2] Micro-GEAR D1.1 Armenia (2024), I. Method: “It ran" in md
+    assert markers(ans.text) == [1, 2]
+    assert ans.references_markdown() == md  # the one style, also for Answer's own method
+    conv = conversation_markdown([ans, _answer([], "No.", q="second?")])
+    assert conv.count("## ") == 2
+    assert "## 2. second?" in conv
+
+
+def test_docx_holds_the_same_text(tmp_path: Path) -> None:
+    from docx import Document
+
+    p = _p("Text with a quote here.", section="S", page=2)
+    ans = _answer([Citation(1, p, "a quote here.")], "“a quote here.” [1]")
+    path = write_docx([ans], tmp_path / "a.docx")
+    paras = [x.text for x in Document(str(path)).paragraphs]
+    assert "“a quote here.” [1]" in paras
+    assert "[1] Micro-GEAR D1.1 Armenia (2024), S, p. 2: “a quote here.”" in paras
+
+
+def test_render_passage_allows_a_few_tags_and_escapes_the_rest() -> None:
+    text = ("## Results\n\nThe **council** met in colleges<sup>1</sup> <script>alert(1)</script>"
+            ' <img src=x onerror="alert(2)"> in Yerevan.\n\n- one\n- two')
+    out, found = render_passage(text, [(1, "The council met in colleges1")])
+    assert found == [1]
+    assert "<script>" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "<img" not in out
+    assert "onerror" not in out or "&lt;img" in out
+    assert "<strong>" in out
+    assert "<sup><mark class=\"q q1\">1</mark></sup>" in out
+    assert "**" not in out
+    assert "<h2>Results</h2>" in out
+    assert '<mark class="q q1">The </mark><strong><mark class="q q1">council</mark></strong>' in out
+
+
+def test_several_quotes_in_one_passage_across_blocks() -> None:
+    text = "First point here.\n\nSecond point\n\n- item one\n- item two\n\nThird point."
+    out, found = render_passage(text, [(1, "First point here. Second point"),
+                                       (3, "Third point.")])
+    assert found == [1, 3]
+    assert out.count('<mark class="q q1">') == 2  # reopened in the next paragraph
+    assert '<mark class="q q3">Third point.</mark>' in out
+    # Marks never straddle a tag: every opening has its closing before the next tag.
+    import re
+
+    for m in re.finditer(r"<mark[^>]*>([^<]*)</mark>", out):
+        assert "<" not in m.group(1)
+    assert out.count("<mark") == out.count("</mark>")
+    # A quote that is not there is reported as not found.
+    _, found = render_passage(text, [(2, "absent words")])
+    assert found == []
+
+
+def test_unbalanced_emphasis_left_by_a_chunk_cut_is_not_shown() -> None:
+    out, _ = render_passage("- A total of 50 institutions (50 in total);**\n- **State - 13**")
+    assert "**" not in out
+    assert "<strong>State - 13</strong>" in out
+    assert "50 in total);" in out
