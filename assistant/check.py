@@ -732,6 +732,14 @@ _LEAD_IN = re.compile(r"^[^\n]{10,400}[?:](?:\*\*)?[ \t]*$", re.M)
 _LABEL = re.compile(r"^(?:Question\s+N?\s?\d+|[A-Z]?\d{1,3}|[a-zA-Z])[.)]\s+")
 
 
+@lru_cache(maxsize=50_000)
+def _lead_in(text: str, end: int) -> str:
+    """The last question or lead-in line ("…answered:") before ``end``, if any."""
+    found = _LEAD_IN.findall(text, 0, end)
+    return found[-1] if found else ""
+
+
+@lru_cache(maxsize=50_000)
 def _states(unit: str) -> bool:
     """Does a passage sentence state something (not a question, not a blank form option)?"""
     t = _LABEL.sub("", display(unit).lstrip("-*\u2022 "))
@@ -775,8 +783,8 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
             if e - s < 15 or not _states(p.text[s:e]):
                 continue
             # A list item is read with the question or lead-in line it answers.
-            lead = _LEAD_IN.findall(p.text, 0, s)
-            ctx = base_ctx | set(_toks(lead[-1])) if lead else base_ctx
+            lead = _lead_in(p.text, s)
+            ctx = base_ctx | set(_toks(lead)) if lead else base_ctx
             out.append(_Cand(sp, s, e, score(s, e, sim, ctx)))
             if i + 1 < len(units) and p.text[e:units[i + 1][0]].count("\n") <= 2:
                 s2, e2, sim2 = units[i + 1]
