@@ -538,11 +538,13 @@ def test_credentials_are_masked_everywhere(settings: Settings, index: Index, tmp
     logger.addHandler(handler)
     try:
         install_log_redaction(s)
-        logger.addFilter(logging.getLogger("assistant").filters[-1])
         logger.warning("calling %s", url)
+        logging.getLogger("gradio.test_secrets").addHandler(handler)
+        logging.getLogger("gradio.test_secrets").warning("key %s", "sk-live-abcdef123456")
     finally:
         logger.removeHandler(handler)
-    assert records == ["calling https://bob:***@llm.example.org/v1"]
+        logging.getLogger("gradio.test_secrets").removeHandler(handler)
+    assert records == ["calling https://bob:***@llm.example.org/v1", "key ***"]
 
 
 def test_login_attempts_are_limited_per_client() -> None:
