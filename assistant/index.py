@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 _CLIENTS: dict[str, Any] = {}
 T = TypeVar("T")
+_SEGMENT_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 READ_RETRIES = 5  # a read that races another process's write is tried again this many times
 
 
@@ -408,6 +410,7 @@ class Index:
         collections, the old ones are dropped, the new ones take their names, and SQLite is
         vacuumed. Run it under the ingest lock (``assistant index compact`` does).
         """
+        import shutil
         import sqlite3
 
         from assistant.storage import folder_size
@@ -442,6 +445,12 @@ class Index:
         db = folder / "chroma.sqlite3"
         if db.exists():
             with sqlite3.connect(db, timeout=30) as con:
+                live = {str(row[0]) for row in con.execute("SELECT id FROM segments")}
                 con.execute("VACUUM")
+            # Chroma leaves the vector folders of dropped collections on disk: remove the
+            # folders (named by segment id) that no segment owns any more.
+            for child in folder.iterdir():
+                if child.is_dir() and _SEGMENT_DIR.match(child.name) and child.name not in live:
+                    shutil.rmtree(child, ignore_errors=True)
         self._stamp()
         return before, folder_size(folder)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -87,13 +87,23 @@ class RedactingFilter(logging.Filter):
 
 
 def install_log_redaction(settings: Settings | None = None) -> None:
-    """Redact credentials from every log record of this process (root handlers included)."""
+    """Redact credentials from every log record this process makes, whatever its logger.
+
+    The record factory is wrapped, so records of gradio, uvicorn, httpx or chromadb are
+    redacted as well as ours, before any handler sees them. Installing twice replaces the
+    settings and keeps one wrapper.
+    """
+    current = logging.getLogRecordFactory()
+    base = getattr(current, "_unredacted", current)
     flt = RedactingFilter(settings)
-    root = logging.getLogger()
-    for handler in root.handlers:
-        handler.addFilter(flt)
-    for name in ("assistant", "gradio", "uvicorn", "uvicorn.error", "httpx", "openai", "chromadb"):
-        logging.getLogger(name).addFilter(flt)
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        flt.filter(record)
+        return record
+
+    factory._unredacted = base  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 # --------------------------------------------------------------------------------------------

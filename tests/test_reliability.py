@@ -538,11 +538,13 @@ def test_credentials_are_masked_everywhere(settings: Settings, index: Index, tmp
     logger.addHandler(handler)
     try:
         install_log_redaction(s)
-        logger.addFilter(logging.getLogger("assistant").filters[-1])
         logger.warning("calling %s", url)
+        logging.getLogger("gradio.test_secrets").addHandler(handler)
+        logging.getLogger("gradio.test_secrets").warning("key %s", "sk-live-abcdef123456")
     finally:
         logger.removeHandler(handler)
-    assert records == ["calling https://bob:***@llm.example.org/v1"]
+        logging.getLogger("gradio.test_secrets").removeHandler(handler)
+    assert records == ["calling https://bob:***@llm.example.org/v1", "key ***"]
 
 
 def test_login_attempts_are_limited_per_client() -> None:
@@ -585,8 +587,8 @@ def test_compaction_gives_back_the_space_of_removed_documents(tmp_path: Path) ->
     ingest(s, index=index)
     kept = sorted(index.collection.get(include=[])["ids"])
     big = tmp_path / "big.md"
-    big.write_text("\n\n".join(f"## Part {i}\n\n" + f"Sentence {i} on recognition. " * 20
-                               for i in range(1500)), encoding="utf-8")
+    big.write_text("\n\n".join(f"## Part {i}\n\n" + f"Sentence {i} on recognition. " * 10
+                               for i in range(600)), encoding="utf-8")
     ingest(s, paths=[big], index=index)
     (s.uploads_path / "big.md").unlink()
     ingest(s, index=index)
@@ -596,8 +598,10 @@ def test_compaction_gives_back_the_space_of_removed_documents(tmp_path: Path) ->
                           text=True, capture_output=True, timeout=600)
     assert done.returncode == 0, done.stderr
     after = folder_size(s.index_path)
+    print(f"index {before / 1e6:.1f} MB after removing the document, {after / 1e6:.1f} MB "
+          f"after compaction; {done.stdout.strip()}")
     assert "index compacted" in done.stdout
-    assert after < before * 0.8, (before, after)
+    assert after < before * 0.5, (before, after)
     fresh = Index(s, embeddings=fake)
     assert sorted(fresh.collection.get(include=[])["ids"]) == kept
     assert len(fresh.query(fake.embed_query("survey"), 3)) == 3

@@ -166,9 +166,16 @@ _SLOT_CUES_OTHER: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 # Words that end the noun phrase after "how many …" ("how many institutions *took* part").
-_NOT_NOUN = frozenset(
-    ["did", "do", "does", "were", "was", "are", "is", "be", "been", "have", "has", "had", "will", "would", "can", "could", "should", "in", "of", "at", "for", "from", "to", "on", "by", "with", "among", "took", "take", "takes", "gave", "give", "gives", "got", "get", "gets", "said", "say", "says", "offer", "offers", "run", "runs", "make", "makes", "made", "answer", "answers", "participate", "participates", "attend", "attends", "complete", "completes", "respond", "responds", "select", "selects", "mention", "mentions", "believe", "believes", "think", "thinks", "agree", "agrees", "want", "wants", "need", "needs", "consider", "considers", "see", "sees", "know", "knows", "plan", "plans", "use", "uses", "receive", "receives", "support", "supports", "prefer", "prefers", "choose", "chooses", "chose", "there", "that", "who", "which"]
+_NOT_NOUN_WORDS = (
+    "did do does were was are is be been have has had will would can could should in of at "
+    "for from to on by with among took take takes gave give gives got get gets said say says "
+    "offer offers run runs make makes made answer answers participate participates attend "
+    "attends complete completes respond responds select selects mention mentions believe "
+    "believes think thinks agree agrees want wants need needs consider considers see sees "
+    "know knows plan plans use uses receive receives support supports prefer prefers choose "
+    "chooses chose there that who which"
 )
+_NOT_NOUN = frozenset(_NOT_NOUN_WORDS.split())
 
 
 @dataclass(frozen=True)
