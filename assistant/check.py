@@ -1109,10 +1109,9 @@ def _support_in(assistant: Assistant, c: ClaimResult, timings: dict[str, float] 
 
 def _audit(assistant: Assistant, report: DraftReport, f: Filters) -> dict[str, Any]:
     s = assistant.settings
-    try:
-        settings = assistant._settings_digest()
-    except AttributeError:  # pragma: no cover - an Assistant without the digest
-        settings = {"k": s.k}
+    from assistant.answer.audit import settings_digest
+
+    settings = settings_digest(s)
     return {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "kind": "draft-check",
@@ -1163,9 +1162,9 @@ def read_draft(path: Path, max_mb: float) -> str:
         raise DocumentError(path, f"file is {size / 1048576:.1f} MB, over the {max_mb:g} MB "
                                   "limit (ASSISTANT_MAX_FILE_MB)")
     if suffix == ".pdf":
-        from assistant.corpus import _read_pdf
+        from assistant.extract import read_pdf
 
-        return _read_pdf(path)[0]
+        return read_pdf(path).text
     if suffix == ".docx":
         return _read_docx(path)
     try:

@@ -72,9 +72,17 @@ def model_id(settings: Settings) -> str:
     return name if name in PROFILES else f"st:{Path(name).name}"
 
 
-def profile(settings: Settings) -> Profile:
-    """The model's thresholds, with any set in the environment on top."""
-    base = PROFILES.get(model_name(settings), PROFILES["minilm"])
+def profile(settings: Settings, embeddings: object | None = None) -> Profile:
+    """The model's thresholds, with any set in the environment on top.
+
+    When the embedding object in use is given, it decides: the e5 profile belongs to vectors
+    that e5 made, and any other object (MiniLM, a folder, a test's fake) reads cosines as they are.
+    """
+    name = model_name(settings)
+    if embeddings is not None:
+        is_e5 = isinstance(embeddings, E5Embeddings)
+        name = "e5-small" if is_e5 else ("minilm" if name == "e5-small" else name)
+    base = PROFILES.get(name, PROFILES["minilm"])
     return Profile(
         relevance_floor=(settings.relevance_floor if settings.relevance_floor is not None
                          else base.relevance_floor),

@@ -371,7 +371,7 @@ class HybridRetriever:
         if missing:
             cos.update(self._cosines(missing, qvec))
         # Every cosine on one scale, whichever model made it (see embeddings.Profile).
-        prof = profile(s)
+        prof = profile(s, self.index.embeddings)
         cos = {pid: prof.scale(c) for pid, c in cos.items()}
         lexs = {lex.passages[i].id: bm[i] for i in ranked}
         sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in

@@ -226,7 +226,7 @@ class Assistant:
     # -- extractive and verify ------------------------------------------------------------------
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
         s = self.settings
-        prof = profile(s)
+        prof = profile(s, self.index.embeddings)
         cands = extractive_candidates(info, retrieval)
         if uses_words(info, retrieval):
             floor = prof.min_sentence_score + (
