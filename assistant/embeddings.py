@@ -80,7 +80,8 @@ def profile(settings: Settings, embeddings: object | None = None) -> Profile:
     """
     name = model_name(settings)
     if embeddings is not None:
-        is_e5 = isinstance(embeddings, E5Embeddings)
+        # A wrapper (the draft checker's precomputed vectors) keeps its model in ``inner``.
+        is_e5 = isinstance(getattr(embeddings, "inner", embeddings), E5Embeddings)
         name = "e5-small" if is_e5 else ("minilm" if name == "e5-small" else name)
     base = PROFILES.get(name, PROFILES["minilm"])
     return Profile(

@@ -6,7 +6,8 @@ A reference reads like a policy-document citation::
 
 ``format_reference`` builds it; ``answer_markdown`` and ``conversation_markdown`` give the
 text a user pastes or downloads; ``write_docx`` gives the same as a Word file. The page a
-citation points to is decided in one place only, :func:`page_of`.
+citation points to is the page its quote is on (``Citation.page_display``); :func:`page_of`
+gives the page a passage starts on.
 """
 
 from __future__ import annotations
@@ -53,15 +54,19 @@ def section_path(passage: Passage) -> str:
 
 
 def format_reference(citation: Citation | Passage) -> str:
-    """ "Micro-GEAR D1.1 Armenia (2024), II. Survey results › Question N8, p. 14"."""
+    """ "Micro-GEAR D1.1 Armenia (2024), II. Survey results › Question N8, p. 14".
+
+    For a citation the page is the page its quote is on ("pp. 25–26" across a break); for a
+    passage, the page(s) the passage covers.
+    """
     p = citation.passage if isinstance(citation, Citation) else citation
     parts = [short_title(p)]
     section = section_path(p)
     if section:
         parts.append(section)
-    page = page_of(p)
-    if page:
-        parts.append(f"p. {page}")
+    pages = citation.page_display if isinstance(citation, Citation) else p.page_display()
+    if pages:
+        parts.append(pages)
     return ", ".join(parts)
 
 

@@ -117,8 +117,8 @@ def test_every_character_maps_to_its_page() -> None:
     answer = Answer(question="q", text="a [1] [2]", citations=[across, second], passages=[],
                     abstained=False, mode="extractive")
     refs = answer.references_markdown()
-    assert "[1] **Guide**, pp. 1\u20132:" in refs
-    assert "[2] **Guide**, p. 2:" in refs
+    assert "[1] Guide, pp. 1\u20132:" in refs
+    assert "[2] Guide, p. 2:" in refs
     assert across.location() == "Guide, pp. 1\u20132"
 
 
