@@ -53,13 +53,13 @@ unit: $(STAMP)-test
 integration: install-test
 	$(VENV)/bin/pytest -m integration -q
 
-# The quality gate: the known Q&A set, thresholds a little below the figures in the README.
+# The quality gate: the Q&A sets' test part, thresholds a little below the figures in the README.
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
-	$(VENV)/bin/assistant eval --json artifacts/eval.json --report artifacts/eval.html \
-	  --min-hit-at-5 0.88 --min-mrr 0.75 --min-fact-recall 0.68 \
-	  --min-abstention-accuracy 0.70 --max-false-answer-rate 0.32 \
-	  --min-citation-precision 0.68 --min-quote-verified 1.0
+	$(VENV)/bin/assistant eval --split test --json artifacts/eval.json --report artifacts/eval.html \
+	  --min-hit-at-5 0.66 --min-mrr 0.52 --min-fact-recall 0.33 \
+	  --min-abstention-accuracy 0.42 --max-false-answer-rate 0.36 \
+	  --min-citation-precision 0.50 --min-quote-verified 1.0
 
 test: install-test lint
 	$(VENV)/bin/pytest -q

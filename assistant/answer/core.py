@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 VERIFY_MAX_CANDIDATES = 4  # verify mode: candidates the judge may see before the answer abstains
+VERIFY_FLOOR_MARGIN = 0.1  # verify mode: the sentence floor is this much lower (set, not tuned)
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -233,6 +234,8 @@ class Assistant:
                 UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
         else:  # no word of the question is a corpus word: its meaning alone must carry it
             floor = prof.min_similarity_other_language
+        if mode == "verify":  # the judge screens what a lower floor lets through
+            floor -= VERIFY_FLOOR_MARGIN
         chosen = choose_sentences(info, cands, floor, s.max_answer_sentences)
         if not chosen:
             return self._abstention(info, retrieval, mode, abstain.no_sentence())
@@ -259,7 +262,7 @@ class Assistant:
         if not kept:
             tried = {(c.sp.passage.id, c.start, c.end) for c in chosen}
             for c in cands:
-                if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.score < floor * 0.9:
+                if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.score < floor:
                     break
                 if (c.sp.passage.id, c.start, c.end) in tried:
                     continue
