@@ -71,8 +71,9 @@ def format_reference(citation: Citation | Passage) -> str:
 
 
 def reference_line(c: Citation) -> str:
-    """One numbered line of a reference list: [n] reference: “quote”."""
-    return f"[{c.n}] {format_reference(c)}: \u201c{display(c.quote)}\u201d"
+    """One numbered line of a reference list: [n] reference: “quote”; an upload says it is one."""
+    note = "" if c.passage.official else f" ({c.passage.origin_note()})"
+    return f"[{c.n}] {format_reference(c)}{note}: \u201c{display(c.quote)}\u201d"
 
 
 def answer_text(answer: Answer) -> str:

@@ -155,10 +155,13 @@ class QueryTerms:
 
     @property
     def expanded(self) -> list[str]:
-        """Every corpus word the question stands for: its own and their equivalents."""
+        """The lexical query: the question's corpus words, and for a word the corpus never uses,
+        its equivalents. A word the corpus does use is not widened (its synonyms, "survey" for
+        "questionnaire", would pull in every passage that uses them)."""
         out = list(self.known)
-        for eq in self.equivalents.values():
-            out.extend(sorted(eq))
+        for term, eq in self.equivalents.items():
+            if term not in self.known:
+                out.extend(sorted(eq))
         return list(dict.fromkeys(out))
 
 

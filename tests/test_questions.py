@@ -157,7 +157,10 @@ def test_follow_up_in_russian_swaps_the_country() -> None:
      ("- ✓ **Scientific institutions – 22**", True),
      ("The data shows that the main challenge in implementing micro-credential is the absence "
       "of an appropriate legal framework.", True),
-     ("The institutions named the following challenges:", True)],
+     ("The institutions named the following challenges:", True),
+     ("Please provide links to relevant information and documentation, if available.", False),
+     ("The main challenges facing your institution for the implementation of "
+      "micro-credentials23", False)],
 )
 def test_headings_options_and_fragments_are_not_answers(unit: str, ok: bool) -> None:
     assert is_statement(unit) is ok

@@ -268,7 +268,7 @@ def test_official_ranks_above_a_planted_upload_which_is_marked(
     assert report.ok, report.failed
     try:
         bot = Assistant(s, index=index)
-        hits = bot.retriever.retrieve(ECTS_Q)
+        hits = bot.retriever.retrieve(ECTS_Q, k=20)  # deep enough to hold the upload
         kinds = [h.passage.origin for h in hits]
         assert "upload" in kinds
         first_upload = kinds.index("upload")

@@ -194,7 +194,7 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     page.get_by_text("Filters and answer mode").click()
     mode = page.locator("#mode")
     mode.wait_for()
-    assert "llm mode is off" in mode.inner_text()
+    assert "verify and llm are off" in mode.inner_text()
     assert "ASSISTANT_LLM_BASE_URL" in mode.inner_text()
     assert mode.locator("input").first.is_disabled()
     assert page.evaluate(UNLABELLED_JS) == []

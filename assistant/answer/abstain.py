@@ -90,14 +90,15 @@ def _subject(q: QuestionInfo, retrieval: Retrieval, cands: Sequence[Candidate]) 
 
 def answerable(
     q: QuestionInfo, chosen: Sequence[Candidate], cands: Sequence[Candidate],
-    retrieval: Retrieval,
+    retrieval: Retrieval, floor: float = 0.0,
 ) -> tuple[list[Candidate], Abstention | None]:
     """Rule 5: keep the chosen statements that give what the question asks for.
 
     A question with a slot (how many, when, who is the minister, how much, what share, how
     long) is answered only by statements holding a value of that kind; for a count, the
     statement (or its section) must also name the counted thing or one of its equivalents.
-    When none does, the answer is an abstention that says what the documents lack.
+    When none of them does, the best other candidate above the floor that does is the answer;
+    when there is none, the answer is an abstention that says what the documents lack.
     """
     slot = q.slot
     if slot is None or not chosen:
@@ -118,6 +119,11 @@ def answerable(
     kept = [c for c in chosen if fills(c)]
     if kept:
         return kept, None
+    # The best statements do not give it; a statement that does and still clears the floor is
+    # the answer (the figure often sits in a plainer sentence next to the best-worded one).
+    backup = next((c for c in cands if c.score >= floor and fills(c)), None)
+    if backup is not None:
+        return [backup], None
     subject = _subject(q, retrieval, cands)
     what = f"speak of {subject}" if subject else "speak of the subject"
     return [], Abstention(SLOT_MISSING, f"the documents {what} but give no {slot.describe()}")

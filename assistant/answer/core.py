@@ -239,7 +239,7 @@ class Assistant:
         chosen = choose_sentences(info, cands, floor, s.max_answer_sentences)
         if not chosen:
             return self._abstention(info, retrieval, mode, abstain.no_sentence())
-        chosen, why = abstain.answerable(info, chosen, cands, retrieval)
+        chosen, why = abstain.answerable(info, chosen, cands, retrieval, floor)
         if why:
             return self._abstention(info, retrieval, mode, why)
         audit: dict[str, Any] = {}

@@ -40,7 +40,7 @@ UNKNOWN_TERM_MARGIN = 0.1  # extra floor when the question uses words the corpus
 COMPARISON_FLOOR_SHARE = 0.8  # in a comparison, each country's best sentence may stand this
 COMPARISON_BEST_SHARE = 0.6  # …far below the floor, and this far below the overall best
 SIMILAR_JACCARD = 0.6  # two quotes sharing this share of words repeat each other
-LABEL_MAX_WORDS = 8  # fewer words than this, no figure, no closing punctuation: a label
+LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation: a label
 
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 _BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
@@ -67,10 +67,15 @@ def is_statement(raw: str) -> bool:
     # A checkbox or bullet option of a few words ("✓ learning outcomes").
     if _OPTION.match(stripped) and n_words < 6 and not has_digit:
         return False
-    # A questionnaire item ("Do you have a register…? (multiple answers possible)").
-    if "?" in text:
+    # A questionnaire item ("Do you have a register…? (multiple answers possible)") or its
+    # instruction to the respondent ("Please provide links…", "If yes, specify…").
+    if "?" in text or re.match(r"\W*(please|if (yes|no|so|other)\b)", body, re.I):
         return False
-    # A label: a few words with no closing punctuation ("Authorized body for recognition").
+    # A contents line: a title with its page number glued on ("…micro-credentials23").
+    if re.search(r"[a-z]\d{1,3}$", text):
+        return False
+    # A label or a heading: words with no closing punctuation ("Authorized body for
+    # recognition", "The main challenges for higher education institutions in …").
     if n_words < LABEL_MAX_WORDS and not has_digit and not re.search(r"[.!:;)\]]\W*$", text):
         return False
     return n_words >= 4 or has_digit and n_words >= 2

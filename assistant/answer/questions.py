@@ -99,9 +99,10 @@ def countries_in(text: str) -> frozenset[str]:
 # The asked slot
 # --------------------------------------------------------------------------------------------
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
-_WORD_NUMBERS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-                 r"twenty|thirty|forty|fifty|hundred|thousand|dozen|half|third|quarter|"
-                 r"single|double)\b")
+_WORD_NUMBERS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                 r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+                 r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
+                 r"dozen|half|third|quarter|single|double)\b")
 _MONTH = (r"(January|February|March|April|May|June|July|August|September|October|November|"
           r"December)")
 _VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
