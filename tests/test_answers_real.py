@@ -75,8 +75,8 @@ def test_a_comparison_speaks_for_both_countries_or_says_which_is_silent(
         # Georgian: what is the main challenge for micro-credentials in Georgia?
         ("რა არის მიკროკვალიფიკაციების დანერგვის მთავარი გამოწვევა საქართველოში?",
          "legal framework"),
-        # Armenian: when was the Armenian questionnaire available?
-        ("Երբ էր հասանելի հարցաթերթիկը Հայաստանում?", "May 22nd"),
+        # Armenian: how many scientific institutions took part in the Armenian survey?
+        ("Քանի՞ գիտական հաստատություն է մասնակցել Հայաստանի հարցմանը?", "22"),
     ],
 )
 def test_questions_in_russian_georgian_and_armenian(

@@ -64,6 +64,7 @@ def test_countries_in_four_languages(question: str, countries: set[str]) -> None
      ("Сколько университетов участвовало?", "count", ""),
      ("Когда проходил опрос?", "date", ""),
      ("რამდენი უნივერსიტეტი?", "count", ""),
+     ("Ե՞րբ էր հասանելի հարցաթերթը", "date", ""),
      ("What are the main challenges in Georgia?", None, None),
      ("Which article of the law defines complimentary education?", None, None)],
 )

@@ -677,8 +677,13 @@ def test_page_answers_while_a_large_pdf_is_ingested(tmp_path: Path) -> None:
     import appserver
     from gradio_client import Client
 
-    s = make_settings(tmp_path)
-    proc, url = appserver.start_app(tmp_path, settings_env(s), timeout=900)
+    # all-MiniLM-L6-v2: this test is about concurrency, and with e5-small an uploaded document's
+    # clear answer loses to the official reports' near matches (upload weight 0.6; see README,
+    # Known gaps), so the functional check after the ingest would test that instead.
+    s = make_settings(tmp_path, embedding_model="minilm")
+    proc, url = appserver.start_app(tmp_path, {**settings_env(s),
+                                               "ASSISTANT_EMBEDDING_MODEL": "minilm"},
+                                    timeout=900)
     questions = ["How many scientific institutions took part in the Armenian survey?",
                  "When was the Georgian questionnaire available?",
                  "What is the capital of Peru?"]
@@ -711,7 +716,8 @@ def test_page_answers_while_a_large_pdf_is_ingested(tmp_path: Path) -> None:
         for t in threads:
             t.start()
         time.sleep(5)
-        env = {**os.environ, **settings_env(s), "PYTHONPATH": str(REPO)}
+        env = {**os.environ, **settings_env(s), "PYTHONPATH": str(REPO),
+               "ASSISTANT_EMBEDDING_MODEL": "minilm"}
         done = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(pdf)],
                               env=env, text=True, capture_output=True, timeout=900)
         time.sleep(5)

@@ -203,6 +203,8 @@ class Slot:
 def detect_slot(question: str, lang: str = "en") -> Slot | None:
     """The slot a question asks for, or None for an open question (what, why, how, which…)."""
     cues = _SLOT_CUES if lang == "en" else _SLOT_CUES_OTHER
+    # Armenian puts its question and emphasis marks inside the word ("Ե՞րբ", "Քանի՞").
+    question = re.sub("[\u055b-\u055e]", "", question)
     for kind, rx in cues:
         m = rx.search(question)
         if not m:
