@@ -28,8 +28,10 @@ text, case-insensitively, after the same normalisation):
 | abstention | false_answer_rate     | unanswerable items answered / unanswerable items          |
 | latency    | p50_ms, p95_ms        | wall time of one `ask`, after one untimed warm-up ask     |
 
-Retrieval metrics use ``retriever.retrieve(question, k=max(5, k))`` called once per question;
-the answer metrics use ``ask(question, mode=mode, k=k)``. A share with nothing to count is 0.0.
+The answer metrics use ``ask(question, history=…, mode=mode, k=k)``; retrieval metrics use
+``retriever.retrieve(standalone question, k=max(5, k))``, the question as the assistant
+understood it (a follow-up resolved). Every figure is also reported per category. A share with
+nothing to count is 0.0.
 """
 
 from __future__ import annotations
