@@ -176,7 +176,6 @@ class Retrieval(Sequence[ScoredPassage]):
     query: str
     passages: tuple[ScoredPassage, ...]
     terms: QueryTerms
-    filters: Filters = field(default_factory=lambda: Filters())
 
     @property
     def evidence(self) -> list[ScoredPassage]:
@@ -325,21 +324,15 @@ class HybridRetriever:
         filters: Filters | dict[str, Any] | None = None,
         k: int | None = None,
         timings: dict[str, float] | None = None,
-        embed_query: str | None = None,
     ) -> Retrieval:
-        """The k best passages for ``query``, each marked as evidence or not, and its terms.
-
-        ``embed_query`` is the text given to the embedding model, when it should differ from
-        the text matched word for word (a question in another language keeps its own words
-        for the embedding).
-        """
+        """The k best passages for ``query``, each marked as evidence or not, and its terms."""
         s = self.settings
         k = k or s.k
         f = Filters.of(filters)
         timings = timings if timings is not None else {}
 
         t = time.perf_counter()
-        qvec = self.index.embeddings.embed_query(embed_query or query)
+        qvec = self.index.embeddings.embed_query(query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -410,7 +403,7 @@ class HybridRetriever:
                 best_sentence=best,
                 sentences=sents,
             ))
-        return Retrieval(query, tuple(out), terms, f)
+        return Retrieval(query, tuple(out), terms)
 
     @staticmethod
     def _sentence_scores(

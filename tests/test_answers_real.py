@@ -61,8 +61,7 @@ def test_a_comparison_speaks_for_both_countries_or_says_which_is_silent(
     real_assistant: Assistant,
 ) -> None:
     ans = real_assistant.ask("Compare how Armenia and Georgia recognise prior learning")
-    if ans.abstained:
-        return
+    assert not ans.abstained, ans.text
     countries = {c.passage.country for c in ans.citations}
     assert countries == {"AM", "GE"} or "do not answer this for" in ans.text, ans.text
 

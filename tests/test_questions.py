@@ -161,7 +161,9 @@ def test_follow_up_in_russian_swaps_the_country() -> None:
      ("The institutions named the following challenges:", True),
      ("Please provide links to relevant information and documentation, if available.", False),
      ("The main challenges facing your institution for the implementation of "
-      "micro-credentials23", False)],
+      "micro-credentials23", False),
+     ("Asking the question in this way had two purposes: 1.", False),
+     ("To verify how the opinion on this issue was expressed, and 2.", False)],
 )
 def test_headings_options_and_fragments_are_not_answers(unit: str, ok: bool) -> None:
     assert is_statement(unit) is ok

@@ -35,8 +35,6 @@ SLOT_MISSING = "slot_missing"
 JUDGE_REJECTED = "judge_rejected"
 LLM_NO_ANSWER = "llm_no_answer"
 LLM_UNSUPPORTED = "llm_unsupported"
-REASONS = (INJECTION, UNKNOWN_NAME, NO_EVIDENCE, NO_SENTENCE, SLOT_MISSING, JUDGE_REJECTED,
-           LLM_NO_ANSWER, LLM_UNSUPPORTED)
 
 
 @dataclass(frozen=True)

@@ -147,8 +147,7 @@ class Assistant:
         t = time.perf_counter()
         standalone = self._standalone(q, history, mode)
         timings["condense_ms"] = (time.perf_counter() - t) * 1000
-        context = history[-1][0] if history and standalone != q else ""
-        info = read_question(q, standalone, self._named_documents(standalone), context)
+        info = read_question(q, standalone, self._named_documents(standalone))
 
         t = time.perf_counter()
         retrieval = self.retriever.retrieve(standalone, f, k=k, timings=timings)

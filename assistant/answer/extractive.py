@@ -71,8 +71,9 @@ def is_statement(raw: str) -> bool:
     # instruction to the respondent ("Please provide links…", "If yes, specify…").
     if "?" in text or re.match(r"\W*(please|if (yes|no|so|other)\b)", body, re.I):
         return False
-    # A contents line: a title with its page number glued on ("…micro-credentials23").
-    if re.search(r"[a-z]\d{1,3}$", text):
+    # A contents line: a title with its page number glued on ("…micro-credentials23"); a list
+    # introduction cut at its first item number ("…had two purposes: 1.").
+    if re.search(r"[a-z]\d{1,3}$|(?:[:,;]|\band)\s*\(?\d{1,3}[.)]$", text):
         return False
     # A label or a heading: words with no closing punctuation ("Authorized body for
     # recognition", "The main challenges for higher education institutions in …").

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from assistant.config import Settings
 from assistant.errors import InputError
@@ -53,8 +53,6 @@ def looks_like_injection(question: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Language and countries
 # --------------------------------------------------------------------------------------------
-LANGUAGES = {"en": "English", "hy": "Armenian", "ka": "Georgian", "ru": "Russian",
-             "other": "another language"}
 _SCRIPTS = (("hy", re.compile(r"[\u0531-\u058f]")), ("ka", re.compile(r"[\u10a0-\u10ff]")),
             ("ru", re.compile(r"[\u0400-\u04ff]")))
 
@@ -242,8 +240,6 @@ class QuestionInfo:
     comparative: bool = False
     slot: Slot | None = None
     named_docs: tuple[str, ...] = ()  # manifest documents the question names (ids)
-    context: str = ""  # the earlier question a follow-up leans on, if any
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def asked_country(self) -> str | None:
@@ -258,7 +254,7 @@ class QuestionInfo:
 
 
 def read_question(
-    question: str, standalone: str, named_docs: tuple[str, ...] = (), context: str = ""
+    question: str, standalone: str, named_docs: tuple[str, ...] = ()
 ) -> QuestionInfo:
     """Read the standalone question: language, countries, comparison, slot."""
     lang = detect_language(question)
@@ -271,7 +267,6 @@ def read_question(
         comparative=bool(_COMPARATIVE.search(standalone)),
         slot=detect_slot(standalone if slang == lang else question, lang),
         named_docs=named_docs,
-        context=context,
     )
 
 
