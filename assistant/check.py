@@ -29,10 +29,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import DocumentError, InputError
-from assistant.retrieve import Filters
+from assistant.retrieve import Filters, with_query_vectors
 from assistant.text import display, normalize, sentence_spans, tokens, words
 from assistant.types import COUNTRIES, Passage, ScoredPassage
 
@@ -664,47 +664,17 @@ class _Cand:
         return Evidence(self.sp.passage, quote, verify_quote(quote, self.sp.passage), self.topic)
 
 
-class _PrecomputedEmbeddings:
-    """Query vectors computed in one batch for the whole draft; other texts embedded as usual."""
-
-    def __init__(self, inner: Any, vectors: dict[str, list[float]]) -> None:
-        self.inner, self.vectors = inner, vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        vec = self.vectors.get(text)
-        return vec if vec is not None else self.inner.embed_query(text)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.inner.embed_documents(texts)
-
-
-class _IndexView:
-    """The assistant's index, seen through precomputed query vectors (nothing else changes)."""
-
-    def __init__(self, index: Any, embeddings: _PrecomputedEmbeddings) -> None:
-        self._index, self.embeddings = index, embeddings
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
-
-
 def _batched_retriever(assistant: Assistant, texts: list[str]) -> Any:
     """The assistant's retriever with every sentence of the draft embedded in one batch.
 
     One forward pass for all sentences instead of one per sentence; the retriever is a shallow
     copy (same lexicon), so concurrent checks and questions are not affected.
     """
-    import copy
-
     texts = list(dict.fromkeys(texts))
     if len(texts) < 2:
         return assistant.retriever
     vectors = assistant.index.embeddings.embed_documents(texts)
-    view = _IndexView(assistant.index, _PrecomputedEmbeddings(
-        assistant.index.embeddings, dict(zip(texts, vectors, strict=True))))
-    retriever = copy.copy(assistant.retriever)
-    retriever.index = cast(Any, view)
-    return retriever
+    return with_query_vectors(assistant.retriever, dict(zip(texts, vectors, strict=True)))
 
 
 def _evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K,

@@ -7,6 +7,7 @@ but drops the scores; the relevance floor and the audit record need them, so fus
 
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 import math
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from assistant.config import Settings
 from assistant.embeddings import profile
@@ -484,3 +485,44 @@ def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int)
             break
         picked.append(pid)
     return picked
+
+
+class _QueryVectors:
+    """Embeddings whose query vectors are looked up first: given ones, or remembered ones."""
+
+    def __init__(self, inner: Any, vectors: dict[str, list[float]]) -> None:
+        self.inner, self.vectors = inner, vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        vec = self.vectors.get(text)
+        if vec is None:
+            vec = self.vectors[text] = self.inner.embed_query(text)
+        return vec
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return list(self.inner.embed_documents(texts))
+
+
+class _IndexView:
+    """An index seen through other query embeddings (nothing else changes)."""
+
+    def __init__(self, index: Any, embeddings: _QueryVectors) -> None:
+        self._index, self.embeddings = index, embeddings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def with_query_vectors(
+    retriever: HybridRetriever, vectors: dict[str, list[float]] | None = None
+) -> HybridRetriever:
+    """A shallow copy of ``retriever`` that uses ``vectors`` for those queries and remembers
+    every other query's vector, so a query asked again (a draft's sentences computed in one
+    batch, a comparison's topic asked once per country) is embedded once. The copy shares the
+    lexicon; concurrent questions on the original are not affected.
+    """
+    view = _IndexView(retriever.index, _QueryVectors(retriever.index.embeddings,
+                                                      dict(vectors or {})))
+    out = copy.copy(retriever)
+    out.index = cast(Any, view)
+    return out
