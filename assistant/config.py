@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         None, description="Least score (coverage + similarity) a quoted sentence needs; empty = "
         "the embedding model's profile."
     )
+    compare_floor_margin: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="How much lower the sentence floor is for a cell of a comparison than for "
+        "a chat answer: a cell asks whether a country's documents address a topic, not whether "
+        "one sentence answers a question (chosen on the tune part of the compare gold matrix).",
+    )
     min_similarity_other_language: float | None = Field(
         None,
         description="Least embedding similarity a quoted sentence needs when the question has no "

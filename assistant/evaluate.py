@@ -787,9 +787,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         if m.flag:
             p.add_argument("--" + m.flag.replace("_", "-"), type=float, metavar="X",
                            dest=m.flag, help=f"exit 1 unless {m.short} {m.op} X")
+    from assistant.eval_compare import add_arguments as add_compare_arguments
     from assistant.eval_drafts import add_arguments as add_draft_arguments
 
     add_draft_arguments(p)
+    add_compare_arguments(p)
 
 
 def default_sets(settings: Settings) -> list[Path]:
@@ -805,6 +807,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.eval_drafts import run_cli as run_drafts
 
         return run_drafts(args, settings)
+    if getattr(args, "compare", None) is not None:
+        from assistant.eval_compare import run_cli as run_compare
+
+        return run_compare(args, settings)
     from tqdm import tqdm
 
     from assistant.answer import Assistant

@@ -227,13 +227,19 @@ def compare(
 ) -> Matrix:
     """Ask every topic of every country's documents; the matrix of cited cells.
 
-    Each topic's query is embedded once and serves every country (a shallow copy of the
-    assistant whose retriever remembers query vectors); nothing else differs from the chat.
+    The cells are asked of a shallow copy of the assistant that differs from the chat in two
+    ways: its retriever remembers query vectors (a topic is embedded once for every country),
+    and its sentence floor is ``compare_floor_margin`` lower (a cell asks whether the topic is
+    addressed, not whether one sentence answers a question).
     """
+    from assistant.embeddings import profile
     from assistant.retrieve import with_query_vectors
 
     countries = check_countries(assistant, list(countries))
+    s = assistant.settings
+    floor = profile(s, assistant.index.embeddings).min_sentence_score - s.compare_floor_margin
     bot = copy.copy(assistant)
+    bot.settings = s.model_copy(update={"min_sentence_score": floor})
     bot.retriever = with_query_vectors(assistant.retriever)
     t0 = time.perf_counter()
     total = len(topics) * len(countries)
@@ -242,7 +248,7 @@ def compare(
     for topic in topics:
         cells: dict[str, Cell] = {}
         for c in countries:
-            answer = bot.ask(topic.query, history=[], filters={"country": [c]}, mode=mode)
+            answer = bot.ask(topic.search, history=[], filters={"country": [c]}, mode=mode)
             cells[c] = cell_of(answer, c)
             done += 1
             if progress:

@@ -20,6 +20,13 @@ class Topic:
     label: str
     query: str
 
+    @property
+    def search(self) -> str:
+        """What is asked: the label and the wording together, as both define the topic."""
+        if self.label.casefold() in self.query.casefold():
+            return self.query
+        return f"{self.label}: {self.query}"
+
 
 def topics_path(settings: Settings) -> Path:
     """The corpus folder's own compare.toml; else the one bundled with the project."""
