@@ -37,6 +37,8 @@ from assistant.safety import redact
 from assistant.storage import append_jsonl
 from assistant.types import COUNTRIES, DOC_TYPES, Answer, Citation, Passage
 from assistant.ui_check import build_check_tab
+from assistant.ui_compare import CSS as COMPARE_CSS
+from assistant.ui_compare import build_compare_tab
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -1074,6 +1076,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
                                           label="Results per question")
             # -- EXTRA TABS: further tabs are built here, inside this `with gr.Tabs():` block.
             build_check_tab(bot, settings)
+            build_compare_tab(bot, settings, country_choices(docs_known), _card_html)
 
         app.load(wait_ready, outputs=[status, ask_btn], api_visibility="private",
                  concurrency_limit=None)
@@ -1260,7 +1263,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
             share=False,
             auth=auth,
             theme=_theme(),
-            css=CSS,
+            css=CSS + COMPARE_CSS,
             head=HEAD_JS,
             ssr_mode=False,
             mcp_server=False,

@@ -131,13 +131,11 @@ def check_countries(assistant: Assistant, countries: Sequence[str]) -> list[str]
             continue
         missing = [d for d, ok in assistant.coverage() if d.country == c and not ok]
         how = "; ".join(
-            f"{d.title}: " + ("run `assistant corpus fetch " + d.id + "`" if d.urls else
-                              f"save the official text as corpus/{d.path}")
-            for d in missing)
-        raise InputError(
-            f"No document of {COUNTRIES[c]} ({c}) is indexed, so {c} cannot be a column. "
-            + (f"To add it — {how} — then run `assistant ingest`." if how else
-               "Add one with `assistant ingest FILE` (country set in its details)."))
+            f"to add the {d.title}, " + (f"run `assistant corpus fetch {d.id}`" if d.urls else
+                                         f"save its official text as corpus/{d.path}")
+            for d in missing) or "to add one, run `assistant ingest FILE` and give its country"
+        raise InputError(f"No document from the {COUNTRIES[c]} ({c}) is indexed, so {c} cannot "
+                         f"be a column: {how}, then run `assistant ingest`.")
     return list(countries)
 
 
