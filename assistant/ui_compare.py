@@ -46,10 +46,12 @@ table.compare blockquote { margin: 0 0 6px 0; padding-left: 8px;
   border-left: 3px solid var(--border-color-primary); }
 table.compare .closest { color: var(--body-text-color-subdued); font-size: .85rem; }
 #cmp-sources .cmp-closest > .not-answer { margin: 0 0 2px 0; font-size: .85rem; }
+#cmp-sources > summary { cursor: pointer; font-weight: 600; margin: 10px 0; }
 @media (max-width: 700px) {
   table.compare, table.compare tbody, table.compare tr, table.compare th,
   table.compare td { display: block; width: auto !important; }
   table.compare thead { display: none; }
+  table.compare, table.compare tbody, table.compare tr { border: 0 !important; }
   table.compare tbody th { border-bottom: 0; padding-top: 12px; font-size: 1rem; }
   table.compare td::before { content: attr(data-country); display: block;
     font-weight: 600; color: var(--body-text-color-subdued); }
@@ -117,8 +119,10 @@ def sources_html(matrix: Matrix, card: CardRenderer) -> str:
 
 
 def page_html(matrix: Matrix, card: CardRenderer) -> str:
-    return (f"{table_html(matrix)}<h4>Sources</h4>"
-            f'<div id="cmp-sources">{sources_html(matrix, card)}</div>')
+    """The table, then its source cards folded (a marker's click unfolds them)."""
+    n = len({c.passage.id for c in matrix.citations})
+    return (f'{table_html(matrix)}<details id="cmp-sources"><summary>Sources ({n} passages; '
+            f"click a marker [n] to see its own)</summary>{sources_html(matrix, card)}</details>")
 
 
 # --------------------------------------------------------------------------------------------

@@ -316,3 +316,12 @@ def test_real_model_addresses_a_topic_both_reports_cover(real_assistant: Any) ->
         assert all(q.passage.country == country and q.verified for q in cell.quotes)
         assert any("legal framework" in q.quote for q in cell.quotes), cell.quotes
     assert m.dropped == {"wrong_country": 0, "unverified": 0}
+
+
+def test_a_questionnaire_option_is_not_a_position() -> None:
+    form = _passage("am2", "AM", "c. Not satisfied, there is little national interest.",
+                    section="Appendix 1 › Questionnaire on the current practices › 4. Satisfied?")
+    option = Citation(1, form, "c. Not satisfied, there is little national interest.")
+    finding = Citation(2, AM, "Employers are rarely involved.")
+    cell = cell_of(_answer([option, finding], [form, AM]), "AM")
+    assert [q.quote for q in cell.quotes] == ["Employers are rarely involved."]

@@ -8,13 +8,15 @@ as such. Answers from before the outcome existed fall back to ``abstained``.
 
 Every quote is checked again here: a quote whose passage is from another country's document,
 or that is not found verbatim in its passage, never lands in a cell; each one dropped is
-counted (``Matrix.dropped``). Markers are numbered across the whole matrix, in reading order,
-so the table and its reference list share one numbering.
+counted (``Matrix.dropped``). A quote from the questionnaire printed in a report's appendix is
+left out too: its questions and answer options state no position. Markers are numbered across
+the whole matrix, in reading order, so the table and its reference list share one numbering.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +35,9 @@ NOT_ADDRESSED = "not addressed"
 MAX_QUOTES = 2  # quotes in an addressed cell
 COUNTRY_ORDER = ("AM", "GE", "EU")
 EXCERPT_CHARS = 300  # a closest passage without sentence scores is shown up to this length
+# The questionnaire printed in a report's appendix: its questions and answer options are the
+# form the respondents filled in, not what the country's documents say.
+QUESTIONNAIRE = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
 
 Progress = Callable[[int, int, str], None]
 
@@ -158,6 +163,8 @@ def _own(citations: Sequence[Citation], country: str) -> tuple[list[Citation], i
     for c in citations:
         if c.passage.country != country:
             wrong += 1
+        elif QUESTIONNAIRE.search(c.passage.section):
+            continue  # a blank form's question or answer option states no position
         elif not (c.quote.strip() and verify_quote(c.quote, c.passage)):
             unverified += 1
         else:
