@@ -2,7 +2,7 @@
 
 The page, the Markdown and the .docx are written from the same :func:`cell_parts`, so a
 download holds exactly the table shown. References are written by :mod:`assistant.references`
-(the chat's policy style). Markdown text is escaped with :func:`assistant.render.escape_markdown`:
+(the chat's policy style). Markdown text is escaped with :func:`assistant.text.escape_markdown`:
 a topic a user typed or a document title cannot add HTML, links or table cells.
 """
 
@@ -13,8 +13,7 @@ from pathlib import Path
 
 from assistant.compare.matrix import ADDRESSED, Cell, Matrix
 from assistant.references import format_reference
-from assistant.render import escape_markdown
-from assistant.text import display
+from assistant.text import display, escape_markdown
 from assistant.types import COUNTRIES, Citation
 
 TITLE = "Comparison"
