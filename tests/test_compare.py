@@ -30,9 +30,9 @@ from assistant.compare import (
     write_docx,
 )
 from assistant.errors import InputError
-from assistant.eval_compare import GoldCell, cell_right, load_gold, score
+from assistant.evaluation.compare import GoldCell, cell_right, load_gold, score
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage
-from assistant.ui_compare import sources_html, table_html
+from assistant.web.compare_tab import sources_html, table_html
 
 AM_TEXT = ("The main challenge is the lack of an appropriate legal framework. "
            "Employers are rarely involved.")
@@ -250,8 +250,8 @@ def test_injection_in_a_topic_is_escaped(fake: FakeAssistant) -> None:
 def test_cells_come_from_the_answer_step_filtered_to_the_country(
         tmp_path: Path, bow_embeddings: Any) -> None:
     from assistant.answer import Assistant
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     s = make_settings(tmp_path, copy_corpus=False)
     docs = s.corpus_path / "documents"

@@ -1,11 +1,13 @@
 """Compare countries: each topic asked of each country's documents, one cited cell per answer.
 
-Sits after the answer step (it calls ``Assistant.ask`` once per cell) and before the page and
-the command line. May import: answer, retrieve, references, render, text, types, config, errors.
+Sits after the answer step (it calls ``Assistant.ask`` once per cell), beside ``check``, and
+before evaluation, the page and the command line. May import: the shared top, ``answer``,
+``retrieve`` and ``store``.
 
 - ``topics``  the rows: ``corpus/compare.toml`` and topics a user types
 - ``matrix``  cells from answers (status, verified quotes of the cell's country only), the matrix
 - ``export``  the cell texts, Markdown and Word, with one reference list
+- ``cli``     ``assistant compare``
 """
 
 from assistant.compare.export import cell_parts, cell_text, to_markdown, write_docx

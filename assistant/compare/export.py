@@ -1,9 +1,10 @@
 """A comparison as the reader gets it: the cell texts, a Markdown file and a Word file.
 
 The page, the Markdown and the .docx are written from the same :func:`cell_parts`, so a
-download holds exactly the table shown. References are written by :mod:`assistant.references`
-(the chat's policy style). Markdown text is escaped with :func:`assistant.text.escape_markdown`:
-a topic a user typed or a document title cannot add HTML, links or table cells.
+download holds exactly the table shown. References are written in the chat's policy style
+(``assistant.types.format_reference``). Markdown text is escaped with
+:func:`assistant.text.escape_markdown`: a topic a user typed or a document title cannot add
+HTML, links or table cells.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.compare.matrix import ADDRESSED, Cell, Matrix
-from assistant.references import format_reference
 from assistant.text import display, escape_markdown
-from assistant.types import COUNTRIES, Citation
+from assistant.types import COUNTRIES, Citation, format_reference
 
 TITLE = "Comparison"
 CLOSEST = "Closest passage, not an answer:"

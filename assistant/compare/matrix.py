@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.compare.topics import Topic
 from assistant.errors import InputError
-from assistant.references import format_reference
-from assistant.types import COUNTRIES, Answer, Citation, ScoredPassage
+from assistant.types import COUNTRIES, Answer, Citation, ScoredPassage, format_reference
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
@@ -237,8 +236,8 @@ def compare(
     and its sentence floor is ``compare_floor_margin`` lower (a cell asks whether the topic is
     addressed, not whether one sentence answers a question).
     """
-    from assistant.embeddings import profile
-    from assistant.retrieve import with_query_vectors
+    from assistant.retrieve.query_vectors import with_query_vectors
+    from assistant.store.embeddings import profile
 
     countries = check_countries(assistant, list(countries))
     s = assistant.settings

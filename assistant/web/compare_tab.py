@@ -1,11 +1,12 @@
 """The "Compare" tab: countries side by side, one cited cell per topic, with its downloads.
 
-``build_compare_tab(assistant, settings, countries, card)`` is called inside the page's
-``gr.Tabs()``. Every text reaches the page through ``html.escape`` (topics, quotes,
-references) or the chat's own source cards (``card``, rendered by :mod:`assistant.render`).
-A marker ``[n]`` links to ``#src-0-n``: the chat's script scrolls to that card, flashes it and
-marks the quote, and the card's "Open document" opens the document at the passage. The
-Markdown and Word downloads are written from the same matrix as the table.
+``build_compare_tab(page)`` is called inside the page's ``gr.Tabs()``. Every text reaches the
+page through ``html.escape`` (topics, quotes, references) or the chat's own source cards
+(:func:`assistant.web.sources._card_html`, rendered by :mod:`assistant.web.render`). A marker
+``[n]`` links to ``#src-0-n``: the chat's script (``static/page.js``) scrolls to that card,
+flashes it and marks the quote, and the card's "Open document" opens the document at the
+passage. The Markdown and Word downloads are written from the same matrix as the table. Its
+CSS is ``static/compare.css``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from assistant.types import Citation, Passage
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
-    from assistant.config import Settings
+    from assistant.web.common import Page
 
-log = logging.getLogger("assistant.ui")
+log = logging.getLogger(__name__)
 
 TURN = 0  # the chat's answers are turns 1, 2, …: the matrix's anchors are src-0-n
 EMPTY = ("<p class='empty'>Pick countries and topics (or add your own), then press "
@@ -34,29 +35,6 @@ EMPTY = ("<p class='empty'>Pick countries and topics (or add your own), then pre
 FAILED = "⚠ The comparison failed unexpectedly; the error is in the server log."
 CardRenderer = Callable[[Passage, Sequence[Citation], int, bool], str]
 
-CSS = """
-table.compare { width: 100%; border-collapse: collapse; font-size: .92rem; table-layout: fixed; }
-table.compare th, table.compare td { text-align: left; vertical-align: top; padding: 6px 8px;
-  border-bottom: 1px solid var(--border-color-primary); overflow-wrap: anywhere; }
-table.compare thead th:first-child { width: 18%; }
-table.compare .status { font-weight: 600; margin-bottom: 4px; }
-table.compare td.not-addressed .status { color: #b45309; }
-table.compare td.addressed .status { color: #15803d; }
-table.compare blockquote { margin: 0 0 6px 0; padding-left: 8px;
-  border-left: 3px solid var(--border-color-primary); }
-table.compare .closest { color: var(--body-text-color-subdued); font-size: .85rem; }
-#cmp-sources .cmp-closest > .not-answer { margin: 0 0 2px 0; font-size: .85rem; }
-#cmp-sources > summary { cursor: pointer; font-weight: 600; margin: 10px 0; }
-@media (max-width: 700px) {
-  table.compare, table.compare tbody, table.compare tr, table.compare th,
-  table.compare td { display: block; width: auto !important; }
-  table.compare thead { display: none; }
-  table.compare, table.compare tbody, table.compare tr { border: 0 !important; }
-  table.compare tbody th { border-bottom: 0; padding-top: 12px; font-size: 1rem; }
-  table.compare td::before { content: attr(data-country); display: block;
-    font-weight: 600; color: var(--body-text-color-subdued); }
-}
-"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,16 +143,16 @@ def compare_for_page(
     return msg, page_html(matrix, card), [str(md), str(docx)]
 
 
-def build_compare_tab(assistant: Assistant, settings: Settings,
-                      countries: Sequence[tuple[str, str]], card: CardRenderer) -> None:
-    """Add the "Compare" tab to the page being built (inside ``gr.Tabs()``).
-
-    ``countries``: the (label, code) choices with an indexed document; ``card``: the chat's
-    source-card renderer (passage, citations, turn, in_message) -> HTML.
-    """
+def build_compare_tab(page: Page) -> None:
+    """Add the "Compare" tab to the page being built (inside ``gr.Tabs()``)."""
     import gradio as gr
 
     from assistant.compare import default_topics
+    from assistant.web.catalog import country_choices
+    from assistant.web.sources import _card_html as card
+
+    assistant, settings = page.bot, page.settings
+    countries = country_choices(page.catalog.get("docs", []))
 
     try:
         labels = [t.label for t in default_topics(settings)]
