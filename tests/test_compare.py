@@ -177,6 +177,11 @@ def test_at_most_two_quotes_per_cell() -> None:
     assert len(cell_of(_answer(cites, [AM]), "AM").quotes) == 2
 
 
+def test_eu_is_a_column_once_indexed(tmp_path: Path) -> None:
+    bot = FakeAssistant(make_settings(tmp_path), {}, countries=("AM", "GE", "EU"))
+    assert check_countries(bot, ["AM", "GE", "EU"]) == ["AM", "GE", "EU"]
+
+
 def test_eu_needs_an_indexed_document(fake: FakeAssistant) -> None:
     with pytest.raises(InputError, match=r"No document from the European Union \(EU\) is indexed"
                        r".*save its official text as corpus/documents/eu-rec.pdf, then run "
@@ -247,8 +252,9 @@ def test_injection_in_a_topic_is_escaped(fake: FakeAssistant) -> None:
 
 
 # -- on a real (small) index with the real answer step --------------------------------------------
-def test_cells_come_from_the_answer_step_filtered_to_the_country(
-        tmp_path: Path, bow_embeddings: Any) -> None:
+@pytest.fixture
+def small_bot(tmp_path: Path, bow_embeddings: Any) -> Any:
+    """The real assistant on two tiny reports (AM, GE), with the bag-of-words fake embedding."""
     from assistant.answer import Assistant
     from assistant.store.index import Index
     from assistant.store.ingest import ingest
@@ -264,19 +270,51 @@ def test_cells_come_from_the_answer_step_filtered_to_the_country(
         '[[document]]\nid = "am"\ntitle = "Micro-GEAR D1.1: Armenia report"\ncountry = "AM"\n'
         'year = 2024\npath = "documents/am.md"\n\n[[document]]\nid = "ge"\ntitle = '
         '"Micro-GEAR D1.1: Georgia report"\ncountry = "GE"\nyear = 2024\npath = '
-        '"documents/ge.md"\n', encoding="utf-8")
+        '"documents/ge.md"\n\n[[document]]\nid = "eu-rec"\ntitle = "Council Recommendation"\n'
+        'country = "EU"\npath = "documents/eu-rec.pdf"\nurls = [{ url = "https://eur-lex.europa'
+        '.eu/rec.pdf", format = "pdf" }]\n', encoding="utf-8")
     index = Index(s, embeddings=bow_embeddings)
     assert ingest(s, index=index).added == ["am", "ge"]
-    bot = Assistant(s, index=index)
-    m = compare(bot, [Topic("Register", "Is there a national register of training providers?")],
-                ["AM", "GE"])
+    return Assistant(s, index=index)
+
+
+REGISTER = Topic("Register", "Is there a national register of training providers?")
+
+
+def test_cells_come_from_the_answer_step_filtered_to_the_country(small_bot: Any) -> None:
+    m = compare(small_bot, [REGISTER], ["AM", "GE"])
     am, ge = m.rows[0].cells["AM"], m.rows[0].cells["GE"]
     assert am.status == ge.status == ADDRESSED
     assert "since 2020" in am.quotes[0].quote
     assert am.quotes[0].passage.doc_id == "am"
     assert "since 2019" in ge.quotes[0].quote
     assert ge.quotes[0].passage.doc_id == "ge"
-    assert bot.settings.min_sentence_score is None  # the chat's own floor is untouched
+    assert small_bot.settings.min_sentence_score is None  # the chat's own floor is untouched
+
+
+def test_cli_prints_json_and_writes_the_downloads(
+        small_bot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import assistant.answer
+    from assistant.cli import main
+
+    monkeypatch.setattr(assistant.answer, "Assistant", lambda settings: small_bot)
+    md, docx = tmp_path / "out" / "t.md", tmp_path / "out" / "t.docx"
+    code = main(["compare", "--topic", REGISTER.query, "--countries", "AM,GE", "--json",
+                 "--markdown", str(md), "--docx", str(docx)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    d = json.loads(out.out)
+    assert d["countries"] == ["AM", "GE"]
+    assert [r["topic"] for r in d["rows"]] == [REGISTER.query]
+    assert "Comparing" in out.err  # the progress bar
+    assert "| Topic | Armenia | Georgia |" in md.read_text(encoding="utf-8")
+    assert docx.stat().st_size > 1000
+    assert main(["compare", "--topic", "x y z", "--countries", "AM,EU"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: No document from the European Union (EU) is indexed")
+    assert "run `assistant corpus fetch eu-rec`, then run `assistant ingest`" in err
+    assert err.count("\n") == 1  # one line, no traceback
 
 
 # -- evaluation ----------------------------------------------------------------------------------

@@ -137,9 +137,11 @@ def check_countries(assistant: Assistant, countries: Sequence[str]) -> list[str]
         how = "; ".join(
             f"to add the {d.title}, " + (f"run `assistant corpus fetch {d.id}`" if d.urls else
                                          f"save its official text as corpus/{d.path}")
-            for d in missing) or "to add one, run `assistant ingest FILE` and give its country"
+            for d in missing)
+        how = (f"{how}, then run `assistant ingest`" if how else
+               "add one of its documents on the page's Corpus tab (it takes the country)")
         raise InputError(f"No document from the {COUNTRIES[c]} ({c}) is indexed, so {c} cannot "
-                         f"be a column: {how}, then run `assistant ingest`.")
+                         f"be a column: {how}.")
     return list(countries)
 
 
