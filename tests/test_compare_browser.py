@@ -8,17 +8,18 @@ Word downloads hold exactly the table shown. Every wait is on page state.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import appserver
 import pytest
+import test_ui_browser
 from conftest import make_settings, settings_env
-from test_ui_browser import ARTIFACTS, CHROMIUM_ARGS, DESKTOP, PHONE, _open
+from test_ui_browser import ARTIFACTS, DESKTOP, PHONE, _open
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
+browser = test_ui_browser.browser  # the same module-scoped fixture: one chromium per module
 
 TYPED = "<b>Funding</b> of short courses"
 
@@ -45,25 +46,7 @@ TABLE_JS = """() => [...document.querySelectorAll('#cmp-table table.compare tbod
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` on 127.0.0.1 with its own index of the bundled corpus."""
     tmp = tmp_path_factory.mktemp("compare_browser")
-    try:
-        proc, url = appserver.start_app(tmp, settings_env(make_settings(tmp)))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield url
-    finally:
-        appserver.stop_app(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    exe = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from appserver.running_app(tmp, settings_env(make_settings(tmp)))
 
 
 def _compare(page: Any, typed: str = "") -> list[list[str]]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.compare import ADDRESSED, NOT_ADDRESSED, Cell, Matrix, Topic, compare
 from assistant.errors import IndexError_, InputError
+from assistant.evaluation.metrics import has_fact, save_json
 from assistant.text import normalize
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def cell_right(cell: Cell, gold: GoldCell) -> tuple[bool, bool]:
         return True, True
     quoted = " ".join(q.quote for q in cell.quotes)
     if gold.facts:
-        return True, any(_fold(a) in _fold(quoted) for alts in gold.facts for a in alts)
+        return True, any(has_fact(quoted, alts) for alts in gold.facts)
     if gold.quotes:
         return True, any(_shares(q.quote, g) for q in cell.quotes for g in gold.quotes)
     return True, True
@@ -245,10 +246,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
               "corpus_fingerprint": assistant.fingerprint(), "parts": parts, "cells": cells}
     print(format_summary(report))
     if getattr(args, "json", None):
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"JSON report: {out}", file=sys.stderr)
+        save_json(report, args.json)
     bad = sum(m["wrong_country"] + m["unverified"] for m in parts.values())
     low = (args.min_cell_accuracy is not None and "test" in parts
            and parts["test"]["cell_accuracy"] < args.min_cell_accuracy)
