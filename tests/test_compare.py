@@ -363,3 +363,13 @@ def test_a_questionnaire_option_is_not_a_position() -> None:
     finding = Citation(2, AM, "Employers are rarely involved.")
     cell = cell_of(_answer([option, finding], [form, AM]), "AM")
     assert [q.quote for q in cell.quotes] == ["Employers are rarely involved."]
+
+
+def test_an_answer_step_without_a_sentence_floor_is_asked_as_it_is(
+        fake: FakeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the outcome comes from one calibrated score, the cells leave its threshold alone."""
+    import assistant.store.embeddings
+
+    monkeypatch.setattr(assistant.store.embeddings, "profile", lambda *a: SimpleNamespace())
+    m = compare(fake, [TOPIC], ["AM", "GE"])
+    assert [m.rows[0].cells[c].status for c in ("AM", "GE")] == [ADDRESSED, NOT_ADDRESSED]

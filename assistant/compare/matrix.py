@@ -243,9 +243,11 @@ def compare(
 
     countries = check_countries(assistant, list(countries))
     s = assistant.settings
-    floor = profile(s, assistant.index.embeddings).min_sentence_score - s.compare_floor_margin
     bot = copy.copy(assistant)
-    bot.settings = s.model_copy(update={"min_sentence_score": floor})
+    floor = getattr(profile(s, assistant.index.embeddings), "min_sentence_score", None)
+    if floor is not None:  # an answer step decided by a sentence floor: the cells' is lower
+        bot.settings = s.model_copy(
+            update={"min_sentence_score": floor - s.compare_floor_margin})
     bot.retriever = with_query_vectors(assistant.retriever)
     t0 = time.perf_counter()
     total = len(topics) * len(countries)
