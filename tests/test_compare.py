@@ -373,3 +373,14 @@ def test_an_answer_step_without_a_sentence_floor_is_asked_as_it_is(
     monkeypatch.setattr(assistant.store.embeddings, "profile", lambda *a: SimpleNamespace())
     m = compare(fake, [TOPIC], ["AM", "GE"])
     assert [m.rows[0].cells[c].status for c in ("AM", "GE")] == [ADDRESSED, NOT_ADDRESSED]
+
+
+def test_the_closest_excerpt_is_a_statement_not_a_question() -> None:
+    p = _passage("am3", "AM", "Are they expressed in ECTS credits?\nMost programmes do not carry "
+                 "credits.")
+    head = len("Are they expressed in ECTS credits?")
+    sp = ScoredPassage(p, 1.0, sentences=((0, head, 0.95), (head + 1, len(p.text), 0.80)))
+    a = Answer(question="q", text="t", citations=[], passages=[sp], abstained=True,
+               mode="extractive")
+    (closest,) = cell_of(a, "AM").closest
+    assert closest.quote == "Most programmes do not carry credits."

@@ -174,10 +174,13 @@ def _own(citations: Sequence[Citation], country: str) -> tuple[list[Citation], i
 
 
 def _excerpt(sp: ScoredPassage) -> Citation:
-    """The closest passage as a quote: its best sentence, or its opening words."""
+    """The closest passage as a quote: its closest statement, or its opening words."""
+    from assistant.answer.extractive import is_statement
+
     p = sp.passage
-    if sp.sentences:
-        s, e, _ = max(sp.sentences, key=lambda x: x[2])
+    if sp.sentences:  # the closest sentence that states something (not a heading or caption)
+        stated = [x for x in sp.sentences if is_statement(p.text[x[0]:x[1]])]
+        s, e, _ = max(stated or sp.sentences, key=lambda x: x[2])
         text = p.text[s:e].strip()
     else:
         text = p.text.strip()
