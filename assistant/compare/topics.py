@@ -31,7 +31,7 @@ class Topic:
 def topics_path(settings: Settings) -> Path:
     """The corpus folder's own compare.toml; else the one bundled with the project."""
     own = settings.corpus_path / "compare.toml"
-    return own if own.exists() else settings.home / "corpus" / "compare.toml"
+    return own if own.exists() else settings.bundled_corpus_path / "compare.toml"
 
 
 def load_topics(path: Path) -> list[Topic]:
