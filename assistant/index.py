@@ -337,12 +337,18 @@ class Index:
 
     def sentence_rows(self) -> list[SentenceRow]:
         """Every stored sentence with its embedding (for scoring sentences of a passage)."""
+        import numpy as np
+
         got = self.read(lambda: self.sentences.get(include=["metadatas", "embeddings"]))
+        if not got["ids"]:
+            return []
+        # One float32 matrix, each row a view of it: Python floats would take 7x the memory.
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
         rows = []
-        for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
+        for meta, emb in zip(got["metadatas"], matrix, strict=True):
             meta = meta or {}
             rows.append(SentenceRow(str(meta.get("passage_id", "")), int(meta.get("start", 0)),
-                                    int(meta.get("end", 0)), [float(x) for x in emb]))
+                                    int(meta.get("end", 0)), emb))
         return rows
 
     def embeddings_of(self, ids: list[str]) -> tuple[list[str], list[Any]]:

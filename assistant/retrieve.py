@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ from assistant.config import Settings
 from assistant.embeddings import profile
 from assistant.errors import AssistantError, InputError
 from assistant.index import Index
+from assistant.lexical import LexicalIndex, cached
 from assistant.synonyms import SynonymTable, load_synonyms
 from assistant.text import tokens
 from assistant.types import COUNTRIES, DOC_TYPES, Passage, ScoredPassage
@@ -91,53 +91,6 @@ class Filters:
                                          ("doc_type", self.doc_type)) if v}
 
 
-class BM25:
-    """Okapi BM25 over stemmed tokens, with the corpus statistics answers also use."""
-
-    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.docs = [self._tf(d) for d in docs]
-        self.lens = [len(d) for d in docs]
-        self.avgdl = (sum(self.lens) / len(docs)) if docs else 1.0
-        df: dict[str, int] = {}
-        for d in self.docs:
-            for t in d:
-                df[t] = df.get(t, 0) + 1
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
-
-    @staticmethod
-    def _tf(doc: list[str]) -> dict[str, int]:
-        tf: dict[str, int] = {}
-        for t in doc:
-            tf[t] = tf.get(t, 0) + 1
-        return tf
-
-    def scores(self, query: list[str], boost: dict[str, float] | None = None) -> list[float]:
-        """BM25 of every document; ``boost`` scales a term's contribution (default 1)."""
-        boost = boost or {}
-        terms = {t: boost.get(t, 1.0) for t in query}
-        out = []
-        for tf, dl in zip(self.docs, self.lens, strict=True):
-            s = 0.0
-            norm = self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-            for t, w in terms.items():
-                f = tf.get(t)
-                if f:
-                    s += w * self.idf[t] * f * (self.k1 + 1) / (f + norm)
-            out.append(s)
-        return out
-
-    def typical_weight(self) -> float:
-        """The median IDF: the weight given to a question word the corpus never uses."""
-        return sorted(self.idf.values())[len(self.idf) // 2] if self.idf else 1.0
-
-    def weight(self, term: str) -> float:
-        """IDF of a term; a term the corpus never uses gets the highest weight."""
-        return self.idf.get(term, self.max_idf)
-
-
 @dataclass(frozen=True)
 class QueryTerms:
     """The question's words as the corpus knows them.
@@ -198,7 +151,7 @@ class Retrieval(Sequence[ScoredPassage]):
 @dataclass
 class _Lexicon:
     passages: list[Passage]
-    bm25: BM25
+    bm25: LexicalIndex
     vocab: set[str] = field(default_factory=set)
     count: int = 0
     # passage id → (offsets of its sentences, their embeddings as a matrix)
@@ -302,8 +255,16 @@ class HybridRetriever:
             raise InputError(problem)
 
         passages = self.index.passages()
-        toks = [tokens(p.embed_text()) for p in passages]
-        vocab = {t for d in toks for t in d}
+        ids = [p.id for p in passages]
+
+        def build() -> LexicalIndex:
+            return LexicalIndex.build(ids, [tokens(p.embed_text()) for p in passages])
+
+        s = self.settings
+        folder = (s.data_path if s.chroma_url else s.index_path) / "lexical"
+        bm25 = cached(folder, generation, build)
+        if bm25.ids != ids:  # saved for other passages under the same generation: rebuild
+            bm25 = build()
         grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
         for row in self.index.sentence_rows():
             spans, vecs = grouped.setdefault(row.passage_id, ([], []))
@@ -311,7 +272,7 @@ class HybridRetriever:
             vecs.append(row.vector)
         sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
                  for pid, (spans, vecs) in grouped.items()}
-        return _Lexicon(passages, BM25(toks), vocab, len(passages), sents, generation)
+        return _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation)
 
     def refresh(self) -> None:
         with self._lock:
@@ -346,11 +307,10 @@ class HybridRetriever:
         terms = self.terms(query)
         qtok = terms.expanded
         boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
-        bm = lex.bm25.scores(qtok, boost) if qtok else [0.0] * len(lex.passages)
-        ranked = sorted(
-            (i for i, p in enumerate(lex.passages) if bm[i] > 0 and f.accepts(p)),
-            key=lambda i: -bm[i],
-        )[: s.fetch_k]
+        top = lex.bm25.top(qtok, s.fetch_k, boost,
+                           accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
+        ranked = [i for i, _ in top]
+        bm = dict(top)
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
 
         # Three candidate lists: passages by their own vector, by their best sentence
