@@ -228,24 +228,35 @@ class HybridRetriever:
         """All passages and their BM25 statistics, rebuilt when the index changes.
 
         The index's generation (counts and the writers' stamp) is checked every 2 s, so a
-        document another process ingests becomes answerable without a restart. A rebuild that
-        races that process's writes is tried again; if it still fails, the previous lexicon
-        keeps serving (it is consistent, only older) and the next check rebuilds it.
+        document another process ingests becomes answerable without a restart. One thread
+        checks and rebuilds while the others keep answering from the current lexicon (an
+        ingest changes the index every few seconds; questions must not wait for each rebuild).
+        A rebuild that races another process's writes is tried again; if it still fails, the
+        previous lexicon keeps serving (it is consistent, only older) and the next check
+        rebuilds it.
         """
-        with self._lock:
+        lex = self._lex
+        if lex is not None and time.monotonic() - self._lex_checked < 2.0:
+            return lex
+        if not self._lock.acquire(blocking=lex is None):
+            return lex  # type: ignore[return-value]  # another thread is checking
+        try:
+            lex = self._lex  # built by another thread while this one waited?
             now = time.monotonic()
-            if self._lex is not None and now - self._lex_checked < 2.0:
-                return self._lex
+            if lex is not None and now - self._lex_checked < 2.0:
+                return lex
             try:
                 generation = self.index.generation()
-                if self._lex is None or self._lex.generation != generation:
-                    self._lex = self._build_lexicon(generation)
+                if lex is None or lex.generation != generation:
+                    self._lex = lex = self._build_lexicon(generation)
             except AssistantError:
-                if self._lex is None:
+                if lex is None:
                     raise
                 log.warning("the index changed while it was read; the previous lexicon serves")
             self._lex_checked = now
-            return self._lex
+            return lex
+        finally:
+            self._lock.release()
 
     def _build_lexicon(self, generation: tuple[int, int, str]) -> _Lexicon:
         import numpy as np
