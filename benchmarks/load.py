@@ -148,21 +148,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", help="a running server (loopback only); default: start one")
     ap.add_argument("--pid", type=int, help="the running server's pid, for its RSS")
     ap.add_argument("--index", type=Path, help="copy this index folder in instead of ingesting")
+    ap.add_argument("--chroma-url", help="the started server uses this Chroma server (loopback)")
     args = ap.parse_args(argv)
     if args.seconds > 3600:
         raise SystemExit("--seconds is at most 3600 per phase")
+    for u in (u for u in (args.url, args.chroma_url) if u):
+        host = urlparse(u).hostname or ""
+        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
+            raise SystemExit(f"{u} is not a loopback address (127.0.0.1, localhost, ::1)")
 
     proc = None
     tmp = None
     if args.url:
-        host = urlparse(args.url).hostname or ""
-        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
-            raise SystemExit("--url must be a loopback address (127.0.0.1, localhost, ::1)")
         url, pid = args.url, args.pid
     else:
         tmp = Path(tempfile.mkdtemp(prefix="assistant-load-"))
         print("starting the server…", flush=True)
-        proc, url = start_server(tmp, args.index)
+        extra = {"ASSISTANT_CHROMA_URL": args.chroma_url} if args.chroma_url else None
+        proc, url = start_server(tmp, args.index, extra)
         pid = proc.pid
     failed = False
     try:
