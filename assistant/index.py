@@ -364,6 +364,8 @@ class Index:
         sentences: Sequence[SentenceRow] = (),
     ) -> None:
         """Upsert passages (and their sentences) in batches; ids are content hashes."""
+        import numpy as np
+
         step = 256
         by_id = {p.id: p for p in passages}
         for i in range(0, len(sentences), step):
@@ -377,7 +379,8 @@ class Index:
                      "doc_type": by_id[r.passage_id].doc_type}
                     for r in batch_s
                 ],
-                embeddings=[list(r.vector) for r in batch_s],
+                # One float32 matrix: rows read back by sentence_rows are numpy views.
+                embeddings=np.asarray([r.vector for r in batch_s], dtype=np.float32),
             )
         # Passages last: a passage is only visible once its sentences are stored.
         for i in range(0, len(passages), step):

@@ -81,22 +81,12 @@ class Bm25s:
     name = "bm25s"
 
     def __init__(self, docs: list[list[str]]) -> None:
-        import bm25s
+        from assistant.lexical import LexicalIndex  # bm25s behind the project's wrapper
 
-        self.model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
-        self.model.index(docs, show_progress=False)
-        self.vocab = self.model.vocab_dict
+        self.lex = LexicalIndex.build([str(i) for i in range(len(docs))], docs)
 
     def top(self, q: list[str]) -> list[int]:
-        import numpy as np
-
-        ids = [self.vocab[t] for t in q if t in self.vocab]
-        if not ids:
-            return []
-        s = self.model.get_scores(ids)
-        n = min(FETCH, int((s > 0).sum()))
-        best = np.argpartition(-s, n - 1)[:n] if n else []
-        return sorted(best, key=lambda i: (-s[i], i))
+        return [i for i, _ in self.lex.top(q, FETCH)]
 
 
 class Fts5:
