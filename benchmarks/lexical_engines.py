@@ -41,7 +41,9 @@ def rss_mb() -> float:
 
 def passages_of(corpus: Path) -> list[list[str]]:
     from assistant.config import Settings
-    from assistant.corpus import chunk_document, load_document, load_manifest
+    from assistant.documents.chunking import chunk_document
+    from assistant.documents.loaders import load_document
+    from assistant.documents.manifest import load_manifest
     from assistant.text import tokens
 
     settings = Settings(corpus_dir=str(corpus))
@@ -81,7 +83,7 @@ class Bm25s:
     name = "bm25s"
 
     def __init__(self, docs: list[list[str]]) -> None:
-        from assistant.lexical import LexicalIndex  # bm25s behind the project's wrapper
+        from assistant.retrieve.lexical import LexicalIndex  # bm25s behind the project's wrapper
 
         self.lex = LexicalIndex.build([str(i) for i in range(len(docs))], docs)
 

@@ -64,9 +64,10 @@ def measure(env: dict[str, str]) -> dict[str, float]:
     """In a fresh process: cold start, warm p50/p95, floor, RSS and hit@5 (JSON on stdout)."""
     t0 = time.perf_counter()
     from assistant.config import Settings
-    from assistant.evaluate import Source, hit_rank
-    from assistant.index import Index
-    from assistant.retrieve import HybridRetriever
+    from assistant.evaluation.metrics import hit_rank
+    from assistant.evaluation.qa import Source
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
 
     settings = Settings()
     index = Index(settings)
@@ -102,9 +103,11 @@ def copy_vectors(settings: Any, source: Any) -> int:
     memory and latency are real; dense similarity treats a variant as its report's twin, a
     harder test of hit@5 than real vectors would be. Returns the passages added.
     """
-    from assistant.corpus import chunk_document, corpus_entries, load_document
-    from assistant.index import Index, SentenceRow
-    from assistant.ingest import sentence_units
+    from assistant.documents.chunking import chunk_document
+    from assistant.documents.loaders import load_document
+    from assistant.documents.manifest import corpus_entries
+    from assistant.store.index import Index, SentenceRow
+    from assistant.store.ingest import sentence_units
 
     src, dst = Index(source), Index(settings)
     rows_by_pid: dict[str, list[SentenceRow]] = {}
@@ -142,8 +145,8 @@ def run_size(times: int, work: Path, copy_from: Path | None = None) -> dict[str,
     from variants import build_corpus
 
     from assistant.config import Settings
-    from assistant.ingest import ingest
-    from assistant.storage import folder_size
+    from assistant.store.files import folder_size
+    from assistant.store.ingest import ingest
 
     base = work / f"x{times}"
     shutil.rmtree(base, ignore_errors=True)
@@ -167,7 +170,7 @@ def run_size(times: int, work: Path, copy_from: Path | None = None) -> dict[str,
             raise SystemExit(f"ingest failed: {report.summary()}")
         chunks, secs = report.chunks_added, report.seconds
         rate = chunks / secs
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     out: dict[str, float] = {
         "times": times, "chunks": Index(settings).count(), "ingest_s": secs,

@@ -1,4 +1,4 @@
-"""The lexical index (bm25s behind assistant.lexical): ranking, persistence, updates."""
+"""The lexical index (bm25s behind assistant.retrieve.lexical): ranking, persistence, updates."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.config import Settings
-from assistant.index import Index
-from assistant.ingest import ingest
-from assistant.lexical import LexicalIndex, cached, store_key
+from assistant.retrieve.lexical import LexicalIndex, cached, store_key
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import tokens
 
 DOCS = {
@@ -120,7 +120,7 @@ def test_a_damaged_save_is_rebuilt(tmp_path: Path, lex: LexicalIndex) -> None:
 
 def test_ingest_and_removal_update_the_retrievers_postings(settings: Settings,
                                                            tmp_path: Path) -> None:
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
 
     index = Index(settings, embeddings=DeterministicFakeEmbedding(size=32))
     ingest(settings, index=index)

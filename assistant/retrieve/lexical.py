@@ -28,7 +28,7 @@ from typing import Any
 
 K1, B = 1.5, 0.75
 FORMAT = 1  # bump when the tokens or the saved layout change: older saves are then rebuilt
-log = logging.getLogger("assistant.lexical")
+log = logging.getLogger(__name__)
 
 
 class LexicalIndex:
