@@ -65,7 +65,8 @@ def start_server(tmp: Path, index: Path | None = None,
         shutil.copytree(index, tmp / "index")
     env = {"ASSISTANT_INDEX_DIR": str(tmp / "index"), "ASSISTANT_DATA_DIR": str(tmp / "data"),
            "ASSISTANT_CORPUS_DIR": str(corpus), **(extra_env or {})}
-    if index is None:  # a copied index keeps the collection name it was built with
+    if index is None and "ASSISTANT_CHROMA_URL" not in env:
+        # a fresh index of its own; a copied index or a server keeps the collection name
         env.setdefault("ASSISTANT_COLLECTION", "load_bench")
     try:
         return start_app(tmp, env, timeout=900)

@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     errors = sum(len(e) for _, e in minutes)
+    for e in sorted({e for _, errs in minutes for e in errs})[:5]:
+        print(f"  error: {e}")
     secs, msg = events.get("upload", (float("nan"), "not done"))  # type: ignore[misc]
     answered, text = events.get("answered", (False, "not asked"))  # type: ignore[misc]
     base = next((mb for t, mb in samples if t >= 60.0), samples[0][1] if samples else None)
