@@ -150,3 +150,25 @@ def test_ingest_and_removal_update_the_retrievers_postings(settings: Settings,
     assert all(p.doc_id != doc_id for p in after.passages)
     assert after.bm25.top(tokens("Zorvian"), 5) == []
     assert not any(sp.passage.doc_id == doc_id for sp in retriever.retrieve("Zorvian council"))
+
+
+def test_a_restart_reads_saved_sentence_vectors_not_the_index(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    index = Index(settings, embeddings=DeterministicFakeEmbedding(size=32))
+    ingest(settings, index=index)
+    first = HybridRetriever(index, settings).lexicon()
+    saved = settings.index_path / "lexical" / store_key(first.generation)
+    assert (saved / "sentences.npy").exists()
+
+    def fail() -> None:
+        raise AssertionError("read the sentence vectors from Chroma again")
+
+    monkeypatch.setattr(index, "sentence_rows", fail)
+    again = HybridRetriever(index, settings).lexicon()
+    assert again.sentences.keys() == first.sentences.keys()
+    pid = next(iter(first.sentences))
+    assert again.sentences[pid][0] == first.sentences[pid][0]
+    assert (again.sentences[pid][1] == first.sentences[pid][1]).all()

@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
-from assistant.retrieve.lexical import LexicalIndex, cached
+from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
@@ -218,13 +218,19 @@ class HybridRetriever:
         bm25 = cached(folder, generation, build)
         if bm25.ids != ids:  # saved for other passages under the same generation: rebuild
             bm25 = build()
-        grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
-        for row in self.index.sentence_rows():
-            spans, vecs = grouped.setdefault(row.passage_id, ([], []))
-            spans.append((row.start, row.end))
-            vecs.append(row.vector)
-        sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
-                 for pid, (spans, vecs) in grouped.items()}
+        def read() -> tuple[list[tuple[str, int, int]], Any]:
+            got = self.index.sentence_rows()
+            matrix = (np.stack([r.vector for r in got]).astype(np.float32) if got
+                      else np.zeros((0, 0), dtype=np.float32))
+            return [(r.passage_id, r.start, r.end) for r in got], matrix
+
+        rows, matrix = cached_sentences(folder, generation, read)
+        grouped: dict[str, tuple[list[tuple[int, int]], list[int]]] = {}
+        for j, (pid, start, end) in enumerate(rows):
+            spans, at = grouped.setdefault(pid, ([], []))
+            spans.append((start, end))
+            at.append(j)
+        sents = {pid: (spans, matrix[at]) for pid, (spans, at) in grouped.items()}
         return _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation)
 
     def refresh(self) -> None:
