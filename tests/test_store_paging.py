@@ -1,4 +1,4 @@
-"""Whole-collection reads go in pages (one get of ~115,000 rows fails in Chroma's SQLite)."""
+"""Whole-collection reads go in pages (one get of 60,000 rows failed in Chroma's SQLite)."""
 
 from __future__ import annotations
 

@@ -258,7 +258,7 @@ class Index:
         pages of GET_PAGE rows.
 
         One ``get`` of every row fails on a large index (Chroma's SQLite refuses a query with
-        more than 32,766 variables: about 115,000 sentences at 50x the bundled corpus).
+        more than 32,766 variables: the 60,000 sentences of 50x the bundled corpus).
         Embeddings come back as one float32 matrix.
         """
         import numpy as np
