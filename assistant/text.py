@@ -211,3 +211,20 @@ def _trimmed(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
         e -= 1
     if e > s:
         yield s, e
+
+
+# -- countries -------------------------------------------------------------------------------
+# Country names in the four languages, as stems that cover their inflected forms.
+_COUNTRY_FORMS: dict[str, re.Pattern[str]] = {
+    "AM": re.compile(r"\barmenia\w*|\bармян\w*|\bармени\w*|\bереван\w*|\byerevan\w*"
+                     r"|հայաստան\w*|հայկական\w*|\bՀՀ\b|სომხეთ\w*|სომხურ\w*", re.I),
+    "GE": re.compile(r"\bgeorgia\w*|\bгрузи\w*|\bгрузин\w*|\bтбилис\w*|\btbilisi\w*"
+                     r"|վրաստան\w*|վրացական\w*|საქართველო\w*|საქართველოს|ქართულ\w*"
+                     r"|თბილის\w*", re.I),
+    "EU": re.compile(r"\beurop\w*|\bEU\b|\bевроп\w*|\bЕС\b|եվրոպ\w*|ევროპ\w*", re.I),
+}
+
+
+def countries_in(text: str) -> frozenset[str]:
+    """AM / GE / EU named in the text, in any of the four languages."""
+    return frozenset(c for c, rx in _COUNTRY_FORMS.items() if rx.search(text))
