@@ -125,8 +125,9 @@ class LocalModel:
             json.loads(CACHE.read_text(encoding="utf-8")) if CACHE.exists() else {})
         self._llm: Any = None
 
-    def write(self, kind: str, prompt: str, max_tokens: int) -> tuple[str, float]:
-        key = f"{kind}\x00{prompt}"
+    def write(self, kind: str, subject: str, prompt: str, max_tokens: int) -> tuple[str, float]:
+        """The model's reply to ``prompt`` and the ms it took (cached by kind and subject)."""
+        key = f"{kind}\x00{subject}"
         if key not in self.cache:
             if self._llm is None:
                 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -150,7 +151,7 @@ class LocalModel:
 
 def hyde_order(retriever: HybridRetriever, llm: LocalModel, first: FirstStage,
                query: str) -> tuple[list[str], float]:
-    text, ms = llm.write("hyde", HYDE_PROMPT.format(q=query), 60)
+    text, ms = llm.write("hyde", query, HYDE_PROMPT.format(q=query), 60)
     t = time.perf_counter()
     second = retriever.first_stage(text)
     first.by_id.update(second.by_id)
@@ -227,7 +228,7 @@ def methods_for(retriever: HybridRetriever, llm: LocalModel | None,
 
 def doc2query_cost(retriever: HybridRetriever, llm: LocalModel, n: int) -> str:
     passages = retriever.lexicon().passages
-    ms = [llm.write("doc2query", DOC2QUERY_PROMPT.format(p=p.text), 80)[1]
+    ms = [llm.write("doc2query", p.id, DOC2QUERY_PROMPT.format(p=p.text), 80)[1]
           for p in passages[:: max(1, len(passages) // n)][:n]]
     per = statistics.mean(ms)
     return (f"doc2query: {per / 1000:.1f} s per passage (mean of {len(ms)}), about "
