@@ -35,10 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 import assistant  # noqa: E402,F401  (offline settings)
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluate import QAItem, default_sets, is_relevant, load_qa  # noqa: E402
-from assistant.index import Index  # noqa: E402
-from assistant.rerank import load_ranker  # noqa: E402
-from assistant.retrieve import FirstStage, HybridRetriever, diversify, trust_adjust  # noqa: E402
+from assistant.evaluation.metrics import is_relevant  # noqa: E402
+from assistant.evaluation.qa import QAItem, load_qa  # noqa: E402
+from assistant.evaluation.run import default_sets  # noqa: E402
+from assistant.retrieve.fusion import diversify, trust_adjust  # noqa: E402
+from assistant.retrieve.hybrid import FirstStage, HybridRetriever  # noqa: E402
+from assistant.retrieve.rerank import load_ranker  # noqa: E402
+from assistant.store.index import Index  # noqa: E402
 from assistant.text import tokens  # noqa: E402
 from scripts.train_ranker import (  # noqa: E402
     FOLDS,

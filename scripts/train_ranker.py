@@ -31,10 +31,12 @@ import numpy as np  # noqa: E402
 
 import assistant  # noqa: E402,F401  (offline settings)
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluate import QAItem, default_sets, is_relevant, load_qa, select_split  # noqa: E402
-from assistant.index import Index  # noqa: E402
-from assistant.rerank import FEATURES, MODEL_PATH, Ranker, feature_rows  # noqa: E402
-from assistant.retrieve import HybridRetriever  # noqa: E402
+from assistant.evaluation.metrics import is_relevant  # noqa: E402
+from assistant.evaluation.qa import QAItem, load_qa, select_split  # noqa: E402
+from assistant.evaluation.run import default_sets  # noqa: E402
+from assistant.retrieve.hybrid import HybridRetriever  # noqa: E402
+from assistant.retrieve.rerank import FEATURES, MODEL_PATH, Ranker, feature_rows  # noqa: E402
+from assistant.store.index import Index  # noqa: E402
 from assistant.text import STOPWORDS, normalize, sentence_spans, stem, words  # noqa: E402
 
 SYNTHETIC_PER_PASSAGE = 2

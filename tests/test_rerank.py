@@ -13,10 +13,10 @@ import pytest
 from conftest import make_settings
 
 from assistant.errors import ConfigError
-from assistant.evaluate import Source, is_relevant
-from assistant.index import Index
-from assistant.ingest import ingest
-from assistant.rerank import (
+from assistant.evaluation.metrics import is_relevant
+from assistant.evaluation.qa import Source
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.rerank import (
     FEATURES,
     MODEL_PATH,
     Candidate,
@@ -25,7 +25,8 @@ from assistant.rerank import (
     feature_rows,
     load_ranker,
 )
-from assistant.retrieve import HybridRetriever
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.types import Passage
 
 
