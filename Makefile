@@ -53,7 +53,7 @@ unit: $(STAMP)-test
 integration: install-test
 	$(VENV)/bin/pytest -m integration -q
 
-# The quality gate: the Q&A sets' test part, thresholds a little below the figures in the README.
+# The quality gate: the Q&A sets' test part, thresholds a little below the figures in docs/evaluation.md.
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
 	$(VENV)/bin/assistant eval --split test --json artifacts/eval.json --report artifacts/eval.html \
