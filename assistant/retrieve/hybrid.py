@@ -394,7 +394,10 @@ class HybridRetriever:
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         order = sorted(fused, key=lambda pid: -fused[pid])
-        bm_of = {p.id: bm[i] for i, p in enumerate(lex.passages)}
+        # The ranker reads BM25 of every candidate, not only of the lexical list's best.
+        every = lex.bm25.scores(qtok, boost) if qtok else None
+        bm_of = ({p.id: float(every[i]) for i, p in enumerate(lex.passages)}
+                 if every is not None else {})
         return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
                           prof.relevance_floor)
 
