@@ -127,6 +127,28 @@ def _in_viewport(page: Any, locator: Any) -> bool:
     return bool(box) and box["y"] >= -2 and box["y"] + min(box["height"], 40) <= vp["height"]
 
 
+IN_VIEWPORT_JS = """
+(el) => { const r = el.getBoundingClientRect();
+          return r.top >= -2 && r.top + Math.min(r.height, 40) <= window.innerHeight; }
+"""
+
+# Records every sources card that gets the flash class, however briefly it keeps it.
+WATCH_FLASH_JS = """
+() => { window.__flashed = new Set();
+        new MutationObserver(ms => { for (const m of ms)
+            if (m.target.classList && m.target.classList.contains('flash'))
+                window.__flashed.add(m.target); })
+          .observe(document.querySelector('#sources'),
+                   {subtree: true, attributes: true, attributeFilter: ['class']}); }
+"""
+
+
+def _wait_in_viewport(page: Any, locator: Any, timeout: float = 20_000) -> None:
+    """Wait (scrolling may be smooth and the machine busy) until ``locator`` is on screen."""
+    page.wait_for_function(IN_VIEWPORT_JS, arg=locator.element_handle(), timeout=timeout)
+    assert _in_viewport(page, locator), locator.bounding_box()
+
+
 def _visible_answer(bubble: Any) -> str:
     """The answer text as a reader sees it in the bubble (its sources fold excluded)."""
     return str(bubble.evaluate(
@@ -152,8 +174,10 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "desktop_three_answers.png"), full_page=True)
 
     # The copied text is the answer on screen, with one reference per [n] in it.
+    page.evaluate("navigator.clipboard.writeText('')")
     page.get_by_role("button", name="Copy answer with references").click()
-    page.wait_for_timeout(500)
+    page.wait_for_function("async () => (await navigator.clipboard.readText()).length > 0",
+                           timeout=20_000)
     copied = page.evaluate("navigator.clipboard.readText()")
     on_screen = _norm(_visible_answer(bubble))
     body, _, refs = copied.partition("\nReferences\n")
@@ -170,11 +194,13 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     page.mouse.wheel(0, -5000)
     link = bubble.locator('a[href^="#src-3-"]').last
     n = link.get_attribute("href").rsplit("-", 1)[1]
+    page.evaluate(WATCH_FLASH_JS)
     link.click()
     mark = page.locator(f"#sources mark.q{n}").first
-    page.wait_for_timeout(300)
-    assert _in_viewport(page, mark), mark.bounding_box()
-    assert page.locator("#sources .src.flash").count() == 1
+    _wait_in_viewport(page, mark)
+    # the flash lasts 2 s: it is recorded when it is set, not looked for after a guessed delay
+    page.wait_for_function("() => window.__flashed.size >= 1", timeout=20_000)
+    assert page.evaluate("window.__flashed.size") == 1
     page.screenshot(path=str(ARTIFACTS / "desktop_clicked_citation.png"))
 
     # Open document: the side view shows the document at the passage.
@@ -182,8 +208,7 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     card.get_by_role("button", name=re.compile("Open")).click()
     view = page.locator("#doc-view .doc-passage")
     view.wait_for(timeout=20_000)
-    page.wait_for_timeout(600)
-    assert _in_viewport(page, view)
+    _wait_in_viewport(page, view)
     page.screenshot(path=str(ARTIFACTS / "desktop_open_document.png"))
 
     # No raw Markdown or HTML in what the reader sees.
@@ -227,10 +252,9 @@ def test_phone_layout_sources_under_each_answer(phone: Any) -> None:
     assert box["y"] - answer_box["y"] < 600, (box, answer_box)  # right below the answer
     link = bubble.locator('a[href^="#src-1-"]').first
     link.click()
-    phone.wait_for_timeout(300)
     mark = bubble.locator("details.msg-sources mark").first
-    assert mark.is_visible()
-    assert _in_viewport(phone, mark)
+    mark.wait_for(state="visible", timeout=20_000)
+    _wait_in_viewport(phone, mark)
     # Examples, filters and feedback are folded away.
     assert not phone.get_by_role("button", name="👍").is_visible()
     phone.screenshot(path=str(ARTIFACTS / "phone_answer.png"), full_page=True)
