@@ -194,6 +194,7 @@ class ClaimResult:
     references: list[RefCheck] = field(default_factory=list)
     passages: list[str] = field(default_factory=list)  # passage ids used (audit)
     ms: float = 0.0
+    outside_filter: bool = False  # about a country the chosen filters leave out
 
     def comment(self) -> str:
         """The one-line remark the annotated draft carries after this claim."""
@@ -207,7 +208,8 @@ class ClaimResult:
             miss = "; ".join(f"\u201c{m}\u201d" for m in self.missing)
             return f"\u25d0 partly supported ({found}); not found: {miss}"
         if self.status == NOT_FOUND:
-            return "\u26a0 not found in the indexed documents"
+            where = "selected" if self.outside_filter else "indexed"
+            return f"\u26a0 not found in the {where} documents"
         return ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -1048,6 +1050,12 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
     claim = _claim_text(c.text)
     passages = _evidence(assistant, claim, f, timings=timings, retriever=retriever)
     c.passages = [sp.passage.id for sp in passages]
+    named = {_DEMONYM[w] for w in words(claim) if w in _DEMONYM}
+    if f.country and named and not named & set(f.country):
+        # The claim is about a country the filters leave out: its documents were not read, so
+        # nothing can support or contradict it (another country's report says nothing of it).
+        c.status, c.outside_filter = NOT_FOUND, True
+        return
     cands = candidates(assistant, claim, passages)
     whole = judge(claim, cands)
     parts = clauses(claim)

@@ -250,7 +250,13 @@ def test_audit_record(assistant: Assistant) -> None:
 def test_filters_restrict_the_evidence(assistant: Assistant) -> None:
     report = check_draft(assistant, "The Georgia survey was answered by 17 universities.\n",
                          filters={"country": ["AM"]})
-    assert report.claims[0].status != SUPPORTED
+    claim = report.claims[0]
+    shown = [*claim.evidence, *claim.closest]
+    assert all(e.passage.country == "AM" for e in shown), [e.passage.doc_id for e in shown]
+    # a true claim about Georgia, checked against Armenia's documents only, is not contradicted:
+    # it is not found in the documents chosen
+    assert claim.status == NOT_FOUND, (claim.status, claim.comparisons)
+    assert "not found in the selected documents" in claim.comment()
 
 
 def test_progress_is_reported(assistant: Assistant) -> None:
@@ -304,15 +310,17 @@ def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
         read_draft(tmp_path / "e.pdf", 20)
 
 
-@pytest.mark.parametrize("content", [None, b"", b"\xff\xfe\x00bad"])
+@pytest.mark.parametrize(("content", "reason"), [
+    (None, "file not found"), (b"", "file is empty"),
+    (b"\xff\xfe\x00bad", "not UTF-8 text (byte 0); re-save it as UTF-8")])
 def test_cli_bad_input_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                       content: bytes | None) -> None:
+                                       content: bytes | None, reason: str) -> None:
     path = tmp_path / "draft.md"
     if content is not None:
         path.write_bytes(content)
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ")
+    assert err == f"error: {path}: {reason}"
     assert "\n" not in err
     assert "Traceback" not in err
 

@@ -38,6 +38,7 @@ from assistant.answer.questions import (
     read_question,
 )
 from assistant.config import Settings
+from assistant.safety import instruction_like
 from assistant.embeddings import profile
 from assistant.errors import ConfigError, InputError
 from assistant.index import Index
@@ -284,6 +285,10 @@ class Assistant:
             if not verify_quote(quote, c.sp.passage):
                 dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
                                 "why": "not found verbatim in the passage"})
+                continue
+            if instruction_like(quote):  # text that addresses the assistant is never an answer
+                dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
+                                "why": "addresses the reader or the assistant"})
                 continue
             n = len(citations) + 1
             citations.append(Citation(n=n, passage=c.sp.passage, quote=quote, verified=True))
