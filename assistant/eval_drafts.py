@@ -39,7 +39,16 @@ if TYPE_CHECKING:
     from assistant.config import Settings
 
 PARTS = ("tune", "test")
-PLANTED = ("figure", "year", "country", "negation", "invented", "wrong-reference")
+# What a sentence tests. On a sentence expected "supported" a tag other than wrong-reference
+# marks a trap for the checker (a true conversion, a true sentence about the other country):
+# it counts among the true claims, not among the planted problems.
+PLANTED = ("figure", "year", "country", "negation", "invented", "wrong-reference",
+           "conversion", "two-clause", "other-country", "unsupported")
+
+
+def is_planted_problem(e: Expected) -> bool:
+    """A planted error the checker must flag (a wrong reference on a true claim included)."""
+    return bool(e.planted) and (e.status != SUPPORTED or e.planted == "wrong-reference")
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ class Outcome:
         e = self.expected
         if e.planted == "wrong-reference":
             return self.ref_statuses() == list(e.refs)
-        if e.planted == "invented":
+        if e.planted in {"invented", "unsupported"}:
             return self.status in {NOT_FOUND, CONTRADICTED}
         return self.status not in {SUPPORTED, "missing"}
 
@@ -171,10 +180,10 @@ def metrics(outcomes: list[Outcome]) -> dict[str, Any]:
         pred = sum(1 for o in outcomes if o.status == s)
         gold = sum(1 for o in outcomes if o.expected.status == s)
         per[s] = {"precision": _share(tp, pred), "recall": _share(tp, gold), "n": gold}
-    planted = [o for o in outcomes if o.expected.planted]
+    planted = [o for o in outcomes if is_planted_problem(o.expected)]
     by_kind = {k: _share(sum(o.caught() for o in planted if o.expected.planted == k),
                          sum(1 for o in planted if o.expected.planted == k))
-               for k in PLANTED}
+               for k in PLANTED if any(o.expected.planted == k for o in planted)}
     true_claims = [o for o in outcomes if o.expected.status == SUPPORTED
                    and o.expected.planted != "wrong-reference"]
     flagged = [o for o in true_claims if o.status != SUPPORTED
