@@ -512,6 +512,24 @@ GROUP_TITLES = {
 }
 
 
+def gate_lines(metrics: dict[str, dict[str, float]],
+               thresholds: dict[str, float | None]) -> list[str]:
+    """One line per gate given: the figure, its margin over the gate and its distance to the
+    target, so a reader sees how near the gate and how far from the goal each figure is."""
+    out = []
+    for m in METRICS:
+        limit = thresholds.get(m.flag) if m.flag else None
+        if limit is None:
+            continue
+        value = float(metrics[m.group][m.key])
+        margin = value - limit if m.op == ">=" else limit - value
+        to_target = "" if m.target is None else f"; target {m.fmt_target()}, " \
+            f"distance {m.fmt_gap(value - m.target)}"
+        out.append(f"  {m.short:<24} {m.fmt(value)}  gate {m.op} {m.fmt(limit)} "
+                   f"(margin {m.fmt_gap(margin)}){to_target}")
+    return out
+
+
 def check_thresholds(
     metrics: dict[str, dict[str, float]], thresholds: dict[str, float | None]
 ) -> list[str]:
@@ -734,7 +752,8 @@ def format_summary(report: dict[str, Any]) -> str:
     """A plain-text table of the metrics, the baseline beside them when there is one."""
     base = report.get("baseline")
     # "target" is the project's goal; the exit code follows only the --min-*/--max-* gates.
-    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", "vs target"]
+    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", "vs target",
+                                                                       "to target"]
     rows = [head]
     for m in METRICS:
         ours = float(report[m.group][m.key])
@@ -743,7 +762,8 @@ def format_summary(report: dict[str, Any]) -> str:
             theirs = float(base[m.group][m.key])
             row += [m.fmt(theirs), m.fmt_gap(ours - theirs)]
         ok = m.passes(ours)
-        row += [m.fmt_target(), "" if ok is None else ("met" if ok else "below")]
+        row += [m.fmt_target(), "" if ok is None else ("met" if ok else "below"),
+                "" if m.target is None else m.fmt_gap(ours - m.target)]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = []
@@ -870,6 +890,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         write_html(report, Path(args.report))
         print(f"HTML report: {args.report}")
     thresholds = {m.flag: getattr(args, m.flag, None) for m in METRICS if m.flag}
+    lines = gate_lines(report, thresholds)
+    if lines:
+        print("\nregression gate (a little below today's figures; the targets are the goal):")
+        print("\n".join(lines))
     missed = check_thresholds(report, thresholds)
     for msg in missed:
         print(f"threshold missed: {msg}")

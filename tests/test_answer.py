@@ -402,3 +402,53 @@ def test_a_named_document_that_is_not_indexed_is_said_first(tmp_path: Path, bow_
     assert "Council Recommendation of 16 June 2022" in first
     assert "not in the index" in first
     assert "assistant corpus fetch" in first
+
+
+# -- quotes that are not verbatim are dropped, and the audit says so (issue 18) -------------------
+def test_a_quote_not_found_verbatim_is_dropped_and_audited(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import assistant.answer.core as core
+
+    real = core.verify_quote
+
+    def refuses_41(quote: str, passage: object) -> bool:
+        return "41" not in quote and real(quote, passage)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "verify_quote", refuses_41)
+    ans = assistant.ask("How many universities answered the Alpha survey?")
+    dropped = ans.audit["dropped_quotes"]
+    assert dropped, ans.audit
+    assert all("41" in d["quote"] for d in dropped)
+    assert {d["why"] for d in dropped} == {"not found verbatim in the passage"}
+    assert "41 universities" not in ans.text  # never shown
+    assert all("41" not in c.quote for c in ans.citations)
+
+
+# -- the offline variables (issue 18) ------------------------------------------------------------
+def test_importing_the_package_sets_the_offline_variables() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    from assistant.offline import OFFLINE_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
+    env.update({"PYTHONPATH": str(REPO), "TOKENIZERS_PARALLELISM": "true",  # the user's wins
+                "ANONYMIZED_TELEMETRY": "True", "GRADIO_ANALYTICS_ENABLED": "True"})  # never
+    code = ("import json, os, assistant\n"
+            "from assistant.offline import OFFLINE_ENV\n"
+            "print(json.dumps({k: os.environ.get(k) for k in OFFLINE_ENV}))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["HF_HUB_OFFLINE"] == "1"
+    assert seen["TRANSFORMERS_OFFLINE"] == "1"
+    assert seen["ANONYMIZED_TELEMETRY"] == "False"
+    assert seen["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert seen["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert seen["TOKENIZERS_PARALLELISM"] == "true"
+    assert {k for k, v in seen.items() if v is None} == set()

@@ -38,13 +38,12 @@ from assistant.answer.questions import (
     read_question,
 )
 from assistant.config import Settings
-from assistant.safety import instruction_like
 from assistant.embeddings import profile
 from assistant.errors import ConfigError, InputError
 from assistant.index import Index
 from assistant.prompts import ABSTAIN_TEXT, load_prompt
 from assistant.retrieve import Filters, HybridRetriever, Retrieval
-from assistant.safety import mask_url
+from assistant.safety import instruction_like, mask_url
 from assistant.text import contains_quote, display, normalize
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage, SentenceSupport
 
