@@ -687,7 +687,7 @@ def export_files(answers: Sequence[Answer], folder: Path) -> tuple[Path, Path, P
     folder.mkdir(parents=True, exist_ok=True)
     turn = len(answers)
     md = folder / f"answer-{turn}.md"
-    md.write_text(answer_markdown(answers[-1]), encoding="utf-8")
+    md.write_text(answer_markdown(answers[-1], markdown_file=True), encoding="utf-8")
     docx = write_docx(answers[-1:], folder / f"answer-{turn}.docx")
     conv_md = folder / f"conversation-{turn}.md"
     conv_md.write_text(conversation_markdown(answers), encoding="utf-8")
