@@ -1141,10 +1141,10 @@ def audit_path(assistant: Assistant) -> Path:
 
 
 def _write_audit(assistant: Assistant, record: dict[str, Any]) -> None:
-    path = audit_path(assistant)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    """One whole line per check (``storage.append_jsonl``: a full disk leaves no partial line)."""
+    from assistant.storage import append_jsonl
+
+    append_jsonl(audit_path(assistant), record)
 
 
 # --------------------------------------------------------------------------------------------

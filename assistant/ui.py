@@ -34,7 +34,7 @@ from assistant.references import (
 )
 from assistant.render import render_passage
 from assistant.safety import redact
-from assistant.storage import append_jsonl
+from assistant.storage import append_jsonl, disk_full_error
 from assistant.types import COUNTRIES, DOC_TYPES, Answer, Citation, Passage
 from assistant.ui_check import build_check_tab
 
@@ -786,8 +786,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
                     hidden, hidden, hidden, hidden)
         last = answers[-1]
         folder = exports_dir / f"{id(state):x}-{len(answers)}"
-        md, docx, conv_md, conv_docx = export_files(answers, folder)
         label = f"Answer {len(answers)} with references (“{last.question[:80]}”)"
+        try:
+            md, docx, conv_md, conv_docx = export_files(answers, folder)
+        except OSError as exc:
+            full = disk_full_error(exc, exports_dir, 0)
+            if full is None:
+                raise
+            gr.Warning(f"The downloads could not be written: {full}")
+            hidden = gr.update(value=None, visible=False)
+            return (gr.update(value=answer_markdown(last), label=label),
+                    hidden, hidden, hidden, hidden)
         return (gr.update(value=answer_markdown(last), label=label),
                 gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
                 gr.update(value=str(conv_md), visible=True),
@@ -874,6 +883,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
             bot.retriever.refresh()
         except AssistantError as exc:
             return f"⚠ {safe_error(settings, exc)}", *table()
+        except OSError as exc:
+            full = disk_full_error(exc, settings.data_path, path.stat().st_size
+                                   if path.exists() else 0)
+            if full is None:
+                log.exception("ingesting %s failed", path)
+                return GENERIC_ERROR, *table()
+            return f"⚠ {path.name} was not added: {safe_error(settings, full)}", *table()
         except Exception:
             log.exception("ingesting %s failed", path)
             return GENERIC_ERROR, *table()

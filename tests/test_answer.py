@@ -452,3 +452,27 @@ def test_importing_the_package_sets_the_offline_variables() -> None:
     assert seen["HF_HUB_DISABLE_TELEMETRY"] == "1"
     assert seen["TOKENIZERS_PARALLELISM"] == "true"
     assert {k for k, v in seen.items() if v is None} == set()
+
+
+# -- the answer audit on a full disk (issue 18) ---------------------------------------------------
+def test_answer_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import full_disk_after_half
+
+    from assistant.storage import StorageError, read_jsonl
+
+    log = assistant.audit_log
+    assert log is not None
+    assistant.ask("How many universities answered the Alpha survey?")
+    with monkeypatch.context() as m:
+        full_disk_after_half(m)
+        with pytest.raises(StorageError, match=f"The disk holding {log.parent} is full") as err:
+            assistant.ask("When was the Beta questionnaire open?")
+    assert "MB free" not in str(err.value) or float(
+        str(err.value).split("(")[1].split(" MB free")[0]) < 4  # no absurd free-space figure
+    assistant.ask("How many universities answered the Beta survey?")
+    records, problems = read_jsonl(log)
+    assert problems == []  # no torn line, nothing glued to the next record
+    assert [r["question"] for r in records] == [
+        "How many universities answered the Alpha survey?",
+        "How many universities answered the Beta survey?"]

@@ -357,11 +357,12 @@ def test_draft_set_is_consistent() -> None:
         text = item.path.read_text(encoding="utf-8")
         units, _, _ = split_draft(text)
         claims = [u for u in units if u.kind == "claim"]
-        assert 10 <= len(claims) <= 30, item.path.name
+        assert 10 <= len(claims) <= 40, item.path.name
         for e in item.claims:
             hits = [u for u in units if e.text in text[u.start:u.end]]
             assert len(hits) == 1, (item.path.name, e.text)
-            assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
+            if item.part == "tune":  # on the test part a wrong kind is a measured error
+                assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
             if e.status == CONTRADICTED:
                 assert e.planted
                 assert (e.values or e.planted == "negation")
@@ -394,6 +395,12 @@ def test_metrics_count_what_they_say() -> None:
     m = metrics(outcomes)
     assert m["planted_error_recall"] == pytest.approx(2 / 3, abs=1e-3)
     assert m["false_flag_rate"] == 0.5
+    # A true sentence tagged as a trap (a right conversion) is a true claim, not a planted error.
+    trap = Outcome("a", "test", Expected("c", SUPPORTED, "conversion"), got(CONTRADICTED))
+    m2 = metrics([*outcomes, trap])
+    assert m2["n_planted"] == 3
+    assert m2["n_true_claims"] == 3
+    assert m2["false_flag_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert m["contradiction_values"] == 1.0
     assert m["reference_accuracy"] == 1.0
     assert m["status"][SUPPORTED]["precision"] == pytest.approx(2 / 3, abs=1e-3)
@@ -455,3 +462,23 @@ def test_page_has_the_check_tab(assistant: Assistant) -> None:
     labels = {getattr(b, "label", None) for b in app.blocks.values()}
     assert "Check a draft" in labels
     assert "check_draft" in {d.api_name for d in app.fns.values()}
+
+
+# -- the draft checker's audit on a full disk (issue 18) ------------------------------------------
+def test_draft_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import full_disk_after_half
+
+    from assistant.storage import StorageError, read_jsonl
+
+    draft = "The Georgia survey was answered by 17 universities.\n"
+    check_draft(assistant, draft)
+    with monkeypatch.context() as m:
+        full_disk_after_half(m)
+        with pytest.raises(StorageError, match=f"The disk holding {audit_path(assistant).parent} "
+                                               "is full"):
+            check_draft(assistant, draft + "x" * 5000 + " is long.\n")
+    check_draft(assistant, draft)
+    records, problems = read_jsonl(audit_path(assistant))
+    assert problems == []
+    assert len(records) == 2

@@ -1,0 +1,91 @@
+"""The page under faults (issue 18): a full disk is named as such; checked drafts are deleted."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import Settings
+from assistant.index import Index
+from assistant.ingest import ingest
+
+ARMENIAN_Q = "How many scientific institutions took part in the Armenian survey?"
+
+
+def _no_space(*args: Any, **kwargs: Any) -> Any:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.fixture
+def page(settings: Settings, bow_embeddings: Any) -> tuple[Any, dict[str, Any], Index]:
+    from assistant.answer import Assistant
+    from assistant.ui import build_app
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    bot = Assistant(settings, index=index)
+    app = build_app(settings, bot)
+    fns = {getattr(f.fn, "__name__", ""): f.fn for f in app.fns.values() if f.fn}
+    fns.update({f.api_name: f.fn for f in app.fns.values() if f.api_name})
+    return bot, fns, index
+
+
+def test_downloads_on_a_full_disk_say_so(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.ui as ui
+
+    _, fns, _ = page
+    state = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))[-1][2]
+    monkeypatch.setattr(ui, "export_files", _no_space)
+    with pytest.warns(UserWarning, match="The downloads could not be written: The disk holding "
+                                         ".* is full"):
+        box, *files = fns["exports"](state)
+    assert "References" in box["value"]  # the copy box still works
+    assert all(f["visible"] is False for f in files)
+
+
+def test_an_upload_on_a_full_disk_says_so(page: Any, settings: Settings,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.ingest
+
+    _, fns, index = page
+    before = index.count()
+    good = settings.data_path.parent / "notes.md"
+    good.write_text("# Notes\n\nThe Zorblat council met in Yerevan.\n", encoding="utf-8")
+    monkeypatch.setattr(assistant.ingest, "ingest", _no_space)
+    msg, _table, _ = fns["upload"](str(good))
+    assert msg.startswith("⚠ notes.md was not added: The disk holding "), msg
+    assert "is full" in msg
+    assert index.count() == before
+
+
+def test_a_checked_draft_is_deleted_and_a_full_disk_is_named(
+    page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conftest import full_disk_after_half
+
+    from assistant.ui_check import FAILED, check_for_page
+
+    bot, _, _ = page
+    folder = tmp_path / "page-uploads" / "abc123"
+    folder.mkdir(parents=True)
+    draft = folder / "draft.md"
+    draft.write_text("The Armenian survey was answered by 22 scientific institutions.\n",
+                     encoding="utf-8")
+    msg, report, files = check_for_page(bot, "", str(draft), None)
+    assert files, msg
+    assert not draft.exists()  # the page's copy is gone once the check ends
+    assert not folder.exists()
+    again = folder / "draft.md"
+    folder.mkdir(parents=True)
+    again.write_text("The Armenian survey was answered by 22 scientific institutions.\n",
+                     encoding="utf-8")
+    with monkeypatch.context() as m:
+        full_disk_after_half(m)  # the audit line of the check cannot be written
+        msg, _, files = check_for_page(bot, "", str(again), None)
+    assert msg != FAILED
+    assert "is full" in msg, msg
+    assert files == []
+    assert not again.exists()  # deleted on failure too
