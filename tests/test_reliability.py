@@ -842,3 +842,48 @@ def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
         app.close()
     assert all(c != 429 for c in codes[:10]), codes
     assert codes[10:] == [429, 429]
+
+
+@pytest.mark.parametrize(("trusted", "limited"), [("", True), ("127.0.0.1", False)])
+def test_a_new_forwarded_for_does_not_bypass_the_login_limit(
+    settings: Settings, fake_embeddings: Any, monkeypatch: pytest.MonkeyPatch,
+    trusted: str, limited: bool,
+) -> None:
+    """X-Forwarded-For is believed only from ASSISTANT_TRUSTED_PROXIES (none by default): a
+    client on 127.0.0.1 that sends a new one with every try still meets the limit."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from appserver import free_port
+
+    from assistant.answer import Assistant
+    from assistant.ui import build_app, login_limit_kwargs, trust_forwarded_headers
+
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # uvicorn's default; restored after
+    s = settings.model_copy(update={"trusted_proxies": trusted})
+    trust_forwarded_headers(s)
+    bot = Assistant(s, index=Index(s, embeddings=fake_embeddings))
+    app = build_app(s, bot)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, auth=("staff", "right-password"),
+               prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=False,
+               app_kwargs=login_limit_kwargs(s))
+    codes = []
+    try:
+        for i in range(12):
+            data = urllib.parse.urlencode({"username": "staff", "password": "wrong"}).encode()
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data,
+                                         headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+    finally:
+        app.close()
+    assert all(c != 429 for c in codes[:10]), codes
+    if limited:
+        assert codes[10:] == [429, 429], codes
+    else:  # a configured proxy's header is believed: twelve different clients
+        assert 429 not in codes, codes
