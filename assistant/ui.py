@@ -725,6 +725,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         state = state or _new_state()
         messages = list(state["messages"])
+        if state.get("refused"):  # the last message is a refusal: the next reply replaces it
+            messages = messages[:-1]
+        state = {**state, "refused": False}
         pairs = list(state["pairs"])
         answers = list(state.get("answers", []))
         shown_q = html.escape(question or "", quote=False) or "*(empty question)*"
@@ -732,9 +735,12 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
         panel = sources_html(state["last"], answers[:-1])
 
         def refuse(text: str) -> tuple[Any, ...]:
-            msgs = [*messages, {"role": "user", "content": shown_q},
+            # A refused question is not added to the chat (it stays in the box to be mended),
+            # and a refusal replaces the previous one instead of piling up under it.
+            msgs = [*messages,
                     {"role": "assistant", "content": f"⚠ {html.escape(text, quote=False)}"}]
-            return msgs, panel, {**state, "messages": msgs}, question
+            box = (question or "").encode("utf-8", "replace").decode("utf-8")
+            return msgs, panel, {**state, "messages": msgs, "refused": True}, box
 
         if mode != "extractive" and llm_reason:
             yield refuse(f"The {mode} mode is not available: {llm_reason}.")
@@ -760,9 +766,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
                     yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
                 answer = partial
         except AssistantError as exc:
-            text = safe_error(settings, exc)
-            gr.Warning(text)
-            yield refuse(text)
+            yield refuse(safe_error(settings, exc))
             return
         except Exception:
             log.exception("answering %r failed", question)

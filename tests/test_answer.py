@@ -82,7 +82,12 @@ def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
 @pytest.mark.parametrize(
     ("question", "message"),
     [("", "empty"), ("   \n\t", "empty"), ("why\x07?", "control characters"),
-     ("x" * 1001, "limit is 1000")],
+     ("x" * 1001, "limit is 1000 characters. Shorten it."),
+     # nothing in them once invisible and format characters are gone (issue 18)
+     ("\u200b" * 5, "empty"), ("\u202e\u2066" * 40, "empty"), ("\u00ad" * 20, "empty"),
+     ("\U0001f600", "empty"), ("???", "empty"), ("\u0301\u0308", "empty"),
+     ("\u3000\u2003 \u00a0", "empty"), ("\u2192 \u2605 \u00a9", "empty"),
+     ("\ud800 How many?", "lone surrogate"), ("How many\udcff?", "lone surrogate")],
 )
 def test_bad_questions_are_refused_with_a_reason(settings, question: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -91,6 +96,21 @@ def test_bad_questions_are_refused_with_a_reason(settings, question: str, messag
 
 def test_question_whitespace_is_folded(settings) -> None:
     assert check_question("  How   many?\n", settings) == "How many?"
+    assert check_question("How\u200b many\u00ad?", settings) == "How many?"
+    assert check_question("Քանի՞ հաստատություն", settings) == "Քանի՞ հաստատություն"
+
+
+def test_a_refused_long_question_names_the_limit_not_the_setting(settings) -> None:
+    with pytest.raises(InputError) as err:
+        check_question("x" * 5000, settings)
+    assert str(err.value) == ("The question is 5000 characters long; the limit is "
+                              f"{settings.max_question_chars} characters. Shorten it.")
+
+
+def test_an_empty_question_gets_no_answer(assistant: Assistant) -> None:
+    for q in ("\u200b" * 5, "???", "\U0001f600"):
+        with pytest.raises(InputError, match="The question is empty"):
+            assistant.ask(q)
 
 
 def test_unknown_filters_and_modes_are_refused(assistant: Assistant) -> None:

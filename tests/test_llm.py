@@ -561,3 +561,27 @@ def test_verify_mode_judges_with_a_yes_no_grammar(real_assistant: Assistant) -> 
         for c in answer.citations:
             assert c.verified
             assert f"\u201c{c.quote}\u201d [{c.n}]" in answer.text
+
+
+# -- an unreachable model server: the same clear message in verify and llm mode (issue 18) -------
+def test_an_unreachable_model_server_is_one_clear_message_in_both_modes(
+    tmp_path: Path, bow_embeddings: Any,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    s = make_settings(tmp_path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=10.0)
+    index = Index(s, embeddings=bow_embeddings)
+    assert ingest(s, index=index).ok
+    assistant = Assistant(s, index=index)
+    question = "How many scientific institutions took part in the Armenian survey?"
+    assert not assistant.ask(question, mode="extractive").abstained  # verify has quotes to judge
+    messages = {}
+    for mode in ("llm", "verify"):
+        with pytest.raises(LLMError) as err:
+            assistant.ask(question, mode=mode)
+        messages[mode] = str(err.value)
+    assert messages["verify"].startswith("The language model failed: ")
+    assert messages["verify"] == messages["llm"]

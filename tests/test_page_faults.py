@@ -89,3 +89,30 @@ def test_a_checked_draft_is_deleted_and_a_full_disk_is_named(
     assert "is full" in msg, msg
     assert files == []
     assert not again.exists()  # deleted on failure too
+
+
+def test_refusals_do_not_enter_the_chat_or_pile_up(page: Any, settings: Settings) -> None:
+    import json
+
+    _, fns, _ = page
+    long_q = "How many? " * 500
+    chat, _panel, state, box = list(fns["ask"](long_q, [], [], "extractive", None))[-1]
+    assert [m["role"] for m in chat] == ["assistant"]  # no 5,000-character bubble
+    assert chat[0]["content"] == (f"⚠ The question is {len(long_q.strip())} characters long; "
+                                  f"the limit is {settings.max_question_chars} characters. "
+                                  "Shorten it.")
+    assert "ASSISTANT_" not in chat[0]["content"]
+    assert box == long_q  # kept in the box, to be shortened
+    chat, _panel, state, box = list(fns["ask"]("\u200b" * 5, [], [], "extractive", state))[-1]
+    assert len(chat) == 1  # the new refusal replaced the old one
+    assert chat[0]["content"].startswith("⚠ The question is empty")
+    # A lone surrogate: a clear message, and nothing the page cannot send back as UTF-8.
+    out = list(fns["ask"]("How many\ud800?", [], [], "extractive", state))[-1]
+    chat, _panel, state, box = out
+    assert len(chat) == 1
+    assert "lone surrogate" in chat[0]["content"]
+    json.dumps([chat, box], ensure_ascii=False).encode("utf-8")
+    # A real question afterwards: the refusal goes, the question and its answer stay.
+    chat, *_ = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", state))[-1]
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert chat[0]["content"] == ARMENIAN_Q

@@ -243,7 +243,12 @@ class Assistant:
             return self._abstention(info, retrieval, mode, why)
         audit: dict[str, Any] = {}
         if mode == "verify":
-            chosen, judged = self._judged(info, chosen, cands, floor)
+            try:
+                chosen, judged = self._judged(info, chosen, cands, floor)
+            except Exception as exc:  # the same clear message as llm mode (issue 18)
+                from assistant.errors import LLMError
+
+                raise LLMError(f"The language model failed: {exc}") from exc
             audit["judge"] = judged
             if not chosen:
                 return self._abstention(info, retrieval, mode, Abstention(
