@@ -496,3 +496,44 @@ def test_answer_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
     assert [r["question"] for r in records] == [
         "How many universities answered the Alpha survey?",
         "How many universities answered the Beta survey?"]
+
+
+# -- a question naming one country quotes that country (issue 18) --------------------------------
+def test_a_question_naming_one_country_quotes_that_country(tmp_path: Path,
+                                                           bow_embeddings) -> None:  # noqa: ANN001
+    s = make_settings(tmp_path, copy_corpus=False)
+    docs = s.corpus_path / "documents"
+    docs.mkdir(parents=True)
+    # The Georgian sentence shares more words with the question than the Armenian one does.
+    (docs / "am.md").write_text(
+        "# Armenia report\n\n## Credits\n\nA typical Armenian short course carries 3 ECTS "
+        "credits.\n", encoding="utf-8")
+    (docs / "ge.md").write_text(
+        "# Georgia report\n\n## Credits\n\nHow many ECTS credits a micro-credential carries "
+        "was asked: micro-credentials carry 5 ECTS credits in total.\n", encoding="utf-8")
+    s.manifest_path.write_text(
+        '[[document]]\nid = "am"\ntitle = "Armenia report"\ncountry = "AM"\n'
+        'doc_type = "report"\npath = "documents/am.md"\n\n'
+        '[[document]]\nid = "ge"\ntitle = "Georgia report"\ncountry = "GE"\n'
+        'doc_type = "report"\npath = "documents/ge.md"\n', encoding="utf-8")
+    index = Index(s, embeddings=bow_embeddings)
+    assert ingest(s, index=index).ok
+    bot = Assistant(s, index=index)
+    ans = bot.ask("How many ECTS credits does a micro-credential carry in Armenia?")
+    assert not ans.abstained, ans.text
+    assert {c.passage.country for c in ans.citations} == {"AM"}, ans.text
+    assert "3 ECTS" in ans.text
+    ans = bot.ask("How many ECTS credits does a micro-credential carry in Georgia?")
+    assert {c.passage.country for c in ans.citations} == {"GE"}, ans.text
+
+
+# -- only an explicit follow-up uses the history (issue 18) --------------------------------------
+@pytest.mark.parametrize("later", ["Is there any legislation?", "Which challenges?"])
+def test_an_unrelated_earlier_question_does_not_change_the_answer(assistant: Assistant,
+                                                                  later: str) -> None:
+    fresh = assistant.ask(later)
+    first = assistant.ask("When was the Beta questionnaire open?")
+    after = assistant.ask(later, history=[(first.question, first.text)])
+    assert after.standalone_question == later
+    assert after.text == fresh.text
+    assert after.abstained == fresh.abstained

@@ -227,7 +227,7 @@ class Assistant:
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
         s = self.settings
         prof = profile(s, self.index.embeddings)
-        cands = extractive_candidates(info, retrieval)
+        cands = asked_country_first(info, extractive_candidates(info, retrieval))
         if uses_words(info, retrieval):
             floor = prof.min_sentence_score + (
                 UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
@@ -417,3 +417,15 @@ class Assistant:
         from assistant.check import check_draft
 
         return check_draft(self, text, filters)
+
+
+def asked_country_first(info: QuestionInfo, cands: list[Candidate]) -> list[Candidate]:
+    """A question about one country (AM or GE) quotes that country's documents: the other
+    country's sentences are dropped whenever the asked country's documents offer any (EU and
+    uploads without a country stay). A comparison or a question naming no country is unchanged.
+    """
+    asked = info.asked_country
+    if asked is None or not any(c.sp.passage.country == asked for c in cands):
+        return cands
+    other = {"AM", "GE"} - {asked}
+    return [c for c in cands if c.sp.passage.country not in other]

@@ -297,6 +297,8 @@ _FOLLOW_UP = re.compile(
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|there|this|that|these|those|he|she|the same|"
                       r"such|anything|any|else|one|ones|then|too|also|either|both of them)\b",
                       re.I)
+_EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b"
+                          r"|\b(any|anything|one|ones)\b", re.I)
 FOLLOW_UP_MAX_TERMS = 5  # a question with history and at most this many content words leans on it
 _COUNTRY_MENTION = re.compile(r"\b(Armenia|Armenian|Georgia|Georgian)\b", re.I)
 
@@ -308,9 +310,13 @@ def is_follow_up(question: str) -> bool:
         return True
     if detect_language(question) != "en":
         return len(question.split()) <= 4
-    if len(content) < 2:
+    if not content:  # nothing but a country, or nothing at all: "Georgia?"
         return True
-    return bool(_PRONOUN.search(question)) and len(content) <= FOLLOW_UP_MAX_TERMS
+    # Only an explicit lean on the earlier question counts: a pronoun that points back. A short
+    # question of its own ("What is ECTS?", "Is there any legislation?") is not a follow-up, so
+    # an unrelated earlier question cannot change its answer.
+    pointing = _PRONOUN.search(_EXISTENTIAL.sub(" ", question))
+    return bool(pointing) and len(content) <= FOLLOW_UP_MAX_TERMS
 
 
 def condense_rule_based(question: str, history: History) -> str:
