@@ -678,6 +678,9 @@ def _theme() -> Any:
     )
 
 
+CORPUS_SYNC_S = 5.0  # how often a page looks for corpus changes made elsewhere
+
+
 def _new_state() -> dict[str, Any]:
     return {"messages": [], "pairs": [], "last": None, "answers": []}
 
@@ -832,6 +835,25 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
         docs = catalog["docs"]
         return (f"Ready: {len(docs)} document{'s' if len(docs) != 1 else ''} indexed.",
                 gr.update(interactive=True))
+
+    def sync_corpus(seen: str | None) -> tuple[Any, ...]:
+        """After any corpus change (this page, another page session, the CLI): the filters,
+        the "N documents indexed" line, the corpus table and the removal list are read again.
+        Called when the page loads and on a timer; nothing is sent while nothing changed."""
+        if not ready.is_set():
+            return tuple(gr.skip() for _ in range(7))
+        generation = repr(index.generation())
+        if generation == seen:
+            return tuple(gr.skip() for _ in range(7))
+        refresh_catalog()
+        docs = catalog["docs"]
+        return (generation,
+                f"Ready: {len(docs)} document{'s' if len(docs) != 1 else ''} indexed.",
+                gr.update(choices=country_choices(docs)),
+                gr.update(choices=[(d.label, d.id) for d in docs]),
+                missing_html(catalog["missing"]),
+                gr.update(choices=uploaded_docs(settings)),
+                corpus_html(corpus_rows(settings, index)))
 
     # -- corpus tab handlers (kept apart to ease merging with upload provenance) ------------
     def controls() -> tuple[Any, ...]:
@@ -1097,6 +1119,14 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
 
         app.load(wait_ready, outputs=[status, ask_btn], api_visibility="private",
                  concurrency_limit=None)
+        corpus_seen = gr.State(None)
+        synced = [corpus_seen, status, countries, docs, missing_box, remove_choice,
+                  corpus_table]
+        app.load(sync_corpus, inputs=[corpus_seen], outputs=synced, api_visibility="private",
+                 concurrency_limit=None)
+        gr.Timer(CORPUS_SYNC_S).tick(sync_corpus, inputs=[corpus_seen], outputs=synced,
+                                     api_visibility="private", concurrency_limit=None,
+                                     show_progress="hidden")
         gr.on(
             [ask_btn.click, question.submit], ask,
             inputs=[question, countries, docs, mode, state],

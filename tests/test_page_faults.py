@@ -116,3 +116,26 @@ def test_refusals_do_not_enter_the_chat_or_pile_up(page: Any, settings: Settings
     chat, *_ = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", state))[-1]
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert chat[0]["content"] == ARMENIAN_Q
+
+
+def test_filters_and_count_follow_corpus_changes_made_elsewhere(
+    page: Any, settings: Settings, bow_embeddings: Any,
+) -> None:
+    """A document added outside this page (the CLI, another page session) reaches the
+    document filter, the countries and the "N documents indexed" line without a restart."""
+    _, fns, _ = page
+    seen, status, _countries, docs, *_ = fns["sync_corpus"](None)
+    n = int(status.split()[1])
+    assert status == f"Ready: {n} documents indexed."
+    unchanged = fns["sync_corpus"](seen)
+    assert all(x == {"__type__": "update"} for x in unchanged), unchanged  # all skipped
+    new = settings.data_path.parent / "zorblat.md"
+    new.write_text("# Zorblat report\n\nThe Zorblat council met in Yerevan.\n", encoding="utf-8")
+    other = Index(settings, embeddings=bow_embeddings)  # another writer, as the CLI would be
+    assert ingest(settings, paths=[new], index=other).ok
+    seen2, status, _countries, docs, *_ = fns["sync_corpus"](seen)
+    assert seen2 != seen
+    assert status == f"Ready: {n + 1} documents indexed."
+    from assistant.corpus import upload_id
+
+    assert upload_id("zorblat.md") in [doc_id for _label, doc_id in docs["choices"]], docs
