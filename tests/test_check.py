@@ -169,6 +169,44 @@ def test_compare_country_year_and_polarity() -> None:
     assert same.agrees
 
 
+def test_a_contradiction_needs_the_same_kind_of_quantity() -> None:
+    """Issue 18: "27 respondents" is not contradicted by "7 years", nor "12 out of 27" by a
+    count of something else; a differing figure of the same kind still is."""
+    p = _p("The accreditation of a programme is valid for 7 years.")
+    v = compare("The survey drew 27 respondents.", p.text, p)
+    assert [c for c in v.mismatches if c.kind == "figure"] == []
+    assert not v.agrees  # not supported either: the figure is simply not found there
+    q = _p("Of the institutions surveyed, 7 universities offer short courses.")
+    v = compare("12 out of 27 respondents offer short courses.", q.text, q)
+    assert [c for c in v.mismatches if c.kind == "figure"] == []
+    r = _p("In total, 27 respondents answered the questionnaire.")
+    v = compare("In total, 35 respondents answered the questionnaire.", r.text, r)
+    assert [(c.draft, c.document) for c in v.mismatches] == [("35 respondents", "27")]
+
+
+def test_a_figure_inside_markup_is_not_a_claims_figure() -> None:
+    from assistant.check import facts
+
+    assert [v for v, _ in facts("<script>alert(1)</script> The survey had 22 respondents."
+                                ).figures] == ["22"]
+    assert [v for v, _ in facts("Call alert(1) when 22 respondents answered.").figures] == ["22"]
+
+
+def test_a_true_conversion_is_not_contradicted() -> None:
+    p = _p("The certificates record 3 ECTS credits for 90 academic hours of study.")
+    v = compare("The certificates record 3 ECTS credits for 90 academic hours, that is, 30 "
+                "academic hours per credit.", p.text, p)
+    assert v.mismatches == []
+    assert v.agrees
+    share = _p("Out of 27 respondents, 16 supported combining micro-credentials.")
+    v = compare("Out of 27 respondents, 16 (about 59%) supported combining micro-credentials.",
+                share.text, share)
+    assert v.mismatches == []
+    wrong = compare("Out of 27 respondents, 16 (about 75%) supported combining "
+                    "micro-credentials.", share.text, share)
+    assert not wrong.agrees
+
+
 # -- statuses on the synthetic corpus -----------------------------------------------------------
 def test_statuses_quotes_and_values(assistant: Assistant) -> None:
     text = (
