@@ -97,9 +97,14 @@ def display(text: str) -> str:
     handlers) goes through the sanitiser, so no tag leaves the program in displayed text.
     """
     out = re.sub(r"\s+", " ", strip_markup(text)).strip()
-    if "<" in out and _is_html(out):
+    if "<" in out and _is_html(_AUTOLINK.sub(" ", out)):
         out = re.sub(r"\s+", " ", plain(out)).strip()
     return out
+
+
+# A Markdown autolink (<https://example.org/x>) is text of the document, not a tag: it is kept
+# as written, so that a quote holding one stays verbatim. Only the URL syntax is matched here.
+_AUTOLINK = re.compile(r"(<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)")
 
 
 def _is_html(text: str) -> bool:
@@ -116,14 +121,18 @@ def plain(text: str) -> str:
 
     import nh3
 
-    for _ in range(8):
-        if "<" not in text and "&" not in text:
-            break
-        cleaned = html.unescape(nh3.clean(text, tags=set()))
-        if cleaned == text:
-            break
-        text = cleaned
-    return text.replace("<", "\u2039") if _is_html(text) else text  # never reached in practice
+    parts = _AUTOLINK.split(text)  # autolinks at the odd places, kept as written
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        for _ in range(8):
+            if "<" not in part and "&" not in part:
+                break
+            cleaned = html.unescape(nh3.clean(part, tags=set()))
+            if cleaned == part:
+                break
+            part = cleaned
+        parts[i] = part.replace("<", "\u2039") if _is_html(part) else part
+    return "".join(parts)
 
 
 _MD_SIGNIFICANT = re.compile(r"([\\`*_{}\[\]<>#|~&])")

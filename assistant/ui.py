@@ -104,6 +104,15 @@ table.corpus td:nth-child(3), table.corpus td:nth-child(4) { white-space: nowrap
 table.corpus td:nth-child(2) { min-width: 14em; }
 table.corpus tr.missing td:last-child { color: #b45309; }
 table.corpus tr.ok td:last-child { color: #15803d; }
+table.corpus th { white-space: nowrap; overflow-wrap: normal; }
+/* The sources column stays in view beside the answer and scrolls by itself. */
+@media (min-width: 701px) {
+  #chat-row { align-items: flex-start; }
+  #sources-col { position: sticky; top: 8px; align-self: flex-start;
+    max-height: calc(100vh - 16px); overflow-y: auto; }
+}
+#chatbot { min-height: 260px; }
+.thumb-label { font-size: .85rem; }
 #doc-view { font-size: .95rem; }
 #doc-view .doc-passage { background: #fef9c3; outline: 2px solid #f59e0b; border-radius: 4px; }
 @media (max-width: 700px) {
@@ -147,8 +156,29 @@ HEAD_JS = """
     void card.offsetWidth;
     card.classList.add('flash');
     setTimeout(function () { card.classList.remove('flash'); }, 2000);
-    mark.scrollIntoView({block: 'center', behavior: 'instant'});
+    if (col && col.contains(mark) && getComputedStyle(col).display !== 'none') {
+      // Scroll the sources column only: the answer beside it stays where the reader is.
+      const top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top;
+      col.scrollTop += top - col.clientHeight / 2;
+    } else {
+      mark.scrollIntoView({block: 'center', behavior: 'instant'});
+    }
   }, true);
+  // Screen readers read a message's label: gradio builds it from the raw content (our HTML).
+  // Give each message the words a reader sees instead, sources fold and buttons left out.
+  function labelMessages() {
+    document.querySelectorAll('#chatbot [aria-label*="s message: "]').forEach(function (m) {
+      const label = m.getAttribute('aria-label');
+      if (label.indexOf('<') < 0) return;
+      const c = m.cloneNode(true);
+      c.querySelectorAll('details, button, svg').forEach(function (d) { d.remove(); });
+      const who = label.slice(0, label.indexOf("'s message: "));
+      const words = c.innerText.replace(/\\s+/g, ' ').trim();
+      m.setAttribute('aria-label', who + "'s message: " + words);
+    });
+  }
+  new MutationObserver(labelMessages).observe(document.documentElement,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
   document.addEventListener('click', function (ev) {
     const b = ev.target.closest ? ev.target.closest('button.open-doc') : null;
     if (!b) return;
@@ -520,15 +550,40 @@ def first_heading(path: Path, settings: Settings) -> str:
     from assistant.corpus import clean_title, find_headings, info_for_upload, load_document
 
     info = info_for_upload(path)
+    if path.suffix.lower() == ".pdf":
+        meta = _pdf_title(path)
+        if meta:
+            return meta
     doc = load_document(path, info, settings)
-    heads = find_headings(doc.text, "markdown")
+    if path.suffix.lower() in {".md", ".markdown"}:
+        # The document's own title: its first level-1 heading, before any "##" section.
+        for line in doc.text.splitlines():
+            m = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+            if m and len(clean_title(m.group(1), 120)) >= 3:
+                return clean_title(m.group(1), 120)
+    heads = [] if path.suffix.lower() == ".pdf" else find_headings(doc.text, "markdown")
     if heads:
         return heads[0].title
-    for line in doc.text.splitlines():
+    for line in doc.text.splitlines():  # a PDF without a title in its metadata: its first line
         t = clean_title(line, 120)
         if len(t) >= 3:
             return t
     return info.title
+
+
+def _pdf_title(path: Path) -> str | None:
+    """The title a PDF's metadata gives, when it is a real one (not a file name or "Untitled")."""
+    try:
+        from pypdf import PdfReader
+
+        title = (PdfReader(str(path)).metadata or {}).get("/Title")
+    except Exception:  # an unreadable PDF: load_document names the problem
+        return None
+    title = re.sub(r"\s+", " ", str(title or "")).strip()
+    if len(title) < 3 or title.lower() in {"untitled", "microsoft word", path.stem.lower()} or \
+            re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I):
+        return None
+    return title[:120]
 
 
 def upload_sidecar(settings: Settings, name: str) -> Path:
@@ -1004,7 +1059,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False, elem_id="chat-row"):
                 with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
                     chatbot = gr.Chatbot(
-                        label="Conversation", show_label=False, height=520,
+                        label="Conversation", show_label=False, height="46vh",
                         feedback_options=None, elem_id="chatbot", buttons=[],
                         placeholder="Ask a question, or pick an example below.",
                     )
@@ -1054,9 +1109,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
                     with gr.Accordion("Feedback on the last answer", open=True,
                                       elem_classes=["fold-mobile"]):
                         with gr.Group(), gr.Row(equal_height=True):
-                            up_btn = gr.Button("👍", size="sm", scale=0, min_width=56,
+                            up_btn = gr.Button("👍 Helpful", size="sm", scale=0, min_width=56,
                                                elem_id="thumbs-up")
-                            down_btn = gr.Button("👎", size="sm", scale=0, min_width=56,
+                            down_btn = gr.Button("👎 Not helpful", size="sm", scale=0,
+                                                 min_width=56,
                                                  elem_id="thumbs-down")
                             comment = gr.Textbox(
                                 label="Comment", show_label=False, lines=1, scale=5,

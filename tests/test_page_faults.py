@@ -139,3 +139,31 @@ def test_filters_and_count_follow_corpus_changes_made_elsewhere(
     from assistant.corpus import upload_id
 
     assert upload_id("zorblat.md") in [doc_id for _label, doc_id in docs["choices"]], docs
+
+
+def test_the_upload_title_is_the_documents_own(tmp_path: Path, settings: Settings) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from assistant.ui import first_heading
+
+    md = tmp_path / "kite.md"
+    md.write_text("# Kite study of short courses\n\n## Results\n\nThe kite council met.\n",
+                  encoding="utf-8")
+    assert first_heading(md, settings) == "Kite study of short courses"
+
+    def pdf(name: str, title: str | None) -> Path:
+        path = tmp_path / name
+        c = canvas.Canvas(str(path), pagesize=A4)
+        if title:
+            c.setTitle(title)
+        c.drawString(60, 780, "Regional learning programmes in Lori")
+        c.drawString(60, 760, "The regional office registered 12 short courses in 2024.")
+        c.showPage()
+        c.save()
+        return path
+
+    assert first_heading(pdf("scan-0042.pdf", "Annual report on regional courses"),
+                         settings) == "Annual report on regional courses"
+    assert first_heading(pdf("scan-0043.pdf", None), settings) == (
+        "Regional learning programmes in Lori")

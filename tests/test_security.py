@@ -113,3 +113,14 @@ def test_markdown_escape_keeps_the_words() -> None:
     assert "Kite" in html
     assert "[x](y)" in html  # shown as written, not a link
     assert "<em>" not in html
+
+
+def test_markdown_autolinks_are_text_and_quotes_stay_verbatim() -> None:
+    from assistant.text import contains_quote
+
+    passage = "See the decree <https://matsne.gov.ge/ka/document/view/32830?publication=110> now."
+    assert display(passage) == passage
+    assert contains_quote(passage, display(passage))
+    assert plain("<https://shorturl.at/FW7tp>") == "<https://shorturl.at/FW7tp>"
+    html = _rendered(md_escape(passage))
+    assert "<a " not in html  # escaped: shown, not linked

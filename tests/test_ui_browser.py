@@ -297,3 +297,66 @@ def test_evaluation_tab_at_desktop_width(page: Any) -> None:
     assert slider.get_attribute("max") == "100"
     assert page.evaluate(UNLABELLED_JS) == []
     page.screenshot(path=str(ARTIFACTS / "evaluation_tab.png"), full_page=True)
+
+
+# -- issue 18: sticky sources, the page's fold, labels, the upload title ---------------------------
+MESSAGE_LABELS_JS = """
+() => [...document.querySelectorAll('#chatbot [aria-label*="s message: "]')]
+        .map(e => e.getAttribute('aria-label'))
+"""
+
+
+def test_above_the_fold_and_table_headers(page: Any) -> None:
+    vp = page.viewport_size
+    box = page.locator("#question textarea").bounding_box()
+    assert box["y"] + box["height"] <= vp["height"], box  # the question box is on screen
+    examples = page.get_by_text("Examples").first.bounding_box()
+    assert examples["y"] + 20 <= vp["height"], examples  # the examples start above the fold
+    page.get_by_role("tab", name="Corpus").click()
+    header = page.locator("#corpus-table th", has_text="Country").first
+    header.wait_for(timeout=20_000)
+    hb = header.bounding_box()
+    line = page.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight) || 20",
+                         header.element_handle())
+    assert hb["height"] < 2.5 * line, hb  # one line, not one letter per line
+
+
+def test_sources_stay_beside_the_answer_and_labels_are_words(page: Any) -> None:
+    bubble = _ask(page, QUESTIONS[0], 1)
+    assert page.evaluate(
+        "getComputedStyle(document.getElementById('sources-col')).position") == "sticky"
+    page.mouse.wheel(0, 400)  # the reader has scrolled a little
+    page.wait_for_function("() => window.scrollY > 0 || "
+                           "document.scrollingElement.scrollHeight <= window.innerHeight",
+                           timeout=10_000)
+    y_before = page.evaluate("window.scrollY")
+    link = bubble.locator('a[href^="#src-1-"]').last
+    n = link.get_attribute("href").rsplit("-", 1)[1]
+    link.click()
+    mark = page.locator(f"#sources mark.q{n}").first
+    _wait_in_viewport(page, mark)
+    assert page.evaluate("window.scrollY") == y_before  # only the sources column scrolled
+    assert _in_viewport(page, bubble.locator("a[href^='#src-1-']").last)  # the answer stays
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "desktop_sticky_sources.png"))
+    # Screen readers get the words of each message, not its HTML.
+    page.wait_for_function(
+        f"() => {{ const l = ({MESSAGE_LABELS_JS})(); "
+        "return l.length >= 2 && l.every(x => x.indexOf('<') < 0); }", timeout=20_000)
+    labels = page.evaluate(MESSAGE_LABELS_JS)
+    assert not any("<details" in x or "class=" in x for x in labels), labels
+    assert any(QUESTIONS[0] in x for x in labels), labels
+    # The feedback buttons carry words beside the emoji.
+    assert page.get_by_role("button", name="👍 Helpful").is_visible()
+    assert page.get_by_role("button", name="👎 Not helpful").is_visible()
+
+
+def test_upload_title_comes_from_the_first_heading(page: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "kite-notes.md"
+    doc.write_text("# Kite study of short courses\n\n## Results\n\nThe kite council met.\n",
+                   encoding="utf-8")
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#upload input[type=file]").set_input_files(str(doc))
+    page.wait_for_function(
+        "() => (document.querySelector('#upload-title textarea, #upload-title input') || {})"
+        ".value === 'Kite study of short courses'", timeout=60_000)
