@@ -576,7 +576,8 @@ def _pdf_title(path: Path) -> str | None:
     try:
         from pypdf import PdfReader
 
-        title = (PdfReader(str(path)).metadata or {}).get("/Title")
+        meta = PdfReader(str(path)).metadata
+        title = meta.get("/Title") if meta is not None else None
     except Exception:  # an unreadable PDF: load_document names the problem
         return None
     title = re.sub(r"\s+", " ", str(title or "")).strip()
