@@ -21,10 +21,10 @@ from assistant.answer import (
     verify_quote,
 )
 from assistant.errors import InputError
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.prompts import ABSTAIN_TEXT
-from assistant.retrieve import Filters
+from assistant.retrieve.filters import Filters
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 
 # A synthetic corpus written for these tests (not real documents).
@@ -479,7 +479,7 @@ def test_answer_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import full_disk_after_half
 
-    from assistant.storage import StorageError, read_jsonl
+    from assistant.store.files import StorageError, read_jsonl
 
     log = assistant.audit_log
     assert log is not None

@@ -11,22 +11,17 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.errors import InputError
-from assistant.evaluate import (
+from assistant.evaluation.html_report import render_html, write_html
+from assistant.evaluation.metrics import (
     ItemResult,
-    QAItem,
-    Source,
-    build_report,
     check_thresholds,
     compute_metrics,
-    format_summary,
-    load_qa,
     percentile,
     quote_overlaps,
-    run_items,
-    validate_qa,
 )
+from assistant.evaluation.qa import QAItem, Source, load_qa, validate_qa
+from assistant.evaluation.run import build_report, format_summary, run_items
 from assistant.prompts import ABSTAIN_TEXT
-from assistant.report import render_html, write_html
 from assistant.types import Answer, Citation, Passage, ScoredPassage
 
 QA_FILE = REPO / "corpus" / "eval" / "known_qa.jsonl"
@@ -404,8 +399,8 @@ def test_html_without_baseline_has_no_baseline_column(toy_results: list[ItemResu
 def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              real_embeddings: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from assistant.cli import main
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     s = make_settings(tmp_path)
     assert ingest(s, index=Index(s, embeddings=real_embeddings)).ok
@@ -432,7 +427,7 @@ def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_optional_fields_categories_and_parts() -> None:
-    from assistant.evaluate import select_split
+    from assistant.evaluation.qa import select_split
 
     lines = [
         row(id="t1", category="paraphrase", split="tune"),
@@ -452,7 +447,7 @@ def test_optional_fields_categories_and_parts() -> None:
 
 
 def test_report_has_one_block_per_category() -> None:
-    from assistant.evaluate import format_categories
+    from assistant.evaluation.run import format_categories
 
     items = validate_qa([row(id="p", category="paraphrase"),
                          row(id="n", category="near_miss", answerable=False, answer="",
@@ -470,7 +465,7 @@ def test_report_has_one_block_per_category() -> None:
 
 # -- the regression gates print their margins and distances (issue 18) -------------------------
 def test_draft_gate_shows_margin_and_distance_and_fails_below() -> None:
-    from assistant.eval_drafts import gate
+    from assistant.evaluation.drafts import gate
 
     shown, missed = gate({"planted_error_recall": 0.95, "false_flag_rate": 0.04}, 0.92, 0.06)
     assert missed == []
@@ -485,7 +480,7 @@ def test_draft_gate_shows_margin_and_distance_and_fails_below() -> None:
 
 
 def test_qa_gate_lines_show_margin_and_distance() -> None:
-    from assistant.evaluate import gate_lines
+    from assistant.evaluation.metrics import gate_lines
 
     metrics = {"retrieval": {"hit_at_5": 0.71}}
     lines = gate_lines(metrics, {"min_hit_at_5": 0.67})

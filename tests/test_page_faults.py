@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
-from assistant.index import Index
-from assistant.ingest import ingest
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 
 ARMENIAN_Q = "How many scientific institutions took part in the Armenian survey?"
 
@@ -22,7 +22,7 @@ def _no_space(*args: Any, **kwargs: Any) -> Any:
 @pytest.fixture
 def page(settings: Settings, bow_embeddings: Any) -> tuple[Any, dict[str, Any], Index]:
     from assistant.answer import Assistant
-    from assistant.ui import build_app
+    from assistant.web.page import build_app
 
     index = Index(settings, embeddings=bow_embeddings)
     assert ingest(settings, index=index).ok
@@ -34,11 +34,11 @@ def page(settings: Settings, bow_embeddings: Any) -> tuple[Any, dict[str, Any], 
 
 
 def test_downloads_on_a_full_disk_say_so(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.ui as ui
+    import assistant.web.chat_tab as chat_tab
 
     _, fns, _ = page
     state = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))[-1][2]
-    monkeypatch.setattr(ui, "export_files", _no_space)
+    monkeypatch.setattr(chat_tab, "export_files", _no_space)
     with pytest.warns(UserWarning, match="The downloads could not be written: The disk holding "
                                          ".* is full"):
         box, *files = fns["exports"](state)
@@ -48,13 +48,13 @@ def test_downloads_on_a_full_disk_say_so(page: Any, monkeypatch: pytest.MonkeyPa
 
 def test_an_upload_on_a_full_disk_says_so(page: Any, settings: Settings,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.ingest
+    import assistant.store.ingest
 
     _, fns, index = page
     before = index.count()
     good = settings.data_path.parent / "notes.md"
     good.write_text("# Notes\n\nThe Zorblat council met in Yerevan.\n", encoding="utf-8")
-    monkeypatch.setattr(assistant.ingest, "ingest", _no_space)
+    monkeypatch.setattr(assistant.store.ingest, "ingest", _no_space)
     msg, _table, _ = fns["upload"](str(good))
     assert msg.startswith("⚠ notes.md was not added: The disk holding "), msg
     assert "is full" in msg
@@ -66,7 +66,7 @@ def test_a_checked_draft_is_deleted_and_a_full_disk_is_named(
 ) -> None:
     from conftest import full_disk_after_half
 
-    from assistant.ui_check import FAILED, check_for_page
+    from assistant.web.check_tab import FAILED, check_for_page
 
     bot, _, _ = page
     folder = tmp_path / "page-uploads" / "abc123"
@@ -136,7 +136,7 @@ def test_filters_and_count_follow_corpus_changes_made_elsewhere(
     seen2, status, _countries, docs, *_ = fns["sync_corpus"](seen)
     assert seen2 != seen
     assert status == f"Ready: {n + 1} documents indexed."
-    from assistant.corpus import upload_id
+    from assistant.documents.manifest import upload_id
 
     assert upload_id("zorblat.md") in [doc_id for _label, doc_id in docs["choices"]], docs
 
@@ -145,7 +145,7 @@ def test_the_upload_title_is_the_documents_own(tmp_path: Path, settings: Setting
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    from assistant.ui import first_heading
+    from assistant.web.uploads import first_heading
 
     md = tmp_path / "kite.md"
     md.write_text("# Kite study of short courses\n\n## Results\n\nThe kite council met.\n",

@@ -25,9 +25,9 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from test_ingest import FailingEmbeddings
 
 from assistant.config import Settings
-from assistant.corpus import upload_id
-from assistant.index import Index
-from assistant.ingest import corpus_status, ingest
+from assistant.documents.manifest import upload_id
+from assistant.store.index import Index
+from assistant.store.ingest import corpus_status, ingest
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ def test_readding_an_unchanged_file_is_unchanged_without_extracting(
     def no_extract(*a: object, **k: object) -> None:
         raise AssertionError("an unchanged file was extracted again")
 
-    monkeypatch.setattr("assistant.ingest.load_document", no_extract)
+    monkeypatch.setattr("assistant.store.ingest.load_document", no_extract)
     again = ingest(settings, paths=[src], index=index)
     assert again.ok, again.failed
     assert again.unchanged == [upload_id("notes.md")]
@@ -158,7 +158,7 @@ def test_partly_indexed_is_listed_and_completed(settings: Settings, tmp_path: Pa
     for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
     fake = DeterministicFakeEmbedding(size=32)
-    monkeypatch.setattr("assistant.index.load_embeddings", lambda s: fake)
+    monkeypatch.setattr("assistant.store.index.load_embeddings", lambda s: fake)
     assert main(["ingest", str(big)]) == 0
     assert "1 updated" in capsys.readouterr().out
     states = Index(settings).doc_states()
@@ -172,8 +172,8 @@ def test_partly_indexed_is_listed_and_completed(settings: Settings, tmp_path: Pa
 _WRITER = """
 import sys
 from langchain_core.embeddings import DeterministicFakeEmbedding
-import assistant.index
-assistant.index.load_embeddings = lambda s: DeterministicFakeEmbedding(size=32)
+import assistant.store.index
+assistant.store.index.load_embeddings = lambda s: DeterministicFakeEmbedding(size=32)
 from assistant.cli import main
 sys.exit(main(["ingest", *sys.argv[1:]]))
 """
@@ -186,7 +186,7 @@ def run_writer(s: Settings, *args: str, timeout: float = 300) -> subprocess.Comp
 
 
 def test_retriever_sees_another_process_ingest(settings: Settings, tmp_path: Path) -> None:
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
 
     fake = DeterministicFakeEmbedding(size=32)
     index = Index(settings, embeddings=fake)
@@ -233,7 +233,7 @@ def test_a_read_that_races_a_write_is_retried(settings: Settings, index: Index,
 
 
 def test_two_ingests_are_serialised_by_a_lock(settings: Settings, index: Index) -> None:
-    from assistant.storage import BusyError, ingest_lock
+    from assistant.store.files import BusyError, ingest_lock
 
     messages: list[str] = []
     held = threading.Event()
@@ -264,7 +264,7 @@ def test_official_ranks_above_a_planted_upload_which_is_marked(
     real_assistant: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     from assistant.answer import Assistant
-    from assistant.ui import sources_html
+    from assistant.web.sources import sources_html
 
     s = real_assistant.settings
     index = real_assistant.index
@@ -308,7 +308,7 @@ def test_official_ranks_above_a_planted_upload_which_is_marked(
 def test_upload_citation_is_marked_in_cli_json_and_page(settings: Settings, tmp_path: Path,
                                                         bow_embeddings: Any) -> None:
     from assistant.answer import Assistant
-    from assistant.ui import sources_html
+    from assistant.web.sources import sources_html
 
     s = make_settings(tmp_path / "only", copy_corpus=False)
     (s.corpus_path / "corpus.toml").write_text("")
@@ -360,7 +360,9 @@ def test_instructions_in_a_document_are_flagged_and_not_quoted(settings: Setting
 
 
 def test_instruction_detector_spares_the_bundled_reports(settings: Settings) -> None:
-    from assistant.corpus import chunk_document, corpus_entries, load_document
+    from assistant.documents.chunking import chunk_document
+    from assistant.documents.loaders import load_document
+    from assistant.documents.manifest import corpus_entries
 
     flagged = []
     for e in corpus_entries(settings):
@@ -372,9 +374,9 @@ def test_instruction_detector_spares_the_bundled_reports(settings: Settings) -> 
 
 # -- 4. limits and disks -------------------------------------------------------------------------
 def test_feedback_is_limited_whole_lines_and_bad_lines_are_skipped(settings: Settings) -> None:
-    from assistant.storage import read_jsonl
+    from assistant.store.files import read_jsonl
     from assistant.types import Answer
-    from assistant.ui import record_feedback
+    from assistant.web.feedback import record_feedback
 
     answer = Answer(question="q", text="a", citations=[], passages=[], abstained=True,
                     mode="extractive", audit={"question": "q"})
@@ -399,7 +401,7 @@ def test_feedback_on_a_full_disk_leaves_no_partial_line(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from assistant.storage import StorageError, append_jsonl, read_jsonl
+    from assistant.store.files import StorageError, append_jsonl, read_jsonl
 
     path = tmp_path / "feedback.jsonl"
     append_jsonl(path, {"n": 1})
@@ -473,7 +475,7 @@ def test_a_full_index_disk_is_one_line_and_reads_keep_working(tmp_path: Path) ->
         check = subprocess.run(
             [sys.executable, "-c",
              "from langchain_core.embeddings import DeterministicFakeEmbedding as F\n"
-             "from assistant.config import get_settings\nfrom assistant.index import Index\n"
+             "from assistant.config import get_settings\nfrom assistant.store.index import Index\n"
              "i = Index(get_settings(), embeddings=F(size=384))\n"
              "print(len(i.query(F(size=384).embed_query('survey'), 3)))\n"
              "print({d: st['chunks'] for d, st in i.doc_states().items()})\n"
@@ -494,7 +496,7 @@ def test_a_full_index_disk_is_one_line_and_reads_keep_working(tmp_path: Path) ->
 
 # -- 5. clean-up and secrets -----------------------------------------------------------------------
 def test_upload_temp_files_are_deleted(settings: Settings) -> None:
-    from assistant.ui import discard_upload, empty_upload_tmp, upload_tmp_dir
+    from assistant.web.uploads import discard_upload, empty_upload_tmp, upload_tmp_dir
 
     tmp = upload_tmp_dir(settings)
     (tmp / "abc123").mkdir(parents=True)
@@ -565,7 +567,7 @@ def test_credentials_are_masked_everywhere(settings: Settings, index: Index, tmp
 def test_login_attempts_are_limited_per_client() -> None:
     import asyncio
 
-    from assistant.ui import LoginLimiter
+    from assistant.web.auth import LoginLimiter
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -593,7 +595,7 @@ def test_login_attempts_are_limited_per_client() -> None:
 
 
 def test_compaction_gives_back_the_space_of_removed_documents(tmp_path: Path) -> None:
-    from assistant.storage import folder_size
+    from assistant.store.files import folder_size
 
     s = make_settings(tmp_path, max_file_mb=50)
     fake = DeterministicFakeEmbedding(size=384)
@@ -820,7 +822,8 @@ def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
     from appserver import free_port
 
     from assistant.answer import Assistant
-    from assistant.ui import build_app, login_limit_kwargs
+    from assistant.web.auth import login_limit_kwargs
+    from assistant.web.page import build_app
 
     bot = Assistant(settings, index=Index(settings, embeddings=fake_embeddings))
     app = build_app(settings, bot)
@@ -858,7 +861,8 @@ def test_a_new_forwarded_for_does_not_bypass_the_login_limit(
     from appserver import free_port
 
     from assistant.answer import Assistant
-    from assistant.ui import build_app, login_limit_kwargs, trust_forwarded_headers
+    from assistant.web.auth import login_limit_kwargs, trust_forwarded_headers
+    from assistant.web.page import build_app
 
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # uvicorn's default; restored after
     s = settings.model_copy(update={"trusted_proxies": trusted})

@@ -14,9 +14,9 @@ from pathlib import Path
 import nh3
 import pytest
 
-from assistant.references import answer_markdown, conversation_markdown, write_docx
 from assistant.text import display, md_escape, plain
-from assistant.types import Answer, Citation, Passage, ScoredPassage
+from assistant.types import Answer, Citation, Passage, ScoredPassage, answer_markdown
+from assistant.web.exports import conversation_markdown, write_docx
 
 XSS = [
     "Kite <scr<script>ipt>alert(document.cookie)</script> <x onclick=alert(3)>notes</x>",

@@ -149,6 +149,19 @@ def _wait_in_viewport(page: Any, locator: Any, timeout: float = 20_000) -> None:
     assert _in_viewport(page, locator), locator.bounding_box()
 
 
+def _clipboard_text(page: Any, deadline_s: float = 30) -> str:
+    """The clipboard once something has been copied to it (polled: reading it is async, and a
+    wait_for_function predicate that returns a promise would pass at once)."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while True:
+        text = str(page.evaluate("navigator.clipboard.readText()"))
+        if text or time.monotonic() > end:
+            return text
+        time.sleep(0.2)
+
+
 def _visible_answer(bubble: Any) -> str:
     """The answer text as a reader sees it in the bubble (its sources fold excluded)."""
     return str(bubble.evaluate(
@@ -176,9 +189,7 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     # The copied text is the answer on screen, with one reference per [n] in it.
     page.evaluate("navigator.clipboard.writeText('')")
     page.get_by_role("button", name="Copy answer with references").click()
-    page.wait_for_function("async () => (await navigator.clipboard.readText()).length > 0",
-                           timeout=20_000)
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied = _clipboard_text(page)
     on_screen = _norm(_visible_answer(bubble))
     body, _, refs = copied.partition("\nReferences\n")
     assert _norm(body) == on_screen, (copied, on_screen)

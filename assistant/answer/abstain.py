@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from assistant.answer.extractive import Candidate
 from assistant.answer.questions import QuestionInfo, looks_like_injection
-from assistant.retrieve import Retrieval
+from assistant.retrieve.hybrid import Retrieval
 from assistant.text import display, tokens
 
 INJECTION = "injection"

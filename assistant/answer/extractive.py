@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.questions import QuestionInfo
-from assistant.retrieve import Retrieval
+from assistant.retrieve.hybrid import Retrieval
 from assistant.text import display, sentence_spans, tokens
 from assistant.types import ScoredPassage
 

@@ -1,0 +1,72 @@
+(function () {
+  function openDetails(el) {
+    let d = el.closest('details');
+    while (d) {
+      d.open = true;
+      d = d.parentElement && d.parentElement.closest('details');
+    }
+  }
+  document.addEventListener('click', function (ev) {
+    const a = ev.target.closest ? ev.target.closest('a[href^="#src-"]') : null;
+    if (!a) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    const id = a.getAttribute('href').slice(1);
+    let el = document.getElementById(id);
+    const col = document.getElementById('sources-col');
+    if (!el || (col && getComputedStyle(col).display === 'none')) {
+      // Small screens, or an answer too old for the panel: the answer's own sources.
+      el = document.querySelector('.m' + id);
+      const fold = el && el.closest('details.msg-sources');
+      if (fold) fold.classList.add('force');
+    }
+    if (!el) return;
+    openDetails(el);
+    const card = el.closest('.src') || el;
+    const n = id.split('-').pop();
+    const mark = card.querySelector('mark.q' + n) || card.querySelector('mark') || card;
+    card.classList.remove('flash');
+    void card.offsetWidth;
+    card.classList.add('flash');
+    setTimeout(function () { card.classList.remove('flash'); }, 2000);
+    if (col && col.contains(mark) && getComputedStyle(col).display !== 'none') {
+      // Scroll the sources column only: the answer beside it stays where the reader is.
+      const top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top;
+      col.scrollTop += top - col.clientHeight / 2;
+    } else {
+      mark.scrollIntoView({block: 'center', behavior: 'instant'});
+    }
+  }, true);
+  // Screen readers read a message's label: gradio builds it from the raw content (our HTML).
+  // Give each message the words a reader sees instead, sources fold and buttons left out.
+  function labelMessages() {
+    document.querySelectorAll('#chatbot [aria-label*="s message: "]').forEach(function (m) {
+      const label = m.getAttribute('aria-label');
+      if (label.indexOf('<') < 0) return;
+      const c = m.cloneNode(true);
+      c.querySelectorAll('details, button, svg').forEach(function (d) { d.remove(); });
+      const who = label.slice(0, label.indexOf("'s message: "));
+      const words = c.innerText.replace(/\s+/g, ' ').trim();
+      m.setAttribute('aria-label', who + "'s message: " + words);
+    });
+  }
+  new MutationObserver(labelMessages).observe(document.documentElement,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
+  document.addEventListener('click', function (ev) {
+    const b = ev.target.closest ? ev.target.closest('button.open-doc') : null;
+    if (!b) return;
+    const box = document.querySelector('#open-doc-id textarea, #open-doc-id input');
+    if (!box) return;
+    box.value = b.getAttribute('data-passage');
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(function () { document.querySelector('#open-doc-btn').click(); }, 50);
+  }, true);
+  // On small screens, fold examples and feedback once the page has rendered them.
+  let tries = 0;
+  const fold = setInterval(function () {
+    tries += 1;
+    if (window.innerWidth >= 700 || tries > 40) { clearInterval(fold); return; }
+    const open = document.querySelectorAll('.fold-mobile button.label-wrap.open');
+    if (open.length) { open.forEach(function (b) { b.click(); }); clearInterval(fold); }
+  }, 250);
+})();
