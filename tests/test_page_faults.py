@@ -167,3 +167,33 @@ def test_the_upload_title_is_the_documents_own(tmp_path: Path, settings: Setting
                          settings) == "Annual report on regional courses"
     assert first_heading(pdf("scan-0043.pdf", None), settings) == (
         "Regional learning programmes in Lori")
+
+
+def test_an_upload_that_fills_the_disk_is_answered_507_not_500(tmp_path: Path) -> None:
+    """gradio's own upload route writes the file before any handler of ours runs: a full disk
+    there is answered "the disk ... is full" (HTTP 507) instead of a bare HTTP 500."""
+    import asyncio
+
+    from assistant.web.uploads import DiskFullUploads
+
+    async def full_disk_app(scope: Any, receive: Any, send: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def call(path: str) -> tuple[int, str]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(msg: dict[str, Any]) -> None:
+            sent.append(msg)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        mw = DiskFullUploads(full_disk_app, folder=str(tmp_path))
+        asyncio.run(mw({"type": "http", "method": "POST", "path": path}, receive, send))
+        return int(sent[0]["status"]), sent[1]["body"].decode()
+
+    status, body = call("/gradio_api/upload")
+    assert status == 507
+    assert body.startswith(f"The disk holding {tmp_path} is full")
+    with pytest.raises(OSError, match="No space left"):  # other routes are not touched
+        call("/gradio_api/queue/join")

@@ -142,3 +142,50 @@ def remove_upload(settings: Settings, index: Index, doc_id: str) -> str:
     entry.path.unlink(missing_ok=True)
     upload_sidecar(settings, entry.path.name).unlink(missing_ok=True)
     return f"Removed {entry.info.title} ({entry.path.name}) and its {len(ids)} chunks."
+
+
+class DiskFullUploads:
+    """ASGI middleware: an upload that fills the disk is answered "the disk is full" (HTTP 507,
+    naming the folder), not gradio's bare HTTP 500. Every other error passes through."""
+
+    def __init__(self, app: Any, folder: str) -> None:
+        self.app = app
+        self.folder = Path(folder)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or not str(scope.get("path", "")).endswith("/upload"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except OSError as exc:
+            from assistant.store.files import disk_full_error
+
+            full = disk_full_error(exc, self.folder, 0)
+            if full is None or started:
+                raise
+            body = str(full).encode("utf-8")
+            await send({"type": "http.response.start", "status": 507,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+
+def app_kwargs(settings: Settings, with_login_limit: bool) -> dict[str, Any]:
+    """FastAPI arguments of the page: the full-disk answer for uploads, and the login limit
+    when a login is required."""
+    from starlette.middleware import Middleware
+
+    from assistant.web.auth import login_limit_kwargs
+
+    middleware = [Middleware(DiskFullUploads, folder=str(upload_tmp_dir(settings)))]
+    if with_login_limit:
+        middleware += login_limit_kwargs(settings)["middleware"]
+    return {"middleware": middleware}
