@@ -54,8 +54,8 @@ integration: install-test
 	$(VENV)/bin/pytest -m integration -q
 
 # A regression gate, not the targets: the test parts of the Q&A sets and of the draft set, with
-# thresholds a little below today's figures (each run prints the margin over the gate and the
-# distance to the project's target beside every figure).
+# thresholds a little below today's figures in docs/evaluation.md (each run prints the margin
+# over the gate and the distance to the project's target beside every figure).
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
 	$(VENV)/bin/assistant eval --split test --json artifacts/eval.json --report artifacts/eval.html \

@@ -1,6 +1,6 @@
 """Text extraction from PDF files, with a page for every character (HTML: ``html``).
 
-PDF text comes from PDFium (pypdfium2), chosen by measurement (see the README's extraction
+PDF text comes from PDFium (pypdfium2), chosen by measurement (docs/how-it-works.md, extraction
 table). The text is normalised the way the reader will see it: Unicode NFKC (ligatures), line-end
 hyphenation joined, running headers and footers removed. Every page keeps its character span in
 the final text, so a quote can be cited to the page it is on. A printed page label is used only

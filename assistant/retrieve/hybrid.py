@@ -132,7 +132,7 @@ class HybridRetriever:
         if self._synonyms is None:
             # The corpus folder's own table; else the one bundled with the project.
             own = self.settings.corpus_path / "synonyms.toml"
-            bundled = self.settings.home / "corpus" / "synonyms.toml"
+            bundled = self.settings.bundled_corpus_path / "synonyms.toml"
             self._synonyms = load_synonyms(own if own.exists() else bundled)
         return self._synonyms
 
