@@ -161,6 +161,12 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         10, ge=1, description="Failed logins a client may make per minute (auth on)."
     )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses of reverse proxies whose X-Forwarded-For "
+        "header is believed (e.g. 127.0.0.1 behind nginx on the same machine). Empty (the "
+        "default): no forwarded header is trusted, so a client cannot pick the address the "
+        "login limit counts."
+    )
 
     @field_validator("collection")
     @classmethod

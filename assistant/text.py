@@ -90,8 +90,59 @@ def quote_span(text: str, quote: str) -> tuple[int, int] | None:
 
 
 def display(text: str) -> str:
-    """A passage sentence as shown to the reader: markup dropped, whitespace folded."""
-    return re.sub(r"\s+", " ", strip_markup(text)).strip()
+    """A passage sentence as shown to the reader: markup dropped, whitespace folded.
+
+    Known tags and emphasis go by :func:`strip_markup` (its offsets serve quote matching); what
+    still parses as HTML after that (``<scr<script>ipt>``, ``<script\\n>``, unknown tags with
+    handlers) goes through the sanitiser, so no tag leaves the program in displayed text.
+    """
+    out = re.sub(r"\s+", " ", strip_markup(text)).strip()
+    if "<" in out and _is_html(_AUTOLINK.sub(" ", out)):
+        out = re.sub(r"\s+", " ", plain(out)).strip()
+    return out
+
+
+# A Markdown autolink (<https://example.org/x>) is text of the document, not a tag: it is kept
+# as written, so that a quote holding one stays verbatim. Only the URL syntax is matched here.
+_AUTOLINK = re.compile(r"(<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)")
+
+
+def _is_html(text: str) -> bool:
+    import nh3
+
+    return bool(nh3.is_html(text))
+
+
+def plain(text: str) -> str:
+    """Text with every HTML tag removed by a real parser (nh3, the Rust ``ammonia``), as plain
+    characters: tags go (script and style with their content), their text stays, entities are
+    read. Repeated until nothing changes, so an entity cannot turn back into a tag."""
+    import html
+
+    import nh3
+
+    parts = _AUTOLINK.split(text)  # autolinks at the odd places, kept as written
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        for _ in range(8):
+            if "<" not in part and "&" not in part:
+                break
+            cleaned = html.unescape(nh3.clean(part, tags=set()))
+            if cleaned == part:
+                break
+            part = cleaned
+        parts[i] = part.replace("<", "\u2039") if _is_html(part) else part
+    return "".join(parts)
+
+
+_MD_SIGNIFICANT = re.compile(r"([\\`*_{}\[\]<>#|~&])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text made inert in Markdown: tags removed (:func:`plain`), then every character
+    Markdown or inline HTML reads as markup escaped with a backslash (CommonMark), so that a
+    title or question shows as written and never renders as a link, emphasis or HTML."""
+    return _MD_SIGNIFICANT.sub(r"\\\1", re.sub(r"\s+", " ", plain(text)).strip())
 
 
 # -- tokens ------------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.text import display
+from assistant.text import display, md_escape, plain
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -395,15 +396,43 @@ def format_reference(citation: Citation | Passage) -> str:
     return ", ".join(parts)
 
 
-def reference_line(c: Citation) -> str:
+Escape = Callable[[str], str]
+
+
+def export_text(s: str) -> str:
+    """Plain text for pasting or for Word: markup dropped, every tag removed by the sanitiser."""
+    return plain(display(s))
+
+
+def export_markdown(s: str) -> str:
+    """Text inside a Markdown file: as :func:`_text`, then Markdown-significant marks escaped."""
+    return md_escape(display(s))
+
+
+def reference_line(c: Citation, esc: Escape = export_text) -> str:
     """One numbered line of a reference list: [n] reference: “quote”; an upload says it is one."""
     note = "" if c.passage.official else f" ({c.passage.origin_note()})"
-    return f"[{c.n}] {format_reference(c)}{note}: \u201c{display(c.quote)}\u201d"
+    return f"[{c.n}] {esc(format_reference(c))}{esc(note)}: \u201c{esc(c.quote)}\u201d"
 
 
-def answer_text(answer: Answer) -> str:
-    """The answer's text as the page shows it, markup dropped, paragraphs kept."""
-    paras = [display(p) for p in re.split(r"\n\s*\n", answer.text.strip())]
+def _keep_edges(x: str, esc: Escape) -> str:
+    """``esc(x)`` with a space kept where ``x`` began or ended with one (beside a marker)."""
+    body = esc(x)
+    if not body:
+        return " " if x[:1].isspace() else ""
+    return (" " if x[:1].isspace() else "") + body + (" " if x[-1:].isspace() else "")
+
+
+def answer_text(answer: Answer, esc: Escape = export_text) -> str:
+    """The answer's text as the page shows it, markup dropped, paragraphs kept.
+
+    Citation markers ("[2]") are the program's own and are kept as they are."""
+    paras = []
+    for p in re.split(r"\n\s*\n", answer.text.strip()):
+        pieces = _MARKER.split(p)  # text, number, text, number, ...
+        out = "".join(_keep_edges(x, esc) if i % 2 == 0 else f"[{x}]"
+                      for i, x in enumerate(pieces))
+        paras.append(re.sub(r"\s+", " ", out).strip())
     return "\n\n".join(p for p in paras if p)
 
 
@@ -414,13 +443,15 @@ def cited(answer: Answer) -> list[Citation]:
     return sorted(answer.citations, key=lambda c: c.n)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The answer and its numbered references, ready to paste into a draft."""
-    lines = [answer_text(answer)]
+def answer_markdown(answer: Answer, markdown_file: bool = False) -> str:
+    """The answer and its numbered references, ready to paste into a draft (plain text), or,
+    with ``markdown_file``, for a .md file (document and user text escaped)."""
+    esc = export_markdown if markdown_file else export_text
+    lines = [answer_text(answer, esc)]
     refs = cited(answer)
     if refs:
         lines += ["", "References", ""]
-        lines += [reference_line(c) for c in refs]
+        lines += [reference_line(c, esc) for c in refs]
     return "\n".join(lines).strip() + "\n"
 
 

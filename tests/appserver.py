@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 def start_app(
-    workdir: Path, settings_env: dict[str, str], timeout: float = 300.0
+    workdir: Path, settings_env: dict[str, str], timeout: float = 1200.0
 ) -> tuple[subprocess.Popen[bytes], str]:
     """The app on a free loopback port with ``settings_env`` (ASSISTANT_*), once it answers.
 

@@ -129,3 +129,18 @@ def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embeddings):  
     assert report.ok, report.summary()
     assert report.chunks_added > 100, report.summary()
     return Assistant(s, index=index)
+
+
+def full_disk_after_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next writes behave like a disk that fills half-way through: half of the bytes
+    land, then OSError(ENOSPC) (what a plain ``write`` leaves behind as a torn line)."""
+    import errno
+    import os
+
+    real_write = os.write
+
+    def half(fd: int, data: bytes) -> int:
+        real_write(fd, bytes(data)[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half)

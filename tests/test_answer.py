@@ -82,7 +82,12 @@ def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
 @pytest.mark.parametrize(
     ("question", "message"),
     [("", "empty"), ("   \n\t", "empty"), ("why\x07?", "control characters"),
-     ("x" * 1001, "limit is 1000")],
+     ("x" * 1001, "limit is 1000 characters. Shorten it."),
+     # nothing in them once invisible and format characters are gone (issue 18)
+     ("\u200b" * 5, "empty"), ("\u202e\u2066" * 40, "empty"), ("\u00ad" * 20, "empty"),
+     ("\U0001f600", "empty"), ("???", "empty"), ("\u0301\u0308", "empty"),
+     ("\u3000\u2003 \u00a0", "empty"), ("\u2192 \u2605 \u00a9", "empty"),
+     ("\ud800 How many?", "lone surrogate"), ("How many\udcff?", "lone surrogate")],
 )
 def test_bad_questions_are_refused_with_a_reason(settings, question: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -91,6 +96,21 @@ def test_bad_questions_are_refused_with_a_reason(settings, question: str, messag
 
 def test_question_whitespace_is_folded(settings) -> None:
     assert check_question("  How   many?\n", settings) == "How many?"
+    assert check_question("How\u200b many\u00ad?", settings) == "How many?"
+    assert check_question("Քանի՞ հաստատություն", settings) == "Քանի՞ հաստատություն"
+
+
+def test_a_refused_long_question_names_the_limit_not_the_setting(settings) -> None:
+    with pytest.raises(InputError) as err:
+        check_question("x" * 5000, settings)
+    assert str(err.value) == ("The question is 5000 characters long; the limit is "
+                              f"{settings.max_question_chars} characters. Shorten it.")
+
+
+def test_an_empty_question_gets_no_answer(assistant: Assistant) -> None:
+    for q in ("\u200b" * 5, "???", "\U0001f600"):
+        with pytest.raises(InputError, match="The question is empty"):
+            assistant.ask(q)
 
 
 def test_unknown_filters_and_modes_are_refused(assistant: Assistant) -> None:
@@ -149,6 +169,9 @@ def test_country_filter_keeps_other_documents_out(assistant: Assistant) -> None:
 def test_comparison_quotes_both_documents(assistant: Assistant) -> None:
     ans = assistant.ask("When was the questionnaire open in Alpha and in Beta, compared?")
     assert {c.passage.doc_id for c in ans.citations} == {"alpha", "beta"}
+    # the dates asked for, from each document; not any sentence of the right country
+    assert "March 3rd to April 9th, 2024" in ans.text, ans.text
+    assert "May 5th to May 20th, 2024" in ans.text, ans.text
 
 
 # -- abstention ------------------------------------------------------------------------------------
@@ -164,12 +187,15 @@ def test_instruction_to_ignore_the_rules_abstains(assistant: Assistant) -> None:
 def test_text_in_a_document_is_quoted_not_followed(assistant: Assistant) -> None:
     import re
 
+    # The only sentence about ECTS is an instruction planted in Alpha's "Note": it is neither
+    # obeyed nor quoted as the answer; nothing else answers, so the assistant abstains.
     ans = assistant.ask("How many ECTS credits does Alpha require?")
-    if ans.abstained:
-        assert ans.text.startswith(ABSTAIN_TEXT)
-        return
-    # The answer is nothing but verbatim quotes with their markers: text in a document can be
-    # quoted, never obeyed or turned into a claim of the assistant's own.
+    assert "IGNORE ALL PREVIOUS INSTRUCTIONS" not in ans.text, ans.text
+    assert "90 ECTS" not in ans.text, ans.text
+    assert ans.abstained, ans.text
+    assert ans.text.startswith(ABSTAIN_TEXT)
+    # A question the documents answer: nothing but verbatim quotes with their markers.
+    ans = assistant.ask("How many universities answered the Alpha survey?")
     paragraphs = [p for p in ans.text.split("\n\n") if p.strip()]
     assert paragraphs
     for para in paragraphs:
@@ -396,3 +422,118 @@ def test_a_named_document_that_is_not_indexed_is_said_first(tmp_path: Path, bow_
     assert "Council Recommendation of 16 June 2022" in first
     assert "not in the index" in first
     assert "assistant corpus fetch" in first
+
+
+# -- quotes that are not verbatim are dropped, and the audit says so (issue 18) -------------------
+def test_a_quote_not_found_verbatim_is_dropped_and_audited(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import assistant.answer.core as core
+
+    real = core.verify_quote
+
+    def refuses_41(quote: str, passage: object) -> bool:
+        return "41" not in quote and real(quote, passage)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "verify_quote", refuses_41)
+    ans = assistant.ask("How many universities answered the Alpha survey?")
+    dropped = ans.audit["dropped_quotes"]
+    assert dropped, ans.audit
+    assert all("41" in d["quote"] for d in dropped)
+    assert {d["why"] for d in dropped} == {"not found verbatim in the passage"}
+    assert "41 universities" not in ans.text  # never shown
+    assert all("41" not in c.quote for c in ans.citations)
+
+
+# -- the offline variables (issue 18) ------------------------------------------------------------
+def test_importing_the_package_sets_the_offline_variables() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    from assistant.offline import OFFLINE_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
+    env.update({"PYTHONPATH": str(REPO), "TOKENIZERS_PARALLELISM": "true",  # the user's wins
+                "ANONYMIZED_TELEMETRY": "True", "GRADIO_ANALYTICS_ENABLED": "True"})  # never
+    code = ("import json, os, assistant\n"
+            "from assistant.offline import OFFLINE_ENV\n"
+            "print(json.dumps({k: os.environ.get(k) for k in OFFLINE_ENV}))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["HF_HUB_OFFLINE"] == "1"
+    assert seen["TRANSFORMERS_OFFLINE"] == "1"
+    assert seen["ANONYMIZED_TELEMETRY"] == "False"
+    assert seen["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert seen["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert seen["TOKENIZERS_PARALLELISM"] == "true"
+    assert {k for k, v in seen.items() if v is None} == set()
+
+
+# -- the answer audit on a full disk (issue 18) ---------------------------------------------------
+def test_answer_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import full_disk_after_half
+
+    from assistant.store.files import StorageError, read_jsonl
+
+    log = assistant.audit_log
+    assert log is not None
+    assistant.ask("How many universities answered the Alpha survey?")
+    with monkeypatch.context() as m:
+        full_disk_after_half(m)
+        with pytest.raises(StorageError, match=f"The disk holding {log.parent} is full") as err:
+            assistant.ask("When was the Beta questionnaire open?")
+    assert "MB free" not in str(err.value) or float(
+        str(err.value).split("(")[1].split(" MB free")[0]) < 4  # no absurd free-space figure
+    assistant.ask("How many universities answered the Beta survey?")
+    records, problems = read_jsonl(log)
+    assert problems == []  # no torn line, nothing glued to the next record
+    assert [r["question"] for r in records] == [
+        "How many universities answered the Alpha survey?",
+        "How many universities answered the Beta survey?"]
+
+
+# -- a question naming one country quotes that country (issue 18) --------------------------------
+def test_a_question_naming_one_country_quotes_that_country(tmp_path: Path,
+                                                           bow_embeddings) -> None:  # noqa: ANN001
+    s = make_settings(tmp_path, copy_corpus=False)
+    docs = s.corpus_path / "documents"
+    docs.mkdir(parents=True)
+    # The Georgian sentence shares more words with the question than the Armenian one does.
+    (docs / "am.md").write_text(
+        "# Armenia report\n\n## Credits\n\nA typical Armenian short course carries 3 ECTS "
+        "credits.\n", encoding="utf-8")
+    (docs / "ge.md").write_text(
+        "# Georgia report\n\n## Credits\n\nHow many ECTS credits a micro-credential carries "
+        "was asked: micro-credentials carry 5 ECTS credits in total.\n", encoding="utf-8")
+    s.manifest_path.write_text(
+        '[[document]]\nid = "am"\ntitle = "Armenia report"\ncountry = "AM"\n'
+        'doc_type = "report"\npath = "documents/am.md"\n\n'
+        '[[document]]\nid = "ge"\ntitle = "Georgia report"\ncountry = "GE"\n'
+        'doc_type = "report"\npath = "documents/ge.md"\n', encoding="utf-8")
+    index = Index(s, embeddings=bow_embeddings)
+    assert ingest(s, index=index).ok
+    bot = Assistant(s, index=index)
+    ans = bot.ask("How many ECTS credits does a micro-credential carry in Armenia?")
+    assert not ans.abstained, ans.text
+    assert {c.passage.country for c in ans.citations} == {"AM"}, ans.text
+    assert "3 ECTS" in ans.text
+    ans = bot.ask("How many ECTS credits does a micro-credential carry in Georgia?")
+    assert {c.passage.country for c in ans.citations} == {"GE"}, ans.text
+
+
+# -- only an explicit follow-up uses the history (issue 18) --------------------------------------
+@pytest.mark.parametrize("later", ["Is there any legislation?", "Which challenges?"])
+def test_an_unrelated_earlier_question_does_not_change_the_answer(assistant: Assistant,
+                                                                  later: str) -> None:
+    fresh = assistant.ask(later)
+    first = assistant.ask("When was the Beta questionnaire open?")
+    after = assistant.ask(later, history=[(first.question, first.text)])
+    assert after.standalone_question == later
+    assert after.text == fresh.text
+    assert after.abstained == fresh.abstained

@@ -36,6 +36,9 @@ def test_follow_up_and_in_armenia(real_assistant: Assistant) -> None:
     assert "Armenia" in ans.standalone_question
     assert not ans.abstained, ans.text
     assert all(c.passage.country == "AM" for c in ans.citations)
+    # about obstacles, not any Armenian sentence
+    assert any(w in c.quote.lower() for c in ans.citations
+               for w in ("challenge", "obstacle", "barrier", "legal framework")), ans.text
 
 
 def test_main_challenges_is_a_sentence_not_a_heading(real_assistant: Assistant) -> None:
@@ -64,6 +67,9 @@ def test_a_comparison_speaks_for_both_countries_or_says_which_is_silent(
     assert not ans.abstained, ans.text
     countries = {c.passage.country for c in ans.citations}
     assert countries == {"AM", "GE"} or "do not answer this for" in ans.text, ans.text
+    # every quote speaks of recognition, not merely of the right country
+    for c in ans.citations:
+        assert "recogni" in c.quote.lower(), (c.quote, ans.text)
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,42 @@ def test_compare_country_year_and_polarity() -> None:
     assert same.agrees
 
 
+def test_a_contradiction_needs_the_same_kind_of_quantity() -> None:
+    """Issue 18: "27 respondents" is not contradicted by "7 years", nor "12 out of 27" by a
+    count of something else; a differing figure of the same kind still is."""
+    p = _p("The accreditation of a programme is valid for 7 years.")
+    v = compare("The survey drew 27 respondents.", p.text, p)
+    assert [c for c in v.mismatches if c.kind == "figure"] == []
+    assert not v.agrees  # not supported either: the figure is simply not found there
+    q = _p("Of the institutions surveyed, 7 universities offer short courses.")
+    v = compare("12 out of 27 respondents offer short courses.", q.text, q)
+    assert [c for c in v.mismatches if c.kind == "figure"] == []
+    r = _p("In total, 27 respondents answered the questionnaire.")
+    v = compare("In total, 35 respondents answered the questionnaire.", r.text, r)
+    assert [(c.draft, c.document) for c in v.mismatches] == [("35 respondents", "27")]
+
+
+def test_a_figure_inside_markup_is_not_a_claims_figure() -> None:
+    assert [v for v, _ in facts("<script>alert(1)</script> The survey had 22 respondents."
+                                ).figures] == ["22"]
+    assert [v for v, _ in facts("Call alert(1) when 22 respondents answered.").figures] == ["22"]
+
+
+def test_a_true_conversion_is_not_contradicted() -> None:
+    p = _p("The certificates record 3 ECTS credits for 90 academic hours of study.")
+    v = compare("The certificates record 3 ECTS credits for 90 academic hours, that is, 30 "
+                "academic hours per credit.", p.text, p)
+    assert v.mismatches == []
+    assert v.agrees
+    share = _p("Out of 27 respondents, 16 supported combining micro-credentials.")
+    v = compare("Out of 27 respondents, 16 (about 59%) supported combining micro-credentials.",
+                share.text, share)
+    assert v.mismatches == []
+    wrong = compare("Out of 27 respondents, 16 (about 75%) supported combining "
+                    "micro-credentials.", share.text, share)
+    assert not wrong.agrees
+
+
 # -- statuses on the synthetic corpus -----------------------------------------------------------
 def test_statuses_quotes_and_values(assistant: Assistant) -> None:
     text = (
@@ -248,7 +284,13 @@ def test_audit_record(assistant: Assistant) -> None:
 def test_filters_restrict_the_evidence(assistant: Assistant) -> None:
     report = check_draft(assistant, "The Georgia survey was answered by 17 universities.\n",
                          filters={"country": ["AM"]})
-    assert report.claims[0].status != SUPPORTED
+    claim = report.claims[0]
+    shown = [*claim.evidence, *claim.closest]
+    assert all(e.passage.country == "AM" for e in shown), [e.passage.doc_id for e in shown]
+    # a true claim about Georgia, checked against Armenia's documents only, is not contradicted:
+    # it is not found in the documents chosen
+    assert claim.status == NOT_FOUND, (claim.status, claim.comparisons)
+    assert "not found in the selected documents" in claim.comment()
 
 
 def test_progress_is_reported(assistant: Assistant) -> None:
@@ -302,15 +344,17 @@ def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
         read_draft(tmp_path / "e.pdf", 20)
 
 
-@pytest.mark.parametrize("content", [None, b"", b"\xff\xfe\x00bad"])
+@pytest.mark.parametrize(("content", "reason"), [
+    (None, "file not found"), (b"", "file is empty"),
+    (b"\xff\xfe\x00bad", "not UTF-8 text (byte 0); re-save it as UTF-8")])
 def test_cli_bad_input_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                       content: bytes | None) -> None:
+                                       content: bytes | None, reason: str) -> None:
     path = tmp_path / "draft.md"
     if content is not None:
         path.write_bytes(content)
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ")
+    assert err == f"error: {path}: {reason}"
     assert "\n" not in err
     assert "Traceback" not in err
 
@@ -347,11 +391,12 @@ def test_draft_set_is_consistent() -> None:
         text = item.path.read_text(encoding="utf-8")
         units, _, _ = split_draft(text)
         claims = [u for u in units if u.kind == "claim"]
-        assert 10 <= len(claims) <= 30, item.path.name
+        assert 10 <= len(claims) <= 40, item.path.name
         for e in item.claims:
             hits = [u for u in units if e.text in text[u.start:u.end]]
             assert len(hits) == 1, (item.path.name, e.text)
-            assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
+            if item.part == "tune":  # on the test part a wrong kind is a measured error
+                assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
             if e.status == CONTRADICTED:
                 assert e.planted
                 assert (e.values or e.planted == "negation")
@@ -384,6 +429,12 @@ def test_metrics_count_what_they_say() -> None:
     m = metrics(outcomes)
     assert m["planted_error_recall"] == pytest.approx(2 / 3, abs=1e-3)
     assert m["false_flag_rate"] == 0.5
+    # A true sentence tagged as a trap (a right conversion) is a true claim, not a planted error.
+    trap = Outcome("a", "test", Expected("c", SUPPORTED, "conversion"), got(CONTRADICTED))
+    m2 = metrics([*outcomes, trap])
+    assert m2["n_planted"] == 3
+    assert m2["n_true_claims"] == 3
+    assert m2["false_flag_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert m["contradiction_values"] == 1.0
     assert m["reference_accuracy"] == 1.0
     assert m["status"][SUPPORTED]["precision"] == pytest.approx(2 / 3, abs=1e-3)
@@ -445,3 +496,23 @@ def test_page_has_the_check_tab(assistant: Assistant) -> None:
     labels = {getattr(b, "label", None) for b in app.blocks.values()}
     assert "Check a draft" in labels
     assert "check_draft" in {d.api_name for d in app.fns.values()}
+
+
+# -- the draft checker's audit on a full disk (issue 18) ------------------------------------------
+def test_draft_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import full_disk_after_half
+
+    from assistant.store.files import StorageError, read_jsonl
+
+    draft = "The Georgia survey was answered by 17 universities.\n"
+    check_draft(assistant, draft)
+    with monkeypatch.context() as m:
+        full_disk_after_half(m)
+        with pytest.raises(StorageError, match=f"The disk holding {audit_path(assistant).parent} "
+                                               "is full"):
+            check_draft(assistant, draft + "x" * 5000 + " is long.\n")
+    check_draft(assistant, draft)
+    records, problems = read_jsonl(audit_path(assistant))
+    assert problems == []
+    assert len(records) == 2

@@ -76,8 +76,11 @@ def test_corpus_list_json(env_settings: Settings, capsys: pytest.CaptureFixture[
         ("   ", "empty"),
         ("x" * 5000, "limit is 1000"),
         ("What is a micro\x07credential?", "control characters"),
+        ("How many\udced\udca0\udc80?", "lone surrogate"),  # invalid UTF-8 in argv
+        ("\u200b" * 5, "empty"),
+        ("???", "empty"),
     ],
-    ids=["blank", "too-long", "control-char"],
+    ids=["blank", "too-long", "control-char", "surrogate", "zero-width", "punctuation"],
 )
 def test_ask_refuses_bad_questions(env_settings: Settings, capsys: pytest.CaptureFixture[str],
                                    question: str, needle: str) -> None:

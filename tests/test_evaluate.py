@@ -461,3 +461,30 @@ def test_report_has_one_block_per_category() -> None:
     table = format_categories(report)
     near = next(line for line in table.splitlines() if line.startswith("near_miss"))
     assert near.split()[-2] == "1.00"
+
+
+# -- the regression gates print their margins and distances (issue 18) -------------------------
+def test_draft_gate_shows_margin_and_distance_and_fails_below() -> None:
+    from assistant.evaluation.drafts import gate
+
+    shown, missed = gate({"planted_error_recall": 0.95, "false_flag_rate": 0.04}, 0.92, 0.06)
+    assert missed == []
+    assert "margin +0.030" in shown[0]
+    assert "distance +0.050" in shown[0]
+    assert "margin +0.020" in shown[1]
+    assert "distance -0.060" in shown[1]
+    _, missed = gate({"planted_error_recall": 0.89, "false_flag_rate": 0.07}, 0.92, 0.06)
+    assert missed == [
+        "drafts planted-error recall = 0.890 is below the minimum 0.920 (--min-planted-recall)",
+        "drafts false flags on true = 0.070 is above the maximum 0.060 (--max-false-flags)"]
+
+
+def test_qa_gate_lines_show_margin_and_distance() -> None:
+    from assistant.evaluation.metrics import gate_lines
+
+    metrics = {"retrieval": {"hit_at_5": 0.71}}
+    lines = gate_lines(metrics, {"min_hit_at_5": 0.67})
+    assert len(lines) == 1
+    assert "gate >=" in lines[0]
+    assert "target >=" in lines[0]
+    assert "distance" in lines[0]

@@ -39,7 +39,10 @@ from assistant.types import SECTION_SEP, Answer, Citation, DocumentInfo, Passage
 # -- printed page numbers and labels --------------------------------------------------------------
 def test_roman_numerals() -> None:
     assert [roman_to_int(s) for s in ("i", "iv", "ix", "xiv", "XL")] == [1, 4, 9, 14, 40]
-    assert roman_to_int("mix") is None or roman_to_int("mix") == 1009
+    assert roman_to_int("mix") == 1009  # a well-formed numeral (M + IX), in either case
+    assert roman_to_int("MMXXIV") == 2024
+    for malformed in ("iiii", "vv", "ic", "xm", "mmmm"):
+        assert roman_to_int(malformed) is None, malformed
     assert roman_to_int("civil") is None
     assert roman_to_int("") is None
 

@@ -336,3 +336,27 @@ def test_real_ingest_retrieves_the_armenian_survey(real_assistant) -> None:  # n
     assert hit, [(r.passage.doc_id, r.passage.section) for r in top]
     assert hit[0].passage.section
     assert hit[0].evidence
+
+
+# -- an index built with another embedding model (issue 18) --------------------------------------
+def test_an_index_built_with_another_model_is_refused_then_rebuilt(tmp_path: Path) -> None:
+    from assistant.answer import Assistant
+    from assistant.errors import InputError
+    from assistant.store.embeddings import model_id
+
+    s = make_settings(tmp_path, embedding_model="minilm")
+    fake = DeterministicFakeEmbedding(size=32)
+    assert ingest(s, index=Index(s, embeddings=fake)).ok
+    other = s.model_copy(update={"embedding_model": "e5-small"})
+    index = Index(other, embeddings=fake)
+    problem = index.model_problem()
+    assert problem is not None
+    assert f"built with the embedding model {model_id(s)}, not {model_id(other)}" in problem
+    assert "assistant ingest --rebuild" in problem
+    # Asking refuses with that message instead of comparing vectors of two models.
+    with pytest.raises(InputError, match="was built with the embedding model"):
+        Assistant(other, index=index).ask("How many scientific institutions took part?")
+    # An ingest with the other model re-embeds everything, and the refusal is gone.
+    report = ingest(other, index=index)
+    assert sorted(report.added) == ["d11-armenia", "d11-georgia"]
+    assert index.model_problem() is None

@@ -126,6 +126,11 @@ def test_follow_ups_are_recognised() -> None:
     assert is_follow_up("what about quality assurance there?")
     assert is_follow_up("А в Армении?")
     assert not is_follow_up("When was the Georgian questionnaire open?")
+    assert is_follow_up("Georgia?")
+    # short questions of their own are not follow-ups (issue 18)
+    assert not is_follow_up("What is ECTS?")
+    assert not is_follow_up("Is there any legislation?")
+    assert not is_follow_up("Are there national registers?")
 
 
 def test_follow_up_with_a_pronoun_keeps_the_earlier_question() -> None:

@@ -120,6 +120,41 @@ def _in_viewport(page: Any, locator: Any) -> bool:
     return bool(box) and box["y"] >= -2 and box["y"] + min(box["height"], 40) <= vp["height"]
 
 
+IN_VIEWPORT_JS = """
+(el) => { const r = el.getBoundingClientRect();
+          return r.top >= -2 && r.top + Math.min(r.height, 40) <= window.innerHeight; }
+"""
+
+# Records every sources card that gets the flash class, however briefly it keeps it.
+WATCH_FLASH_JS = """
+() => { window.__flashed = new Set();
+        new MutationObserver(ms => { for (const m of ms)
+            if (m.target.classList && m.target.classList.contains('flash'))
+                window.__flashed.add(m.target); })
+          .observe(document.querySelector('#sources'),
+                   {subtree: true, attributes: true, attributeFilter: ['class']}); }
+"""
+
+
+def _wait_in_viewport(page: Any, locator: Any, timeout: float = 20_000) -> None:
+    """Wait (scrolling may be smooth and the machine busy) until ``locator`` is on screen."""
+    page.wait_for_function(IN_VIEWPORT_JS, arg=locator.element_handle(), timeout=timeout)
+    assert _in_viewport(page, locator), locator.bounding_box()
+
+
+def _clipboard_text(page: Any, deadline_s: float = 30) -> str:
+    """The clipboard once something has been copied to it (polled: reading it is async, and a
+    wait_for_function predicate that returns a promise would pass at once)."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while True:
+        text = str(page.evaluate("navigator.clipboard.readText()"))
+        if text or time.monotonic() > end:
+            return text
+        time.sleep(0.2)
+
+
 def _visible_answer(bubble: Any) -> str:
     """The answer text as a reader sees it in the bubble (its sources fold excluded)."""
     return str(bubble.evaluate(
@@ -145,9 +180,9 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "desktop_three_answers.png"), full_page=True)
 
     # The copied text is the answer on screen, with one reference per [n] in it.
+    page.evaluate("navigator.clipboard.writeText('')")
     page.get_by_role("button", name="Copy answer with references").click()
-    page.wait_for_timeout(500)
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied = _clipboard_text(page)
     on_screen = _norm(_visible_answer(bubble))
     body, _, refs = copied.partition("\nReferences\n")
     assert _norm(body) == on_screen, (copied, on_screen)
@@ -163,11 +198,13 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     page.mouse.wheel(0, -5000)
     link = bubble.locator('a[href^="#src-3-"]').last
     n = link.get_attribute("href").rsplit("-", 1)[1]
+    page.evaluate(WATCH_FLASH_JS)
     link.click()
     mark = page.locator(f"#sources mark.q{n}").first
-    page.wait_for_timeout(300)
-    assert _in_viewport(page, mark), mark.bounding_box()
-    assert page.locator("#sources .src.flash").count() == 1
+    _wait_in_viewport(page, mark)
+    # the flash lasts 2 s: it is recorded when it is set, not looked for after a guessed delay
+    page.wait_for_function("() => window.__flashed.size >= 1", timeout=20_000)
+    assert page.evaluate("window.__flashed.size") == 1
     page.screenshot(path=str(ARTIFACTS / "desktop_clicked_citation.png"))
 
     # Open document: the side view shows the document at the passage.
@@ -175,8 +212,7 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     card.get_by_role("button", name=re.compile("Open")).click()
     view = page.locator("#doc-view .doc-passage")
     view.wait_for(timeout=20_000)
-    page.wait_for_timeout(600)
-    assert _in_viewport(page, view)
+    _wait_in_viewport(page, view)
     page.screenshot(path=str(ARTIFACTS / "desktop_open_document.png"))
 
     # No raw Markdown or HTML in what the reader sees.
@@ -220,10 +256,9 @@ def test_phone_layout_sources_under_each_answer(phone: Any) -> None:
     assert box["y"] - answer_box["y"] < 600, (box, answer_box)  # right below the answer
     link = bubble.locator('a[href^="#src-1-"]').first
     link.click()
-    phone.wait_for_timeout(300)
     mark = bubble.locator("details.msg-sources mark").first
-    assert mark.is_visible()
-    assert _in_viewport(phone, mark)
+    mark.wait_for(state="visible", timeout=20_000)
+    _wait_in_viewport(phone, mark)
     # Examples, filters and feedback are folded away.
     assert not phone.get_by_role("button", name="👍").is_visible()
     phone.screenshot(path=str(ARTIFACTS / "phone_answer.png"), full_page=True)
@@ -266,3 +301,66 @@ def test_evaluation_tab_at_desktop_width(page: Any) -> None:
     assert slider.get_attribute("max") == "100"
     assert page.evaluate(UNLABELLED_JS) == []
     page.screenshot(path=str(ARTIFACTS / "evaluation_tab.png"), full_page=True)
+
+
+# -- issue 18: sticky sources, the page's fold, labels, the upload title ---------------------------
+MESSAGE_LABELS_JS = """
+() => [...document.querySelectorAll('#chatbot [aria-label*="s message: "]')]
+        .map(e => e.getAttribute('aria-label'))
+"""
+
+
+def test_above_the_fold_and_table_headers(page: Any) -> None:
+    vp = page.viewport_size
+    box = page.locator("#question textarea").bounding_box()
+    assert box["y"] + box["height"] <= vp["height"], box  # the question box is on screen
+    examples = page.get_by_text("Examples").first.bounding_box()
+    assert examples["y"] + 20 <= vp["height"], examples  # the examples start above the fold
+    page.get_by_role("tab", name="Corpus").click()
+    header = page.locator("#corpus-table th", has_text="Country").first
+    header.wait_for(timeout=20_000)
+    hb = header.bounding_box()
+    line = page.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight) || 20",
+                         header.element_handle())
+    assert hb["height"] < 2.5 * line, hb  # one line, not one letter per line
+
+
+def test_sources_stay_beside_the_answer_and_labels_are_words(page: Any) -> None:
+    bubble = _ask(page, QUESTIONS[0], 1)
+    assert page.evaluate(
+        "getComputedStyle(document.getElementById('sources-col')).position") == "sticky"
+    page.mouse.wheel(0, 400)  # the reader has scrolled a little
+    page.wait_for_function("() => window.scrollY > 0 || "
+                           "document.scrollingElement.scrollHeight <= window.innerHeight",
+                           timeout=10_000)
+    y_before = page.evaluate("window.scrollY")
+    link = bubble.locator('a[href^="#src-1-"]').last
+    n = link.get_attribute("href").rsplit("-", 1)[1]
+    link.click()
+    mark = page.locator(f"#sources mark.q{n}").first
+    _wait_in_viewport(page, mark)
+    assert page.evaluate("window.scrollY") == y_before  # only the sources column scrolled
+    assert _in_viewport(page, bubble.locator("a[href^='#src-1-']").last)  # the answer stays
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "desktop_sticky_sources.png"))
+    # Screen readers get the words of each message, not its HTML.
+    page.wait_for_function(
+        f"() => {{ const l = ({MESSAGE_LABELS_JS})(); "
+        "return l.length >= 2 && l.every(x => x.indexOf('<') < 0); }", timeout=20_000)
+    labels = page.evaluate(MESSAGE_LABELS_JS)
+    assert not any("<details" in x or "class=" in x for x in labels), labels
+    assert any(QUESTIONS[0] in x for x in labels), labels
+    # The feedback buttons carry words beside the emoji.
+    assert page.get_by_role("button", name="👍 Helpful").is_visible()
+    assert page.get_by_role("button", name="👎 Not helpful").is_visible()
+
+
+def test_upload_title_comes_from_the_first_heading(page: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "kite-notes.md"
+    doc.write_text("# Kite study of short courses\n\n## Results\n\nThe kite council met.\n",
+                   encoding="utf-8")
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#upload input[type=file]").set_input_files(str(doc))
+    page.wait_for_function(
+        "() => (document.querySelector('#upload-title textarea, #upload-title input') || {})"
+        ".value === 'Kite study of short courses'", timeout=60_000)

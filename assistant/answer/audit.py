@@ -56,7 +56,7 @@ def audit_record(
 
 
 def append(path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON line, written whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    """Append one JSON line, written whole or not at all (``storage.append_jsonl``)."""
+    from assistant.store.files import append_jsonl
+
+    append_jsonl(path, record)

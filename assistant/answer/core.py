@@ -42,7 +42,7 @@ from assistant.errors import ConfigError, InputError
 from assistant.prompts import ABSTAIN_TEXT, load_prompt
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import HybridRetriever, Retrieval
-from assistant.safety import mask_url
+from assistant.safety import instruction_like, mask_url
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
 from assistant.text import contains_quote, display, normalize
@@ -228,7 +228,7 @@ class Assistant:
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
         s = self.settings
         prof = profile(s, self.index.embeddings)
-        cands = extractive_candidates(info, retrieval)
+        cands = asked_country_first(info, extractive_candidates(info, retrieval))
         if uses_words(info, retrieval):
             floor = prof.min_sentence_score + (
                 UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
@@ -244,7 +244,12 @@ class Assistant:
             return self._abstention(info, retrieval, mode, why)
         audit: dict[str, Any] = {}
         if mode == "verify":
-            chosen, judged = self._judged(info, chosen, cands, floor)
+            try:
+                chosen, judged = self._judged(info, chosen, cands, floor)
+            except Exception as exc:  # the same clear message as llm mode (issue 18)
+                from assistant.errors import LLMError
+
+                raise LLMError(f"The language model failed: {exc}") from exc
             audit["judge"] = judged
             if not chosen:
                 return self._abstention(info, retrieval, mode, Abstention(
@@ -285,6 +290,10 @@ class Assistant:
             if not verify_quote(quote, c.sp.passage):
                 dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
                                 "why": "not found verbatim in the passage"})
+                continue
+            if instruction_like(quote):  # text that addresses the assistant is never an answer
+                dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
+                                "why": "addresses the reader or the assistant"})
                 continue
             n = len(citations) + 1
             citations.append(Citation(n=n, passage=c.sp.passage, quote=quote, verified=True))
@@ -403,3 +412,15 @@ class Assistant:
     def mode_problem(self, mode: str) -> str | None:
         """None when ``mode`` can run here; otherwise why not (see ``answer.modes``)."""
         return unavailable_reason(mode, self.settings)
+
+
+def asked_country_first(info: QuestionInfo, cands: list[Candidate]) -> list[Candidate]:
+    """A question about one country (AM or GE) quotes that country's documents: the other
+    country's sentences are dropped whenever the asked country's documents offer any (EU and
+    uploads without a country stay). A comparison or a question naming no country is unchanged.
+    """
+    asked = info.asked_country
+    if asked is None or not any(c.sp.passage.country == asked for c in cands):
+        return cands
+    other = {"AM", "GE"} - {asked}
+    return [c for c in cands if c.sp.passage.country not in other]

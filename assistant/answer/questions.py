@@ -10,6 +10,7 @@ rules (``abstain.py``) then check that the chosen sentences fill that slot.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,17 +31,31 @@ _INJECTION = re.compile(
 )
 
 
+EMPTY_QUESTION = "The question is empty; type a question about micro-credential policy."
+
+
 def check_question(question: str, settings: Settings) -> str:
-    """The question, cleaned; or InputError saying why it cannot be asked."""
+    """The question, cleaned; or InputError saying why it cannot be asked.
+
+    Invisible format characters (zero-width spaces, bidi controls, soft hyphens: Unicode
+    category Cf) are removed; what is left must hold a letter or a digit, so a question of
+    spaces, combining marks, emoji, symbols or punctuation alone ("???") is empty.
+    """
     if not isinstance(question, str) or not question.strip():
-        raise InputError("The question is empty; type a question about micro-credential policy.")
+        raise InputError(EMPTY_QUESTION)
+    if any("\ud800" <= ch <= "\udfff" for ch in question):
+        raise InputError("The question contains broken text (a lone surrogate, often left by a "
+                         "bad copy and paste); type the question again.")
     if _CONTROL.search(question):
         raise InputError("The question contains control characters; remove them and ask again.")
-    q = re.sub(r"\s+", " ", question).strip()
+    q = "".join(ch for ch in question if unicodedata.category(ch) != "Cf")
+    q = re.sub(r"\s+", " ", q).strip()
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in q):
+        raise InputError(f"{EMPTY_QUESTION[:-1]} (it has no letters or digits).")
     if len(q) > settings.max_question_chars:
         raise InputError(
             f"The question is {len(q)} characters long; the limit is "
-            f"{settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it."
+            f"{settings.max_question_chars} characters. Shorten it."
         )
     return q
 
@@ -268,6 +283,8 @@ _FOLLOW_UP = re.compile(
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|there|this|that|these|those|he|she|the same|"
                       r"such|anything|any|else|one|ones|then|too|also|either|both of them)\b",
                       re.I)
+_EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b"
+                          r"|\b(any|anything|one|ones)\b", re.I)
 FOLLOW_UP_MAX_TERMS = 5  # a question with history and at most this many content words leans on it
 _COUNTRY_MENTION = re.compile(r"\b(Armenia|Armenian|Georgia|Georgian)\b", re.I)
 
@@ -279,9 +296,13 @@ def is_follow_up(question: str) -> bool:
         return True
     if detect_language(question) != "en":
         return len(question.split()) <= 4
-    if len(content) < 2:
+    if not content:  # nothing but a country, or nothing at all: "Georgia?"
         return True
-    return bool(_PRONOUN.search(question)) and len(content) <= FOLLOW_UP_MAX_TERMS
+    # Only an explicit lean on the earlier question counts: a pronoun that points back. A short
+    # question of its own ("What is ECTS?", "Is there any legislation?") is not a follow-up, so
+    # an unrelated earlier question cannot change its answer.
+    pointing = _PRONOUN.search(_EXISTENTIAL.sub(" ", question))
+    return bool(pointing) and len(content) <= FOLLOW_UP_MAX_TERMS
 
 
 def condense_rule_based(question: str, history: History) -> str:

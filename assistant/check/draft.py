@@ -20,7 +20,6 @@ The draft itself is never added to the index. Each check appends an audit record
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from assistant.check.evidence import (
     judge,
     retrieve_evidence,
 )
-from assistant.check.facts import compare, facts
+from assistant.check.facts import DEMONYM, compare, facts
 from assistant.check.references import check_reference, document_catalog
 from assistant.check.report import (
     CONTRADICTED,
@@ -54,6 +53,7 @@ from assistant.check.report import (
 from assistant.check.split import BULLET, find_refs, not_english, split_draft, strip_refs
 from assistant.errors import InputError
 from assistant.retrieve.filters import Filters
+from assistant.text import words
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
@@ -143,6 +143,12 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
     claim = _claim_text(c.text)
     passages = retrieve_evidence(assistant, claim, f, timings=timings, retriever=retriever)
     c.passages = [sp.passage.id for sp in passages]
+    named = {DEMONYM[w] for w in words(claim) if w in DEMONYM}
+    if f.country and named and not named & set(f.country):
+        # The claim is about a country the filters leave out: its documents were not read, so
+        # nothing can support or contradict it (another country's report says nothing of it).
+        c.status, c.outside_filter = NOT_FOUND, True
+        return
     cands = candidates(assistant, claim, passages)
     whole = judge(claim, cands)
     parts = clauses(claim)
@@ -228,7 +234,7 @@ def audit_path(assistant: Assistant) -> Path:
 
 
 def _write_audit(assistant: Assistant, record: dict[str, Any]) -> None:
-    path = audit_path(assistant)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    """One whole line per check (``append_jsonl``: a full disk leaves no partial line)."""
+    from assistant.store.files import append_jsonl
+
+    append_jsonl(audit_path(assistant), record)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.check.report import COUNTRY_NAME, Comparison, doc_label
-from assistant.text import display, tokens, words
+from assistant.text import display, plain, tokens, words
 from assistant.types import Passage
 
 DEMONYM = {"armenia": "AM", "armenian": "AM", "armenians": "AM",
@@ -69,15 +69,24 @@ def content_tokens(text: str) -> tuple[str, ...]:
     return tuple(tokens(text))
 
 
+_CALL = re.compile(r"\b[A-Za-z_][\w.]*\([^()\n]{0,40}\)")  # alert(1), f(2, 3): code, not figures
+_SKIP_AFTER = frozenset({"of", "the", "a", "an", "in", "out"})
+
+
 @lru_cache(maxsize=20_000)
 def facts(text: str) -> Facts:
+    if "<" in text:
+        text = plain(text)  # a figure inside markup (a script's alert(1)) is not the claim's
     body = _LIST_NUMBER.sub(" ", _dates_in_words(display(text)))
+    body = _CALL.sub(" ", body)
     figures: list[tuple[str, str]] = []
     years: list[str] = []
     for m in _NUM.finditer(body):
         raw = m.group(1).replace(",", "")
         after = words(body[m.end():m.end() + 40])
-        nxt = next((w for w in after if w not in {"of", "the", "a", "an", "in"}), "")
+        # the kind of quantity: the first word after the figure ("12 out of 27 respondents":
+        # respondents), other figures and small words skipped
+        nxt = next((w for w in after if w not in _SKIP_AFTER and not w.isdigit()), "")
         if re.fullmatch(r"(19|20)\d\d", raw) and not m.group(2):
             years.append(raw)
             continue
@@ -177,17 +186,25 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         p_facts = p_facts or facts(passage.text)
         return value in (p_facts.years if years else {v for v, _ in p_facts.figures})
 
+    derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
     for value, nxt in cf.figures:
-        if value in u_values:
+        if value in u_values or value in derived:
             continue
         other = [(v, w) for v, w in uf.figures if v not in c_values
                  and v.endswith("%") == value.endswith("%")]
-        if other:
-            pick = next((v for v, w in other if w and w == nxt), None)
-            pick = pick or next((v for v, w in other if w and stem_eq(w, nxt)), None)
-            doc_v = pick or other[0][0]
+        # A contradiction needs the same kind of quantity: "27 respondents" is not contradicted
+        # by "7 years". A document figure whose kind is unknown (no word after it) may be one.
+        same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
+                or value.endswith("%")]
+        if same:
+            pick = next((v for v, w in same if w and w == nxt), None)
+            pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
+            doc_v = pick or same[0][0]
             mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
                                    else value, doc_v, where))
+        elif value.endswith("%") and (share := stated_share(cf.figures, u_values)):
+            # a share of two figures the document states, computed wrongly
+            mism.append(Comparison("figure", value, share, where))
         elif not (in_passage(value) or len(c_values & u_values) >= 2):
             missing = True  # unless it is context: in the passage, or beside two matched ones
     for y in cf.years:
@@ -219,6 +236,45 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     if clash:
         mism.append(Comparison("polarity", clash[0], clash[1], where))
     return _Verdict(not mism and not missing, mism)
+
+
+def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set[str]:
+    """Figures of a claim that follow from two others the document states: a conversion
+    ("3 ECTS credits for 90 hours, that is, 30 hours per credit") or a share ("16 of 27, about
+    59%"). They are arithmetic on the document's figures, not figures to look for in it."""
+    def num(v: str) -> float | None:
+        try:
+            return float(v.rstrip("%"))
+        except ValueError:
+            return None
+
+    base = [(v, num(v)) for v, _ in figures if v in stated and not v.endswith("%")]
+    base = [(v, x) for v, x in base if x]
+    out: set[str] = set()
+    for v, _ in figures:
+        x = num(v)
+        if x is None or v in stated:
+            continue
+        for a, xa in base:
+            for b, xb in base:
+                if a == b or xa is None or xb is None:
+                    continue
+                ratio = xa / xb
+                if v.endswith("%"):
+                    if abs(ratio * 100 - x) <= 0.6:
+                        out.add(v)
+                elif abs(ratio - x) <= 0.01 * max(x, 1.0) or abs(xa * xb - x) < 1e-9:
+                    out.add(v)
+    return out
+
+
+def stated_share(figures: Sequence[tuple[str, str]], stated: set[str]) -> str | None:
+    """"16 of 27" as a percentage ("59%"), when the claim gives a part and a whole the document
+    states (the smaller first); None otherwise."""
+    nums = [float(v) for v, _ in figures if v in stated and not v.endswith("%")
+            and re.fullmatch(r"\d+(?:\.\d+)?", v)]
+    pairs = [(a, b) for a in nums for b in nums if 0 < a < b]
+    return f"{pairs[0][0] / pairs[0][1] * 100:.0f}%" if pairs else None
 
 
 def stem_eq(a: str, b: str) -> bool:

@@ -98,6 +98,7 @@ class ClaimResult:
     references: list[RefCheck] = field(default_factory=list)
     passages: list[str] = field(default_factory=list)  # passage ids used (audit)
     ms: float = 0.0
+    outside_filter: bool = False  # about a country the chosen filters leave out
 
     def comment(self) -> str:
         """The one-line remark the annotated draft carries after this claim."""
@@ -111,7 +112,8 @@ class ClaimResult:
             miss = "; ".join(f"\u201c{m}\u201d" for m in self.missing)
             return f"\u25d0 partly supported ({found}); not found: {miss}"
         if self.status == NOT_FOUND:
-            return "\u26a0 not found in the indexed documents"
+            where = "selected" if self.outside_filter else "indexed"
+            return f"\u26a0 not found in the {where} documents"
         return ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -318,6 +318,24 @@ GROUP_TITLES = {
 }
 
 
+def gate_lines(metrics: dict[str, dict[str, float]],
+               thresholds: dict[str, float | None]) -> list[str]:
+    """One line per gate given: the figure, its margin over the gate and its distance to the
+    target, so a reader sees how near the gate and how far from the goal each figure is."""
+    out = []
+    for m in METRICS:
+        limit = thresholds.get(m.flag) if m.flag else None
+        if limit is None:
+            continue
+        value = float(metrics[m.group][m.key])
+        margin = value - limit if m.op == ">=" else limit - value
+        to_target = "" if m.target is None else f"; target {m.fmt_target()}, " \
+            f"distance {m.fmt_gap(value - m.target)}"
+        out.append(f"  {m.short:<24} {m.fmt(value)}  gate {m.op} {m.fmt(limit)} "
+                   f"(margin {m.fmt_gap(margin)}){to_target}")
+    return out
+
+
 def check_thresholds(
     metrics: dict[str, dict[str, float]], thresholds: dict[str, float | None]
 ) -> list[str]:

@@ -20,6 +20,7 @@ from assistant.evaluation.metrics import (
     by_category,
     check_thresholds,
     compute_metrics,
+    gate_lines,
 )
 from assistant.evaluation.qa import QAItem, load_qa, select_split
 from assistant.types import Answer
@@ -128,7 +129,8 @@ def format_summary(report: dict[str, Any]) -> str:
     """A plain-text table of the metrics, the baseline beside them when there is one."""
     base = report.get("baseline")
     # "target" is the project's goal; the exit code follows only the --min-*/--max-* gates.
-    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", "vs target"]
+    head = ["metric", "ours"] + (["naive", "gap"] if base else []) + ["target", "vs target",
+                                                                       "to target"]
     rows = [head]
     for m in METRICS:
         ours = float(report[m.group][m.key])
@@ -137,7 +139,8 @@ def format_summary(report: dict[str, Any]) -> str:
             theirs = float(base[m.group][m.key])
             row += [m.fmt(theirs), m.fmt_gap(ours - theirs)]
         ok = m.passes(ours)
-        row += [m.fmt_target(), "" if ok is None else ("met" if ok else "below")]
+        row += [m.fmt_target(), "" if ok is None else ("met" if ok else "below"),
+                "" if m.target is None else m.fmt_gap(ours - m.target)]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = []
@@ -270,6 +273,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         write_html(report, Path(args.report))
         print(f"HTML report: {args.report}")
     thresholds = {m.flag: getattr(args, m.flag, None) for m in METRICS if m.flag}
+    lines = gate_lines(report, thresholds)
+    if lines:
+        print("\nregression gate (a little below today's figures; the targets are the goal):")
+        print("\n".join(lines))
     missed = check_thresholds(report, thresholds)
     for msg in missed:
         print(f"threshold missed: {msg}")

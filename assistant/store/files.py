@@ -176,12 +176,15 @@ def disk_full_error(exc: BaseException, folder: Path, needed: int) -> StorageErr
     Chroma does not always say so: on a full disk it may fail with "Error in compaction:
     Error purging logs". A write error on a folder with almost no free space is a full disk.
     """
-    if not is_disk_full(exc) and free_bytes(folder) >= LOW_SPACE:
+    free = free_bytes(folder)
+    if not is_disk_full(exc) and free >= LOW_SPACE:
         return None
+    # The free space is named only when it tells the story: a refusal with room left (a quota,
+    # a size limit, a file system that reserves blocks) would make the figure absurd.
+    room = f"{_mb(free)} free; about " if free < LOW_SPACE else "about "
     return StorageError(
-        f"The disk holding {folder} is full ({_mb(free_bytes(folder))} free; about "
-        f"{_mb(needed)} more is needed). Free some space there or move the folder to a larger "
-        "disk; reading and asking keep working."
+        f"The disk holding {folder} is full ({room}{_mb(needed)} more is needed). Free some "
+        "space there or move the folder to a larger disk; reading and asking keep working."
     )
 
 

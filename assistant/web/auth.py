@@ -82,8 +82,21 @@ class LoginLimiter:
         await self.app(scope, receive, send)
 
 
+def trust_forwarded_headers(settings: Settings) -> None:
+    """Believe X-Forwarded-For only from ``ASSISTANT_TRUSTED_PROXIES`` (none by default).
+
+    gradio starts uvicorn without proxy options, and uvicorn then trusts the loopback proxy
+    (``FORWARDED_ALLOW_IPS``, default 127.0.0.1): a client on this machine could send a new
+    X-Forwarded-For with each login and never meet the limit. Must run before ``launch``.
+    """
+    import os
+
+    os.environ["FORWARDED_ALLOW_IPS"] = settings.trusted_proxies.strip()
+
+
 def login_limit_kwargs(settings: Settings) -> dict[str, Any]:
-    """FastAPI arguments that put ``LoginLimiter`` in front of gradio's login route."""
+    """FastAPI arguments that put ``LoginLimiter`` in front of gradio's login route (call
+    :func:`trust_forwarded_headers` too, so that the address it counts is the real one)."""
     from starlette.middleware import Middleware
 
     return {"middleware": [Middleware(LoginLimiter,

@@ -68,7 +68,6 @@ class ChatTab:
 # --------------------------------------------------------------------------------------------
 def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
     """The handler of Ask: streams the answer into the chat, with its sources beside it."""
-    import gradio as gr
 
     settings, bot, ready, llm_reason = page.settings, page.bot, page.ready, page.llm_reason
 
@@ -78,6 +77,9 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
     ) -> Iterator[tuple[Any, ...]]:
         state = state or new_state()
         messages = list(state["messages"])
+        if state.get("refused"):  # the last message is a refusal: the next reply replaces it
+            messages = messages[:-1]
+        state = {**state, "refused": False}
         pairs = list(state["pairs"])
         answers = list(state.get("answers", []))
         shown_q = html.escape(question or "", quote=False) or "*(empty question)*"
@@ -85,9 +87,12 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
         panel = sources_html(state["last"], answers[:-1])
 
         def refuse(text: str) -> tuple[Any, ...]:
-            msgs = [*messages, {"role": "user", "content": shown_q},
+            # A refused question is not added to the chat (it stays in the box to be mended),
+            # and a refusal replaces the previous one instead of piling up under it.
+            msgs = [*messages,
                     {"role": "assistant", "content": f"⚠ {html.escape(text, quote=False)}"}]
-            return msgs, panel, {**state, "messages": msgs}, question
+            box = (question or "").encode("utf-8", "replace").decode("utf-8")
+            return msgs, panel, {**state, "messages": msgs, "refused": True}, box
 
         if mode != "extractive" and llm_reason:
             yield refuse(f"The {mode} mode is not available: {llm_reason}.")
@@ -113,9 +118,7 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
                     yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
                 answer = partial
         except AssistantError as exc:
-            text = safe_error(settings, exc)
-            gr.Warning(text)
-            yield refuse(text)
+            yield refuse(safe_error(settings, exc))
             return
         except Exception:
             log.exception("answering %r failed", question)
@@ -146,8 +149,19 @@ def make_exports(page: Page) -> Callable[[dict[str, Any] | None], tuple[Any, ...
                     hidden, hidden, hidden, hidden)
         last = answers[-1]
         folder = page.exports_dir / f"{id(state):x}-{len(answers)}"
-        md, docx, conv_md, conv_docx = export_files(answers, folder)
         label = f"Answer {len(answers)} with references (“{last.question[:80]}”)"
+        try:
+            md, docx, conv_md, conv_docx = export_files(answers, folder)
+        except OSError as exc:
+            from assistant.store.files import disk_full_error
+
+            full = disk_full_error(exc, page.exports_dir, 0)
+            if full is None:
+                raise
+            gr.Warning(f"The downloads could not be written: {full}")
+            hidden = gr.update(value=None, visible=False)
+            return (gr.update(value=answer_markdown(last), label=label),
+                    hidden, hidden, hidden, hidden)
         return (gr.update(value=answer_markdown(last), label=label),
                 gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
                 gr.update(value=str(conv_md), visible=True),
@@ -207,7 +221,7 @@ def _question(page: Page) -> dict[str, Any]:
     import gradio as gr
 
     chatbot = gr.Chatbot(
-        label="Conversation", show_label=False, height=520,
+        label="Conversation", show_label=False, height="46vh",
         feedback_options=None, elem_id="chatbot", buttons=[],
         placeholder="Ask a question, or pick an example below.",
     )
@@ -279,8 +293,10 @@ def _feedback_box() -> dict[str, Any]:
 
     with gr.Accordion("Feedback on the last answer", open=True, elem_classes=["fold-mobile"]):
         with gr.Group(), gr.Row(equal_height=True):
-            up_btn = gr.Button("👍", size="sm", scale=0, min_width=56, elem_id="thumbs-up")
-            down_btn = gr.Button("👎", size="sm", scale=0, min_width=56, elem_id="thumbs-down")
+            up_btn = gr.Button("👍 Helpful", size="sm", scale=0, min_width=56,
+                               elem_id="thumbs-up")
+            down_btn = gr.Button("👎 Not helpful", size="sm", scale=0, min_width=56,
+                                 elem_id="thumbs-down")
             comment = gr.Textbox(
                 label="Comment", show_label=False, lines=1, scale=5,
                 container=False, elem_id="comment",

@@ -1,9 +1,10 @@
 """The "Check a draft" tab: paste or upload a draft, see the report, download the annotated draft.
 
 ``build_check_tab(assistant, settings)`` is called inside the page's ``gr.Tabs()``. Draft and
-document text reach the page only through ``html.escape``
-(``assistant.check.report.report_fragment``).
-Drafts are read into memory and checked; they are never added to the index.
+    from assistant.check.draft import check_draft
+    from assistant.check.reading import read_draft
+    from assistant.check.report import report_fragment
+    from assistant.store.files import disk_full_error
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def check_for_page(
     from assistant.check.draft import check_draft
     from assistant.check.reading import read_draft
     from assistant.check.report import report_fragment
+    from assistant.store.files import disk_full_error
 
+    out: Path | None = None
     try:
         source = "pasted text"
         if file:
@@ -46,19 +49,39 @@ def check_for_page(
             source = path.name
         filters = {"country": list(countries)} if countries else None
         report = check_draft(assistant, text, filters, progress=progress, source=source)
+        out = Path(tempfile.mkdtemp(prefix="draft-check-"))
+        stem = Path(source).stem if source != "pasted text" else "draft"
+        md = out / f"{stem}.checked.md"
+        md.write_text(report.to_markdown(), encoding="utf-8")
+        page = out / f"{stem}.check.html"
+        page.write_text(report.to_html(), encoding="utf-8")
     except AssistantError as exc:
         return f"⚠ {html.escape(str(exc), quote=False)}", EMPTY, []
+    except OSError as exc:
+        full = disk_full_error(exc, out or Path(tempfile.gettempdir()), 0)
+        if full is None:
+            log.exception("checking a draft failed")
+            return FAILED, EMPTY, []
+        return f"⚠ {html.escape(str(full), quote=False)}", EMPTY, []
     except Exception:
         log.exception("checking a draft failed")
         return FAILED, EMPTY, []
-    out = Path(tempfile.mkdtemp(prefix="draft-check-"))
-    stem = Path(source).stem if source != "pasted text" else "draft"
-    md = out / f"{stem}.checked.md"
-    md.write_text(report.to_markdown(), encoding="utf-8")
-    page = out / f"{stem}.check.html"
-    page.write_text(report.to_html(), encoding="utf-8")
+    finally:
+        if file:
+            forget_draft(Path(file))
     return html.escape(report.summary(), quote=False), report_fragment(report), [str(md),
                                                                                   str(page)]
+
+
+def forget_draft(path: Path) -> None:
+    """Delete the page's copy of an uploaded draft once it is checked: a draft is not kept, and
+    no one can fetch it later by its path. The folder goes too when it is left empty."""
+    try:
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    except OSError as exc:
+        log.warning("could not delete the checked draft %s (%s)", path, exc)
 
 
 def build_check_tab(assistant: Assistant, settings: Settings | None = None) -> None:

@@ -127,6 +127,15 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             bot.retriever.refresh()
         except AssistantError as exc:
             return f"⚠ {safe_error(settings, exc)}", *table()
+        except OSError as exc:
+            from assistant.store.files import disk_full_error
+
+            full = disk_full_error(exc, settings.data_path, path.stat().st_size
+                                   if path.exists() else 0)
+            if full is None:
+                log.exception("ingesting %s failed", path)
+                return GENERIC_ERROR, *table()
+            return f"⚠ {path.name} was not added: {safe_error(settings, full)}", *table()
         except Exception:
             log.exception("ingesting %s failed", path)
             return GENERIC_ERROR, *table()

@@ -8,15 +8,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.text import display
-from assistant.types import Answer, answer_markdown, answer_text, cited, reference_line
+from assistant.types import (
+    Answer,
+    answer_markdown,
+    answer_text,
+    cited,
+    export_markdown,
+    export_text,
+    reference_line,
+)
 
 
 def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation") -> str:
-    """Every question, its answer and its references, in order."""
-    out = [f"# {title}", ""]
+    """Every question, its answer and its references, in order (a .md file: document and user
+    text sanitised and escaped)."""
+    out = [f"# {export_markdown(title)}", ""]
     for i, a in enumerate(answers, 1):
-        out += [f"## {i}. {display(a.question)}", "", answer_markdown(a).rstrip(), ""]
+        out += [f"## {i}. {export_markdown(a.question)}", "",
+                answer_markdown(a, markdown_file=True).rstrip(), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -26,10 +35,10 @@ def write_docx(answers: Sequence[Answer], path: Path, title: str | None = None) 
 
     doc = Document()
     if title:
-        doc.add_heading(title, level=1)
+        doc.add_heading(export_text(title), level=1)
     for i, a in enumerate(answers, 1):
         if len(answers) > 1 or title:
-            doc.add_heading(f"{i}. {display(a.question)}", level=2)
+            doc.add_heading(f"{i}. {export_text(a.question)}", level=2)
         for para in answer_text(a).split("\n\n"):
             doc.add_paragraph(para)
         refs = cited(a)
@@ -46,7 +55,7 @@ def export_files(answers: Sequence[Answer], folder: Path) -> tuple[Path, Path, P
     folder.mkdir(parents=True, exist_ok=True)
     turn = len(answers)
     md = folder / f"answer-{turn}.md"
-    md.write_text(answer_markdown(answers[-1]), encoding="utf-8")
+    md.write_text(answer_markdown(answers[-1], markdown_file=True), encoding="utf-8")
     docx = write_docx(answers[-1:], folder / f"answer-{turn}.docx")
     conv_md = folder / f"conversation-{turn}.md"
     conv_md.write_text(conversation_markdown(answers), encoding="utf-8")

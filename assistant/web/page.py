@@ -57,6 +57,37 @@ def make_wait_ready(page: Page) -> Callable[[], tuple[Any, ...]]:
     return wait_ready
 
 
+CORPUS_SYNC_S = 5.0  # how often a page looks for corpus changes made elsewhere
+
+
+def make_sync_corpus(page: Page) -> Callable[[str | None], tuple[Any, ...]]:
+    """After any corpus change (this page, another page session, the CLI): the filters, the
+    "N documents indexed" line, the corpus table and the removal list are read again. Called
+    when the page loads and on a timer; nothing is sent while nothing changed."""
+    import gradio as gr
+
+    from assistant.web.catalog import corpus_html, corpus_rows, country_choices, missing_html
+    from assistant.web.uploads import uploaded_docs
+
+    def sync_corpus(seen: str | None) -> tuple[Any, ...]:
+        if not page.ready.is_set():
+            return tuple(gr.skip() for _ in range(7))
+        generation = repr(page.index.generation())
+        if generation == seen:
+            return tuple(gr.skip() for _ in range(7))
+        page.refresh_catalog()
+        docs = page.catalog["docs"]
+        return (generation,
+                f"Ready: {len(docs)} document{'s' if len(docs) != 1 else ''} indexed.",
+                gr.update(choices=country_choices(docs)),
+                gr.update(choices=[(d.label, d.id) for d in docs]),
+                missing_html(page.catalog["missing"]),
+                gr.update(choices=uploaded_docs(page.settings)),
+                corpus_html(corpus_rows(page.settings, page.index)))
+
+    return sync_corpus
+
+
 def build_app(settings: Settings, assistant: Assistant | None = None,
               ready: threading.Event | None = None) -> gr.Blocks:
     """The chat page: chat with sources, filters, copy and downloads, corpus and evaluation.
@@ -96,6 +127,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
 
         app.load(make_wait_ready(page), outputs=[status, chat.ask_btn],
                  api_visibility="private", concurrency_limit=None)
+        corpus_seen = gr.State(None)
+        synced = [corpus_seen, status, chat.countries, chat.docs, chat.missing_box,
+                  corpus.remove_choice, corpus.corpus_table]
+        sync_corpus = make_sync_corpus(page)
+        app.load(sync_corpus, inputs=[corpus_seen], outputs=synced, api_visibility="private",
+                 concurrency_limit=None)
+        gr.Timer(CORPUS_SYNC_S).tick(sync_corpus, inputs=[corpus_seen], outputs=synced,
+                                     api_visibility="private", concurrency_limit=None,
+                                     show_progress="hidden")
         wire_chat_tab(page, chat)
         wire_corpus_tab(page, corpus, chat)
         wire_document_panel(page, panel)

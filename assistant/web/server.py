@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.web.auth import check_binding, login_limit_kwargs
+from assistant.web.auth import check_binding, trust_forwarded_headers
 from assistant.web.chat_tab import EXAMPLES
 from assistant.web.common import head_html, static_text
 from assistant.web.page import build_app, theme
-from assistant.web.uploads import empty_upload_tmp, upload_tmp_dir
+from assistant.web.uploads import app_kwargs, empty_upload_tmp, upload_tmp_dir
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -65,6 +65,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     from assistant.store.index import Index
 
     install_log_redaction(settings)
+    trust_forwarded_headers(settings)
     # Gradio keeps uploads in its own folder: ours, emptied on every start.
     tmp = upload_tmp_dir(settings)
     os.environ["GRADIO_TEMP_DIR"] = str(tmp)
@@ -96,7 +97,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
             max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
             prevent_thread_lock=True,
             quiet=True,
-            app_kwargs=login_limit_kwargs(settings) if auth else None,
+            app_kwargs=app_kwargs(settings, with_login_limit=bool(auth)),
         )
     except OSError as exc:
         raise ConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,22 @@ def check_upload(path: Path, settings: Settings) -> None:
         )
 
 
+def _pdf_title(path: Path) -> str | None:
+    """The title a PDF's metadata gives, when it is a real one (not a file name or "Untitled")."""
+    try:
+        from pypdf import PdfReader
+
+        meta = PdfReader(str(path)).metadata
+        title = meta.get("/Title") if meta is not None else None
+    except Exception:  # an unreadable PDF: load_document names the problem
+        return None
+    title = re.sub(r"\s+", " ", str(title or "")).strip()
+    if len(title) < 3 or title.lower() in {"untitled", "microsoft word", path.stem.lower()} or \
+            re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I):
+        return None
+    return title[:120]
+
+
 def first_heading(path: Path, settings: Settings) -> str:
     """A title for an uploaded file: its first heading (or first line); DocumentError if bad."""
     from assistant.documents.chunking import clean_title, find_headings
@@ -76,11 +93,21 @@ def first_heading(path: Path, settings: Settings) -> str:
     from assistant.documents.manifest import info_for_upload
 
     info = info_for_upload(path)
+    if path.suffix.lower() == ".pdf":
+        meta = _pdf_title(path)
+        if meta:
+            return meta
     doc = load_document(path, info, settings)
-    heads = find_headings(doc.text, "markdown")
+    if path.suffix.lower() in {".md", ".markdown"}:
+        # The document's own title: its first level-1 heading, before any "##" section.
+        for line in doc.text.splitlines():
+            m = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+            if m and len(clean_title(m.group(1), 120)) >= 3:
+                return clean_title(m.group(1), 120)
+    heads = [] if path.suffix.lower() == ".pdf" else find_headings(doc.text, "markdown")
     if heads:
         return heads[0].title
-    for line in doc.text.splitlines():
+    for line in doc.text.splitlines():  # a PDF without a title in its metadata: its first line
         t = clean_title(line, 120)
         if len(t) >= 3:
             return t
@@ -115,3 +142,50 @@ def remove_upload(settings: Settings, index: Index, doc_id: str) -> str:
     entry.path.unlink(missing_ok=True)
     upload_sidecar(settings, entry.path.name).unlink(missing_ok=True)
     return f"Removed {entry.info.title} ({entry.path.name}) and its {len(ids)} chunks."
+
+
+class DiskFullUploads:
+    """ASGI middleware: an upload that fills the disk is answered "the disk is full" (HTTP 507,
+    naming the folder), not gradio's bare HTTP 500. Every other error passes through."""
+
+    def __init__(self, app: Any, folder: str) -> None:
+        self.app = app
+        self.folder = Path(folder)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or not str(scope.get("path", "")).endswith("/upload"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except OSError as exc:
+            from assistant.store.files import disk_full_error
+
+            full = disk_full_error(exc, self.folder, 0)
+            if full is None or started:
+                raise
+            body = str(full).encode("utf-8")
+            await send({"type": "http.response.start", "status": 507,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+
+def app_kwargs(settings: Settings, with_login_limit: bool) -> dict[str, Any]:
+    """FastAPI arguments of the page: the full-disk answer for uploads, and the login limit
+    when a login is required."""
+    from starlette.middleware import Middleware
+
+    from assistant.web.auth import login_limit_kwargs
+
+    middleware = [Middleware(DiskFullUploads, folder=str(upload_tmp_dir(settings)))]
+    if with_login_limit:
+        middleware += login_limit_kwargs(settings)["middleware"]
+    return {"middleware": middleware}

@@ -29,8 +29,29 @@
     void card.offsetWidth;
     card.classList.add('flash');
     setTimeout(function () { card.classList.remove('flash'); }, 2000);
-    mark.scrollIntoView({block: 'center', behavior: 'instant'});
+    if (col && col.contains(mark) && getComputedStyle(col).display !== 'none') {
+      // Scroll the sources column only: the answer beside it stays where the reader is.
+      const top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top;
+      col.scrollTop += top - col.clientHeight / 2;
+    } else {
+      mark.scrollIntoView({block: 'center', behavior: 'instant'});
+    }
   }, true);
+  // Screen readers read a message's label: gradio builds it from the raw content (our HTML).
+  // Give each message the words a reader sees instead, sources fold and buttons left out.
+  function labelMessages() {
+    document.querySelectorAll('#chatbot [aria-label*="s message: "]').forEach(function (m) {
+      const label = m.getAttribute('aria-label');
+      if (label.indexOf('<') < 0) return;
+      const c = m.cloneNode(true);
+      c.querySelectorAll('details, button, svg').forEach(function (d) { d.remove(); });
+      const who = label.slice(0, label.indexOf("'s message: "));
+      const words = c.innerText.replace(/\s+/g, ' ').trim();
+      m.setAttribute('aria-label', who + "'s message: " + words);
+    });
+  }
+  new MutationObserver(labelMessages).observe(document.documentElement,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
   document.addEventListener('click', function (ev) {
     const b = ev.target.closest ? ev.target.closest('button.open-doc') : null;
     if (!b) return;
