@@ -40,6 +40,8 @@ FEATURES = (
     "similarity_max",  # best cosine of the span's sentences
     "similarity_mean",  # their mean
     "similarity_gap",  # best cosine of the span minus the best of any retrieved sentence
+    "coverage_gap",  # the span's coverage minus the best coverage of any span
+    "similarity_other_language",  # best cosine when the question shares no corpus words
     "slot_asked",  # the question asks for a count, date, person, amount, share or duration
     "slot_filled",  # … and the span holds a value of that kind (of the counted thing)
     "kind_list",  # a lead-in with its list items or table rows
@@ -185,6 +187,10 @@ def span_features(
             math.log(1 + len(body)),
             1.0 if re.search(r"\d", re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", body)) else 0.0,
         ])
+    best_cov = max((r[3] for r in rows), default=0.0)
+    for r in rows:
+        r.insert(9, r[3] - best_cov)
+        r.insert(10, 0.0 if uses_words else r[6])
     return rows
 
 
