@@ -22,6 +22,12 @@ EVIDENCE_TEXT = (
     "The documents discuss this subject, but the passage below may not answer the exact question."
 )
 OUTCOMES = ("answer", "evidence", "none")
+# How each outcome is labelled on the page and in the CLI.
+OUTCOME_LABELS = {
+    "answer": "Answer",
+    "evidence": "Evidence: may not answer the exact question",
+    "none": "No answer in the indexed documents",
+}
 
 _FRONT = re.compile(r"^---\n(?P<head>.*?)\n---\n(?P<body>.*)$", re.S)
 

@@ -255,7 +255,7 @@ class Assistant:
         threshold = self.threshold
         best = scored[0]
         audit: dict[str, Any] = {"probability": round(best.probability, 4),
-                                 "threshold": threshold}
+                                 "threshold": threshold, "best_quote": best.span.shown}
         if best.probability < threshold:
             return self._evidence(info, retrieval, mode, scored,
                                   abstain.below_threshold(best.probability, threshold), audit)
@@ -295,7 +295,7 @@ class Assistant:
             else:
                 silent.append(code)
         audit: dict[str, Any] = {"threshold": threshold, "probability": round(
-            scored[0].probability, 4), "per_country": {
+            scored[0].probability, 4), "best_quote": scored[0].span.shown, "per_country": {
                 code: round(next((c.probability for c in scored if c.span.country == code),
                                  0.0), 4) for code in ("AM", "GE")}}
         if not per_country:
