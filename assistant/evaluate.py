@@ -216,7 +216,8 @@ def validate_qa(
             id=row["id"], question=row["question"], answer=row["answer"],
             facts=tuple(tuple(f) for f in row["facts"]), sources=tuple(sources),
             answerable=row["answerable"], line=n, category=category,
-            lang=row.get("lang", "en"), history=tuple((h, "") if isinstance(h, str) else (h[0], h[1])
+            lang=row.get("lang", "en"),
+            history=tuple((h, "") if isinstance(h, str) else (h[0], h[1])
                           for h in row.get("history", [])),
             split=row.get("split", ""),
         ))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,46 +37,54 @@ FOLDS = 5
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
 
 
-def collect(settings: Any, signal: str) -> dict[str, Any]:
-    """Features, labels and item groups of every span of the tuning items."""
-    from assistant.answer import Assistant
-    from assistant.answer import abstain
+def retrieve_all(settings: Any) -> list[dict[str, Any]]:
+    """Each tuning item, read and retrieved as the assistant does (None: rules decline it)."""
+    from assistant.answer import Assistant, abstain
     from assistant.answer.questions import check_question
+    from assistant.evaluate import default_sets, load_qa
+
+    items = [it for path in default_sets(settings) for it in load_qa(path, settings)
+             if it.split == "tune"]
+    a = Assistant(settings)
+    out = []
+    for it in items:
+        info = a.read_question(check_question(it.question, settings), list(it.history))
+        retrieval = a.retriever.retrieve(info.standalone, k=settings.k)
+        stop = abstain.before_answering(info, retrieval)
+        out.append({"item": it, "info": info, "retrieval": None if stop else retrieval})
+    return out
+
+
+def collect(found: list[dict[str, Any]], signal: str) -> dict[str, Any]:
+    """Features, labels and item groups of every span of the tuning items."""
     from assistant.answer.scorer import span_features
     from assistant.answer.spans import build_spans
-    from assistant.evaluate import default_sets, has_fact, load_qa, select_split
+    from assistant.evaluate import has_fact
 
-    items = [it for path in default_sets(settings) for it in load_qa(path, settings)]
-    items = select_split(items, "tune")
-    items = [it for it in items if it.split == "tune"]
-    a = Assistant(settings)
     rows: list[list[float]] = []
     labels: list[int] = []
     groups: list[int] = []
     item_meta = []
-    for g, it in enumerate(items):
-        q = check_question(it.question, settings)
-        info = a.read_question(q, list(it.history))
-        retrieval = a.retriever.retrieve(info.standalone, k=settings.k)
-        if abstain.before_answering(info, retrieval):
+    for g, f in enumerate(found):
+        it, info, retrieval = f["item"], f["info"], f["retrieval"]
+        if retrieval is None:
             item_meta.append({"id": it.id, "answerable": it.answerable, "spans": 0})
             continue
         spans = [s for sp in retrieval.evidence for s in build_spans(sp)]
         feats = span_features(info, retrieval, spans, signal)
         n_pos = 0
-        for span, f in zip(spans, feats, strict=True):
+        for span, row in zip(spans, feats, strict=True):
             share = (sum(has_fact(span.shown, fact) or has_fact(span.quote, fact)
                          for fact in it.facts) / len(it.facts)) if it.facts else 0.0
             label = int(it.answerable and share >= 0.5)
             n_pos += label
-            rows.append(f)
+            rows.append(row)
             labels.append(label)
             groups.append(g)
         item_meta.append({"id": it.id, "answerable": it.answerable, "spans": len(spans),
                           "positives": n_pos, "category": it.category})
-        print(f"{it.id}: {len(spans)} spans, {n_pos} positive", file=sys.stderr)
     return {"rows": rows, "labels": labels, "groups": groups, "items": item_meta,
-            "answerable": {g: it.answerable for g, it in enumerate(items)}}
+            "answerable": {g: f["item"].answerable for g, f in enumerate(found)}}
 
 
 def fit(rows: Any, labels: Any) -> tuple[Any, Any, Any]:
@@ -126,6 +135,8 @@ def main() -> int:
     ap.add_argument("--signal", choices=["auto", "fused", "relevance"], default="auto",
                     help="passage signal: the reranker's relevance when retrieval gives one "
                          "(auto), or the fused score")
+    ap.add_argument("--cache", metavar="FILE.pickle",
+                    help="keep the tuning items' retrievals here and reuse them (same index)")
     args = ap.parse_args()
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -142,7 +153,14 @@ def main() -> int:
         probe = Assistant(settings).retriever.retrieve("micro-credentials", k=1)
         has = bool(probe.passages) and getattr(probe.passages[0], "relevance", None) is not None
         signal = "relevance" if has else "fused"
-    data = collect(settings, signal)
+    cache = Path(args.cache) if args.cache else None
+    if cache and cache.exists():
+        found = pickle.loads(cache.read_bytes())
+    else:
+        found = retrieve_all(settings)
+        if cache:
+            cache.write_bytes(pickle.dumps(found))
+    data = collect(found, signal)
     x = np.asarray(data["rows"], dtype=np.float64)
     y = np.asarray(data["labels"])
     groups = np.asarray(data["groups"])

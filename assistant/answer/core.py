@@ -18,8 +18,6 @@ from assistant.answer import abstain
 from assistant.answer.abstain import Abstention
 from assistant.answer.audit import append as append_audit
 from assistant.answer.audit import audit_record
-from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
-from assistant.answer.spans import build_spans
 from assistant.answer.grounded import Judge, check_model_text
 from assistant.answer.modes import MODE_NAMES, unavailable_reason
 from assistant.answer.questions import (
@@ -32,6 +30,8 @@ from assistant.answer.questions import (
     is_follow_up,
     read_question,
 )
+from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
+from assistant.answer.spans import build_spans
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
 from assistant.index import Index

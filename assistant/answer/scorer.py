@@ -41,6 +41,9 @@ FEATURES = (
     "similarity_mean",  # their mean
     "similarity_gap",  # best cosine of the span minus the best of any retrieved sentence
     "coverage_gap",  # the span's coverage minus the best coverage of any span
+    "similarity_place",  # 1 / the span's place among the question's spans by similarity
+    "coverage_place",  # 1 / its place by coverage
+    "combined_place",  # 1 / its place by coverage plus similarity
     "similarity_other_language",  # best cosine when the question shares no corpus words
     "slot_asked",  # the question asks for a count, date, person, amount, share or duration
     "slot_filled",  # … and the span holds a value of that kind (of the counted thing)
@@ -188,10 +191,22 @@ def span_features(
             1.0 if re.search(r"\d", re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", body)) else 0.0,
         ])
     best_cov = max((r[3] for r in rows), default=0.0)
-    for r in rows:
-        r.insert(9, r[3] - best_cov)
-        r.insert(10, 0.0 if uses_words else r[6])
+    by_sim = _places([r[6] for r in rows])
+    by_cov = _places([r[3] for r in rows])
+    by_both = _places([r[3] + r[6] for r in rows])
+    for i, r in enumerate(rows):
+        r[9:9] = [r[3] - best_cov, 1.0 / by_sim[i], 1.0 / by_cov[i], 1.0 / by_both[i],
+                  0.0 if uses_words else r[6]]
     return rows
+
+
+def _places(values: Sequence[float]) -> list[int]:
+    """1-based place of each value, highest first (ties share the better place)."""
+    ordered = sorted(values, reverse=True)
+    first = {}
+    for i, v in enumerate(ordered, 1):
+        first.setdefault(v, i)
+    return [first[v] for v in values]
 
 
 @dataclass(frozen=True)
