@@ -73,6 +73,10 @@ def is_statement(raw: str) -> bool:
         return False
     if "?" in text or re.match(r"\W*(please|if (yes|no|so|other)\b)", body, re.I):
         return False
+    # A contents line: a title with its page number glued on ("…micro-credentials23"); a list
+    # introduction cut at its first item number ("…had two purposes: 1.").
+    if re.search(r"[a-z]\d{1,3}$|(?:[:,;]|\band)\s*\(?\d{1,3}[.)]$", text):
+        return False
     if n_words < LABEL_MAX_WORDS and not has_digit and not re.search(r"[.!:;)\]]\W*$", text):
         return False
     return n_words >= 4 or has_digit and n_words >= 2
