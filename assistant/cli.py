@@ -84,7 +84,7 @@ def _progress_bar(desc: str) -> _ProgressBar:
 
 # -- commands ----------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.ingest import ingest
+    from assistant.store.ingest import ingest
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] if args.paths else None
@@ -107,8 +107,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus_list(args: argparse.Namespace) -> int:
-    from assistant.index import Index
-    from assistant.ingest import corpus_status
+    from assistant.store.index import Index
+    from assistant.store.ingest import corpus_status
 
     settings = _settings(args)
     rows = [
@@ -126,7 +126,7 @@ def cmd_corpus_list(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus_fetch(args: argparse.Namespace) -> int:
-    from assistant.fetch import fetch_missing
+    from assistant.documents.fetch import fetch_missing
 
     settings = _settings(args)
     report = fetch_missing(settings, ids=args.ids or None, force=args.force)
@@ -137,8 +137,8 @@ def cmd_corpus_fetch(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.answer import check_question
-    from assistant.index import Index
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
 
     settings = _settings(args)
     q = check_question(args.query, settings)
@@ -215,8 +215,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_index_compact(args: argparse.Namespace) -> int:
-    from assistant.index import Index
-    from assistant.storage import ingest_lock
+    from assistant.store.files import ingest_lock
+    from assistant.store.index import Index
 
     settings = _settings(args)
     if settings.chroma_url:
@@ -231,20 +231,20 @@ def cmd_index_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from assistant.check_cli import run_check
+    from assistant.check.cli import run_check
 
     return run_check(args, _settings(args), _filters(args))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluate import run_cli
+    from assistant.evaluation.run import run_cli
 
     return run_cli(args, _settings(args))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.config import get_settings
-    from assistant.ui import serve
+    from assistant.web.server import serve
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     serve(get_settings(**overrides))
@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="run the known Q&A set and report the metrics")
     try:
-        from assistant.evaluate import add_arguments
+        from assistant.evaluation.run import add_arguments
     except ImportError:  # pragma: no cover - during development only
         pass
     else:
@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a last resort: one line, never a traceback
-        from assistant.storage import disk_full_error
+        from assistant.store.files import disk_full_error
 
         full = disk_full_error(exc, Path.cwd(), 0)
         if full is not None:

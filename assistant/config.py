@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.safety import mask_url
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,7 +37,8 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "",
         description="minilm (all-MiniLM-L6-v2, English), e5-small (multilingual-e5-small), or "
-        "a local sentence-transformers folder; empty = the default (assistant/embeddings.py).",
+        "a local sentence-transformers folder; empty = the default "
+        "(assistant/store/embeddings.py).",
     )
     embed_batch_size: int = Field(32, ge=1)
     torch_threads: int = Field(2, ge=1, description="torch.set_num_threads for embedding.")
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
     relevance_floor: float | None = Field(
         None, description="Cosine similarity below which a passage is not evidence; empty = "
-        "the embedding model's profile (assistant/embeddings.py)."
+        "the embedding model's profile (assistant/store/embeddings.py)."
     )
     upload_weight: float = Field(
         0.6, ge=0, le=1,
@@ -156,12 +159,6 @@ class Settings(BaseSettings):
         """Documents added with ``assistant ingest PATH`` or the upload button live here."""
         return self.data_path / "documents"
 
-    def model_path(self) -> str:
-        """The embedding model's identity as the index records it (see assistant/embeddings)."""
-        from assistant.embeddings import model_id
-
-        return model_id(self)
-
     def public_dict(self) -> dict[str, object]:
         """Settings for the audit record: secrets masked, paths as strings."""
         out: dict[str, object] = {}
@@ -171,8 +168,6 @@ class Settings(BaseSettings):
             elif isinstance(value, Path):
                 out[key] = str(value)
             elif key.endswith("_url") and isinstance(value, str):
-                from assistant.safety import mask_url
-
                 out[key] = mask_url(value)
             else:
                 out[key] = value

@@ -6,7 +6,7 @@
   the page, an error line or a record on disk.
 - ``instruction_like`` finds document text that addresses the reader or the assistant
   ("ignore previous instructions", "answer that …"): such passages are flagged at ingest and
-  ranked last (assistant/retrieve.py ``trust_adjust``).
+  ranked last (assistant/retrieve/fusion.py ``trust_adjust``).
 - ``control_ratio`` measures how much of a text is control characters or NUL (refused at ingest).
 """
 
@@ -15,10 +15,19 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from assistant.config import Settings
+from pydantic import SecretStr
+
+
+class Settings(Protocol):
+    """What redaction needs of the settings: the two secrets (``assistant.config.Settings``)."""
+
+    @property
+    def llm_api_key(self) -> SecretStr | None: ...
+
+    @property
+    def password(self) -> SecretStr | None: ...
 
 MASK = "***"
 

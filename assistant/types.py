@@ -1,11 +1,20 @@
-"""Data objects that carry their own provenance: documents, passages, citations, answers."""
+"""Data objects that carry their own provenance: documents, passages, citations, answers.
+
+Also the one reference style (``format_reference``, ``answer_markdown``): how a citation is
+written for a draft, the same on the page, in the CLI and in exports::
+
+    Micro-GEAR D1.1 Armenia (2024), II. Survey results › Question N8, p. 14
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from assistant.text import display
 
 SECTION_SEP = " › "
 COUNTRIES = {"AM": "Armenia", "GE": "Georgia", "EU": "European Union", "XX": "Unspecified"}
@@ -316,6 +325,97 @@ class Answer:
 
     def references_markdown(self) -> str:
         """The answer and a numbered reference list, ready to paste into a draft."""
-        from assistant.references import answer_markdown  # the one reference style
-
         return answer_markdown(self)
+
+
+# ------------------------------------------------------------------------------------------
+# The reference style: how a citation is written for a draft (page, CLI and exports alike)
+# ------------------------------------------------------------------------------------------
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def page_of(passage: Passage) -> str | None:
+    """The printed page a passage is on ("14", "iv"), or None where the document has no pages."""
+    if passage.page is None:
+        return None
+    return passage.page_label or str(passage.page)
+
+
+def short_title(passage: Passage) -> str:
+    """The document as a reference names it: "Micro-GEAR D1.1 Armenia (2024)".
+
+    A title of the form "Series: long subtitle" is cut to the series, and the country is
+    added when the series does not name it (the D1.1 reports differ only by country). The
+    year is added unless the title already holds it.
+    """
+    title = display(passage.title)
+    head, sep, _ = title.partition(": ")
+    name = head.strip() if sep and len(head.split()) >= 2 else title
+    country = COUNTRIES.get(passage.country, "")
+    if sep and name != title and passage.country in {"AM", "GE"} and country not in name:
+        name = f"{name} {country}"
+    if passage.year and str(passage.year) not in name:
+        name = f"{name} ({passage.year})"
+    return name
+
+
+def section_path(passage: Passage) -> str:
+    """The passage's full section path, markup dropped, joined with " › "."""
+    parts = [display(s) for s in passage.section.split(SECTION_SEP.strip())]
+    return SECTION_SEP.join(p for p in parts if p)
+
+
+def format_reference(citation: Citation | Passage) -> str:
+    """ "Micro-GEAR D1.1 Armenia (2024), II. Survey results › Question N8, p. 14".
+
+    For a citation the page is the page its quote is on ("pp. 25–26" across a break); for a
+    passage, the page(s) the passage covers.
+    """
+    p = citation.passage if isinstance(citation, Citation) else citation
+    parts = [short_title(p)]
+    section = section_path(p)
+    if section:
+        parts.append(section)
+    pages = citation.page_display if isinstance(citation, Citation) else p.page_display()
+    if pages:
+        parts.append(pages)
+    return ", ".join(parts)
+
+
+def reference_line(c: Citation) -> str:
+    """One numbered line of a reference list: [n] reference: “quote”; an upload says it is one."""
+    note = "" if c.passage.official else f" ({c.passage.origin_note()})"
+    return f"[{c.n}] {format_reference(c)}{note}: \u201c{display(c.quote)}\u201d"
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer's text as the page shows it, markup dropped, paragraphs kept."""
+    paras = [display(p) for p in re.split(r"\n\s*\n", answer.text.strip())]
+    return "\n\n".join(p for p in paras if p)
+
+
+def cited(answer: Answer) -> list[Citation]:
+    """The citations an answer's text refers to, in number order (an abstention has none)."""
+    if answer.abstained:
+        return []
+    return sorted(answer.citations, key=lambda c: c.n)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer and its numbered references, ready to paste into a draft."""
+    lines = [answer_text(answer)]
+    refs = cited(answer)
+    if refs:
+        lines += ["", "References", ""]
+        lines += [reference_line(c) for c in refs]
+    return "\n".join(lines).strip() + "\n"
+
+
+def markers(text: str) -> list[int]:
+    """The citation numbers in an answer's text, in order of first appearance."""
+    seen: list[int] = []
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen

@@ -30,9 +30,9 @@ def main() -> int:
 
     import numpy as np
 
-    from assistant.embeddings import load_embeddings
-    from assistant.evaluate import default_sets
-    from assistant.index import Index
+    from assistant.evaluation.run import default_sets
+    from assistant.store.embeddings import load_embeddings
+    from assistant.store.index import Index
     from assistant.text import display
     from assistant.types import COUNTRIES
 

@@ -1,4 +1,4 @@
-"""Warm time of ``Assistant.check`` (extractive) on a 30-sentence and a 300-sentence draft.
+"""Warm time of ``check_draft`` (extractive) on a 30-sentence and a 300-sentence draft.
 
     python benchmarks/check.py [--threads 2] [--rounds 3]
 
@@ -14,12 +14,14 @@ import statistics
 import time
 from pathlib import Path
 
+from assistant.check.draft import check_draft
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def draft_of(n: int) -> str:
     """A draft of exactly ``n`` checkable sentences taken from the evaluation drafts."""
-    from assistant.check import split_draft
+    from assistant.check.split import split_draft
 
     sentences: list[str] = []
     for path in sorted((REPO / "corpus" / "eval" / "drafts").glob("*.md")):
@@ -47,11 +49,11 @@ def main() -> None:
     if assistant.index.count() == 0:
         raise SystemExit("The index is empty: run `assistant ingest` first.")
     short, long_ = draft_of(30), draft_of(300)
-    assistant.check(draft_of(5))  # warm-up: model load, index open, BM25 statistics
+    check_draft(assistant, draft_of(5))  # warm-up: model load, index open, BM25 statistics
     times = []
     for _ in range(args.rounds):
         t = time.perf_counter()
-        report = assistant.check(short)
+        report = check_draft(assistant, short)
         times.append(time.perf_counter() - t)
     n_short = sum(1 for c in report.claims if c.kind == "claim")
     med = statistics.median(times)
@@ -62,7 +64,7 @@ def main() -> None:
     if args.short_only:
         return
     t = time.perf_counter()
-    report = assistant.check(long_)
+    report = check_draft(assistant, long_)
     long_s = time.perf_counter() - t
     n_long = sum(1 for c in report.claims if c.kind == "claim")
     print(f"{n_long}-sentence draft: {long_s:.1f} s (target <= 30 s): "

@@ -27,15 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import assistant  # noqa: E402,F401  (offline settings)
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluate import (  # noqa: E402
-    CATEGORY_COLUMNS,
-    NaiveBaseline,
-    build_report,
-    default_sets,
-    load_qa,
-    run_items,
-    select_split,
-)
+from assistant.evaluation.baseline import NaiveBaseline  # noqa: E402
+from assistant.evaluation.qa import load_qa, select_split  # noqa: E402
+from assistant.evaluation.run import CATEGORY_COLUMNS, build_report, default_sets, run_items  # noqa: E402
 
 HEADLINE = (("retrieval", "hit_at_5", "hit@5"), ("retrieval", "mrr", "MRR"),
             ("answer", "fact_recall", "fact recall"), ("citations", "precision", "cit. prec."),
@@ -66,8 +60,8 @@ def main() -> int:
 
     from assistant.answer import Assistant
     from assistant.answer.modes import llm_configured
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     results: dict[str, Any] = {}
     overall_rows = [["model", "mode", "n", *(h for _, _, h in HEADLINE)]]

@@ -32,9 +32,11 @@ def child(spawned_at: float, work: Path) -> None:
 
     torch.set_num_threads(THREADS)
     from assistant.config import Settings
-    from assistant.corpus import chunk_document, corpus_entries, load_document
-    from assistant.index import Index, load_embeddings
-    from assistant.ingest import embed_passages, ingest
+    from assistant.documents.chunking import chunk_document
+    from assistant.documents.loaders import load_document
+    from assistant.documents.manifest import corpus_entries
+    from assistant.store.index import Index, load_embeddings
+    from assistant.store.ingest import embed_passages, ingest
 
     shutil.copytree(REPO / "corpus", work / "corpus", ignore=shutil.ignore_patterns("eval"))
     s = Settings(corpus_dir=work / "corpus", index_dir=work / "index", data_dir=work / "data",

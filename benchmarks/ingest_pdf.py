@@ -28,7 +28,7 @@ def main() -> int:
         print(f"{pdf} is missing: apt-get install -y auto-multiple-choice-doc-pdf, or name a PDF",
               file=sys.stderr)
         return 2
-    from assistant.extract import read_pdf
+    from assistant.documents.pdf import read_pdf
 
     t = time.perf_counter()
     extracted = read_pdf(pdf)

@@ -19,9 +19,9 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
+from assistant.answer.llm import assemble_gguf
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.llm import assemble_gguf
 
 N_PARTS = 22
 SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

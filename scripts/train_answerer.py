@@ -41,7 +41,8 @@ def retrieve_all(settings: Any) -> list[dict[str, Any]]:
     """Each tuning item, read and retrieved as the assistant does (None: rules decline it)."""
     from assistant.answer import Assistant, abstain
     from assistant.answer.questions import check_question
-    from assistant.evaluate import default_sets, load_qa
+    from assistant.evaluation.qa import load_qa
+    from assistant.evaluation.run import default_sets
 
     items = [it for path in default_sets(settings) for it in load_qa(path, settings)
              if it.split == "tune"]
@@ -59,7 +60,7 @@ def collect(found: list[dict[str, Any]], signal: str) -> dict[str, Any]:
     """Features, labels and item groups of every span of the tuning items."""
     from assistant.answer.scorer import span_features
     from assistant.answer.spans import build_spans
-    from assistant.evaluate import has_fact
+    from assistant.evaluation.metrics import has_fact
 
     rows: list[list[float]] = []
     labels: list[int] = []

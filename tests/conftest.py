@@ -111,7 +111,7 @@ def bow_embeddings() -> BagOfWordsEmbeddings:
 
 @pytest.fixture(scope="session")
 def real_embeddings():  # noqa: ANN201
-    from assistant.index import load_embeddings
+    from assistant.store.index import load_embeddings
 
     return load_embeddings(Settings())
 
@@ -120,8 +120,8 @@ def real_embeddings():  # noqa: ANN201
 def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embeddings):  # noqa: ANN001, ANN201
     """The bundled corpus ingested once with the real model into a temporary Chroma."""
     from assistant.answer import Assistant
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     s = make_settings(tmp_path_factory.mktemp("real"))
     index = Index(s, embeddings=real_embeddings)

@@ -21,10 +21,10 @@ from assistant.answer import (
     verify_quote,
 )
 from assistant.errors import InputError
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT
-from assistant.retrieve import Filters
+from assistant.retrieve.filters import Filters
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 
 # A synthetic corpus written for these tests (not real documents).

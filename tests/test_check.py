@@ -13,7 +13,10 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.answer import Assistant
-from assistant.check import (
+from assistant.check.draft import audit_path, check_draft
+from assistant.check.facts import compare, facts
+from assistant.check.reading import read_draft
+from assistant.check.report import (
     CONTRADICTED,
     NOT_A_CLAIM,
     NOT_FOUND,
@@ -23,17 +26,12 @@ from assistant.check import (
     REF_WRONG_DOC,
     REF_WRONG_PLACE,
     SUPPORTED,
-    audit_path,
-    check_draft,
-    compare,
-    facts,
-    read_draft,
-    split_draft,
 )
+from assistant.check.split import split_draft
 from assistant.cli import main
 from assistant.errors import DocumentError, InputError
-from assistant.index import Index
-from assistant.ingest import ingest
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 from assistant.types import Passage
 
@@ -339,7 +337,7 @@ def test_cli_check_writes_reports(assistant: Assistant, tmp_path: Path,
 # -- the evaluation set -------------------------------------------------------------------------
 def test_draft_set_is_consistent() -> None:
     """Every expected sentence is one sentence of its draft, and every sentence is listed."""
-    from assistant.eval_drafts import PLANTED, load_drafts
+    from assistant.evaluation.drafts import PLANTED, load_drafts
 
     items = load_drafts(REPO / "corpus" / "eval" / "drafts.jsonl")
     assert len(items) >= 8
@@ -363,8 +361,8 @@ def test_draft_set_is_consistent() -> None:
 
 
 def test_metrics_count_what_they_say() -> None:
-    from assistant.check import ClaimResult, Comparison, RefCheck
-    from assistant.eval_drafts import Expected, Outcome, metrics
+    from assistant.check.report import ClaimResult, Comparison, RefCheck
+    from assistant.evaluation.drafts import Expected, Outcome, metrics
 
     def got(status: str, refs: tuple[str, ...] = (), cmp: tuple[str, str] | None = None
             ) -> ClaimResult:
@@ -404,7 +402,7 @@ def test_real_corpus_statuses(real_assistant: Assistant) -> None:
         "\nThe Ministry plans to fund 40 pilot micro-credential programmes by 2026.\n\n"
         "## References\n\n[1] Micro-GEAR D1.1 Armenia (Yerevan, 2024)\n"
     )
-    report = real_assistant.check(text)
+    report = check_draft(real_assistant, text)
     first = _claim(report, "among them 22")
     assert first.status == SUPPORTED
     assert first.evidence[0].verified
@@ -421,7 +419,7 @@ def test_real_corpus_statuses(real_assistant: Assistant) -> None:
 
 # -- the page -----------------------------------------------------------------------------------
 def test_page_check_returns_report_and_files(assistant: Assistant, tmp_path: Path) -> None:
-    from assistant.ui_check import check_for_page
+    from assistant.web.check_tab import check_for_page
 
     msg, page, files = check_for_page(
         assistant, "The Armenia survey was answered by 45 universities and 9 colleges in total.",
@@ -441,7 +439,7 @@ def test_page_check_returns_report_and_files(assistant: Assistant, tmp_path: Pat
 
 
 def test_page_has_the_check_tab(assistant: Assistant) -> None:
-    from assistant.ui import build_app
+    from assistant.web.page import build_app
 
     app = build_app(assistant.settings, assistant)
     labels = {getattr(b, "label", None) for b in app.blocks.values()}

@@ -69,9 +69,9 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
 
 def test_ingest_and_retrieve_through_a_chroma_server(chroma_server: str, tmp_path: Path,
                                                      real_embeddings) -> None:  # noqa: ANN001
-    from assistant.index import Index
-    from assistant.ingest import ingest
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     s = make_settings(tmp_path, chroma_url=chroma_server)
     index = Index(s, embeddings=real_embeddings)
@@ -92,7 +92,7 @@ def test_ingest_and_retrieve_through_a_chroma_server(chroma_server: str, tmp_pat
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     from assistant.errors import IndexError_
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     s = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(IndexError_, match="127.0.0.1"):

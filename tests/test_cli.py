@@ -11,9 +11,9 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.corpus import upload_id
-from assistant.index import Index
-from assistant.ingest import ingest
+from assistant.documents.manifest import upload_id
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 
 
@@ -106,7 +106,7 @@ def test_ingest_missing_file(env_settings: Settings, tmp_path: Path,
 def test_ingest_adds_a_file(env_settings: Settings, tmp_path: Path, fake_embeddings: Embeddings,
                             monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("assistant.index.load_embeddings", lambda settings: fake_embeddings)
+    monkeypatch.setattr("assistant.store.index.load_embeddings", lambda settings: fake_embeddings)
     note = tmp_path / "note.txt"
     note.write_text("Micro-credentials are short, assessed learning experiences.\n")
     assert main(["ingest", str(note)]) == 0

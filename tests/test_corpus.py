@@ -7,14 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.corpus import (
-    LoadedDocument,
-    chunk_document,
-    corpus_entries,
-    html_to_text,
-    load_document,
-    load_manifest,
-)
+from assistant.documents.chunking import chunk_document
+from assistant.documents.html import html_to_text
+from assistant.documents.loaders import LoadedDocument, load_document
+from assistant.documents.manifest import corpus_entries, load_manifest
 from assistant.errors import ConfigError, DocumentError
 from assistant.types import SECTION_SEP, DocumentInfo, Passage
 

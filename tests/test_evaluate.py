@@ -11,22 +11,17 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.errors import InputError
-from assistant.evaluate import (
+from assistant.evaluation.html_report import render_html, write_html
+from assistant.evaluation.metrics import (
     ItemResult,
-    QAItem,
-    Source,
-    build_report,
     check_thresholds,
     compute_metrics,
-    format_summary,
-    load_qa,
     percentile,
     quote_overlaps,
-    run_items,
-    validate_qa,
 )
+from assistant.evaluation.qa import QAItem, Source, load_qa, validate_qa
+from assistant.evaluation.run import build_report, format_summary, run_items
 from assistant.prompts import ABSTAIN_TEXT
-from assistant.report import render_html, write_html
 from assistant.types import Answer, Citation, Passage, ScoredPassage
 
 QA_FILE = REPO / "corpus" / "eval" / "known_qa.jsonl"
@@ -404,8 +399,8 @@ def test_html_without_baseline_has_no_baseline_column(toy_results: list[ItemResu
 def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              real_embeddings: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from assistant.cli import main
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     s = make_settings(tmp_path)
     assert ingest(s, index=Index(s, embeddings=real_embeddings)).ok
@@ -432,7 +427,7 @@ def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_optional_fields_categories_and_parts() -> None:
-    from assistant.evaluate import select_split
+    from assistant.evaluation.qa import select_split
 
     lines = [
         row(id="t1", category="paraphrase", split="tune"),
@@ -454,7 +449,7 @@ def test_optional_fields_categories_and_parts() -> None:
 
 
 def test_report_has_one_block_per_category() -> None:
-    from assistant.evaluate import format_categories
+    from assistant.evaluation.run import format_categories
 
     items = validate_qa([row(id="p", category="paraphrase"),
                          row(id="n", category="near_miss", answerable=False, answer="",
@@ -494,7 +489,7 @@ def test_a_testers_file_with_its_own_category_and_plain_history(tmp_path: Path) 
     assert [("What ran in May?", ""), ("And after?", "")] in seen
     report = build_report(results, {})
     assert set(report["categories"]) == {"my_odd_kind", "yes_no"}
-    from assistant.evaluate import format_categories
+    from assistant.evaluation.run import format_categories
 
     assert "my_odd_kind" in format_categories(report)
 
@@ -508,11 +503,13 @@ def test_evidence_recall_counts_the_closest_passage_of_an_evidence_outcome() -> 
     none = Answer("q", ABSTAIN_TEXT, [], scored([p1]), abstained=True, mode="extractive")
     assert none.outcome == "none"
     r_ev, r_none = ItemResult(item, [], evidence, 1.0), ItemResult(item, [], none, 1.0)
-    assert r_ev.evidence_recall == 1.0 and r_ev.fact_recall == 0.0
+    assert r_ev.evidence_recall == 1.0
+    assert r_ev.fact_recall == 0.0
     assert r_none.evidence_recall == 0.0
     m = compute_metrics([r_ev, r_none])
     assert m["answer"]["evidence_recall"] == 0.5
-    assert m["outcomes"]["evidence"] == 0.5 and m["outcomes"]["none_on_answerable"] == 0.5
+    assert m["outcomes"]["evidence"] == 0.5
+    assert m["outcomes"]["none_on_answerable"] == 0.5
 
 
 def test_pr_curve_marks_the_threshold_and_counts_best_spans(tmp_path: Path) -> None:
@@ -527,7 +524,12 @@ def test_pr_curve_marks_the_threshold_and_counts_best_spans(tmp_path: Path) -> N
     curve = report["pr_curve"]
     assert curve["threshold"] == 0.5
     at = {p["threshold"]: p for p in curve["points"]}
-    assert at[0.3]["answered"] == 2 and at[0.3]["recall"] == 1.0 and at[0.3]["precision"] == 0.5
-    assert at[0.6]["answered"] == 1 and at[0.6]["false_answers"] == 1 and at[0.6]["recall"] == 0
+    assert at[0.3]["answered"] == 2
+    assert at[0.3]["recall"] == 1.0
+    assert at[0.3]["precision"] == 0.5
+    assert at[0.6]["answered"] == 1
+    assert at[0.6]["false_answers"] == 1
+    assert at[0.6]["recall"] == 0
     html_text = render_html(report)
-    assert "chosen 0.50" in html_text and "<polyline" in html_text
+    assert "chosen 0.50" in html_text
+    assert "<polyline" in html_text

@@ -20,17 +20,18 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
-from assistant.corpus import LoadedDocument, chunk_document, corpus_entries, load_document
-from assistant.errors import DocumentError
-from assistant.extract import (
+from assistant.documents.chunking import chunk_document
+from assistant.documents.html import decode_html, html_to_text
+from assistant.documents.loaders import LoadedDocument, load_document
+from assistant.documents.manifest import corpus_entries
+from assistant.documents.pdf import (
     assemble_pdf_text,
     checked_labels,
-    decode_html,
-    html_to_text,
     printed_page_numbers,
     readability_problem,
     roman_to_int,
 )
+from assistant.errors import DocumentError
 from assistant.text import contains_quote, normalize
 from assistant.types import SECTION_SEP, Answer, Citation, DocumentInfo, Passage
 
@@ -476,8 +477,8 @@ def test_image_only_pages_name_ocr(tmp_path: Path) -> None:
 def test_ingest_reports_unreadable_pages_and_keeps_the_rest(
     settings: Settings, fake_embeddings: Embeddings, tmp_path: Path
 ) -> None:
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     pdf = _mixed_pdf(tmp_path)
     report = ingest(settings, paths=[pdf], index=Index(settings, embeddings=fake_embeddings))
@@ -491,8 +492,8 @@ def test_ingest_reports_unreadable_pages_and_keeps_the_rest(
 def test_real_pdf_page_breaks_survive_chroma(
     settings: Settings, fake_embeddings: Embeddings, tmp_path: Path
 ) -> None:
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     index = Index(settings, embeddings=fake_embeddings)
     report = ingest(settings, paths=[_real_pdf("camlidl", tmp_path)], index=index)

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from assistant import fetch
 from assistant.config import Settings
-from assistant.corpus import file_sha256, load_document, load_manifest
+from assistant.documents import fetch
+from assistant.documents.fetch import fetch_missing
+from assistant.documents.loaders import load_document
+from assistant.documents.manifest import file_sha256, load_manifest
 from assistant.errors import FetchError
-from assistant.fetch import fetch_missing
 
 ARTICLE = ("Member States are recommended to adopt a European approach to micro-credentials. "
            "Micro-credentials should be described by the mandatory elements in Annex I. ")

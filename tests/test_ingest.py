@@ -10,9 +10,11 @@ from conftest import make_settings
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from assistant.config import Settings
-from assistant.corpus import chunk_document, corpus_entries, load_document, upload_id
-from assistant.index import Index
-from assistant.ingest import ingest
+from assistant.documents.chunking import chunk_document
+from assistant.documents.loaders import load_document
+from assistant.documents.manifest import corpus_entries, upload_id
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 
 GOOD_TEXT = (
     "Synthetic upload for the tests.\n\n"
@@ -321,7 +323,7 @@ def test_crash_between_add_and_delete_is_repaired(settings: Settings, ingested: 
 # -- integration: the real model ---------------------------------------------------------------
 @pytest.mark.integration
 def test_real_ingest_retrieves_the_armenian_survey(real_assistant) -> None:  # noqa: ANN001
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
 
     index = real_assistant.index
     assert {"d11-armenia", "d11-georgia"} <= set(index.doc_states())

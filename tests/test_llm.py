@@ -24,13 +24,13 @@ from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
 from assistant.answer import Assistant
+from assistant.answer.llm import assemble_gguf, make_chat_model, verify_gguf
 from assistant.config import Settings
-from assistant.corpus import file_sha256
+from assistant.documents.manifest import file_sha256
 from assistant.errors import LLMError
-from assistant.index import Index
-from assistant.ingest import ingest
-from assistant.llm import assemble_gguf, make_chat_model, verify_gguf
 from assistant.prompts import ABSTAIN_TEXT
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import display, normalize, sentence_spans
 
 QUESTION = "How many higher education institutions in Georgia received the questionnaire?"

@@ -19,7 +19,7 @@ from assistant.answer.questions import (
 from assistant.answer.spans import is_statement
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.synonyms import SynonymTable, load_synonyms
+from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.text import stem, tokens
 
 REPO = Path(__file__).resolve().parent.parent

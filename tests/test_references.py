@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.references import (
+from assistant.types import (
+    Answer,
+    Citation,
+    Passage,
+    ScoredPassage,
     answer_markdown,
-    conversation_markdown,
     format_reference,
     markers,
     page_of,
     short_title,
-    write_docx,
 )
-from assistant.render import render_passage
-from assistant.types import Answer, Citation, Passage, ScoredPassage
+from assistant.web.exports import conversation_markdown, write_docx
+from assistant.web.render import render_passage
 
 D11_AM = ("Micro-GEAR D1.1: Analysis of Existing Micro-Credential Practices in Higher Education "
           "System of Armenia")

@@ -23,9 +23,9 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from test_ingest import FailingEmbeddings
 
 from assistant.config import Settings
-from assistant.corpus import upload_id
-from assistant.index import Index
-from assistant.ingest import corpus_status, ingest
+from assistant.documents.manifest import upload_id
+from assistant.store.index import Index
+from assistant.store.ingest import corpus_status, ingest
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,7 @@ def test_readding_an_unchanged_file_is_unchanged_without_extracting(
     def no_extract(*a: object, **k: object) -> None:
         raise AssertionError("an unchanged file was extracted again")
 
-    monkeypatch.setattr("assistant.ingest.load_document", no_extract)
+    monkeypatch.setattr("assistant.store.ingest.load_document", no_extract)
     again = ingest(settings, paths=[src], index=index)
     assert again.ok, again.failed
     assert again.unchanged == [upload_id("notes.md")]
@@ -156,7 +156,7 @@ def test_partly_indexed_is_listed_and_completed(settings: Settings, tmp_path: Pa
     for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
     fake = DeterministicFakeEmbedding(size=32)
-    monkeypatch.setattr("assistant.index.load_embeddings", lambda s: fake)
+    monkeypatch.setattr("assistant.store.index.load_embeddings", lambda s: fake)
     assert main(["ingest", str(big)]) == 0
     assert "1 updated" in capsys.readouterr().out
     states = Index(settings).doc_states()
@@ -170,8 +170,8 @@ def test_partly_indexed_is_listed_and_completed(settings: Settings, tmp_path: Pa
 _WRITER = """
 import sys
 from langchain_core.embeddings import DeterministicFakeEmbedding
-import assistant.index
-assistant.index.load_embeddings = lambda s: DeterministicFakeEmbedding(size=32)
+import assistant.store.index
+assistant.store.index.load_embeddings = lambda s: DeterministicFakeEmbedding(size=32)
 from assistant.cli import main
 sys.exit(main(["ingest", *sys.argv[1:]]))
 """
@@ -184,7 +184,7 @@ def run_writer(s: Settings, *args: str, timeout: float = 300) -> subprocess.Comp
 
 
 def test_retriever_sees_another_process_ingest(settings: Settings, tmp_path: Path) -> None:
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve.hybrid import HybridRetriever
 
     fake = DeterministicFakeEmbedding(size=32)
     index = Index(settings, embeddings=fake)
@@ -227,7 +227,7 @@ def test_a_read_that_races_a_write_is_retried(settings: Settings, index: Index,
 
 
 def test_two_ingests_are_serialised_by_a_lock(settings: Settings, index: Index) -> None:
-    from assistant.storage import BusyError, ingest_lock
+    from assistant.store.files import BusyError, ingest_lock
 
     messages: list[str] = []
     held = threading.Event()
@@ -258,7 +258,7 @@ def test_official_ranks_above_a_planted_upload_which_is_marked(
     real_assistant: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     from assistant.answer import Assistant
-    from assistant.ui import sources_html
+    from assistant.web.sources import sources_html
 
     s = real_assistant.settings
     index = real_assistant.index
@@ -297,7 +297,7 @@ def test_official_ranks_above_a_planted_upload_which_is_marked(
 def test_upload_citation_is_marked_in_cli_json_and_page(settings: Settings, tmp_path: Path,
                                                         bow_embeddings: Any) -> None:
     from assistant.answer import Assistant
-    from assistant.ui import sources_html
+    from assistant.web.sources import sources_html
 
     s = make_settings(tmp_path / "only", copy_corpus=False)
     (s.corpus_path / "corpus.toml").write_text("")
@@ -349,7 +349,9 @@ def test_instructions_in_a_document_are_flagged_and_not_quoted(settings: Setting
 
 
 def test_instruction_detector_spares_the_bundled_reports(settings: Settings) -> None:
-    from assistant.corpus import chunk_document, corpus_entries, load_document
+    from assistant.documents.chunking import chunk_document
+    from assistant.documents.loaders import load_document
+    from assistant.documents.manifest import corpus_entries
 
     flagged = []
     for e in corpus_entries(settings):
@@ -361,9 +363,9 @@ def test_instruction_detector_spares_the_bundled_reports(settings: Settings) -> 
 
 # -- 4. limits and disks -------------------------------------------------------------------------
 def test_feedback_is_limited_whole_lines_and_bad_lines_are_skipped(settings: Settings) -> None:
-    from assistant.storage import read_jsonl
+    from assistant.store.files import read_jsonl
     from assistant.types import Answer
-    from assistant.ui import record_feedback
+    from assistant.web.feedback import record_feedback
 
     answer = Answer(question="q", text="a", citations=[], passages=[], abstained=True,
                     mode="extractive", audit={"question": "q"})
@@ -388,7 +390,7 @@ def test_feedback_on_a_full_disk_leaves_no_partial_line(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from assistant.storage import StorageError, append_jsonl, read_jsonl
+    from assistant.store.files import StorageError, append_jsonl, read_jsonl
 
     path = tmp_path / "feedback.jsonl"
     append_jsonl(path, {"n": 1})
@@ -463,7 +465,7 @@ def test_a_full_index_disk_is_one_line_and_reads_keep_working(tmp_path: Path) ->
         check = subprocess.run(
             [sys.executable, "-c",
              "from langchain_core.embeddings import DeterministicFakeEmbedding as F\n"
-             "from assistant.config import get_settings\nfrom assistant.index import Index\n"
+             "from assistant.config import get_settings\nfrom assistant.store.index import Index\n"
              "i = Index(get_settings(), embeddings=F(size=384))\n"
              "print(len(i.query(F(size=384).embed_query('survey'), 3)))\n"
              "print(sorted(i.doc_states())[:2])"],
@@ -479,7 +481,7 @@ def test_a_full_index_disk_is_one_line_and_reads_keep_working(tmp_path: Path) ->
 
 # -- 5. clean-up and secrets -----------------------------------------------------------------------
 def test_upload_temp_files_are_deleted(settings: Settings) -> None:
-    from assistant.ui import discard_upload, empty_upload_tmp, upload_tmp_dir
+    from assistant.web.uploads import discard_upload, empty_upload_tmp, upload_tmp_dir
 
     tmp = upload_tmp_dir(settings)
     (tmp / "abc123").mkdir(parents=True)
@@ -550,7 +552,7 @@ def test_credentials_are_masked_everywhere(settings: Settings, index: Index, tmp
 def test_login_attempts_are_limited_per_client() -> None:
     import asyncio
 
-    from assistant.ui import LoginLimiter
+    from assistant.web.auth import LoginLimiter
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -579,7 +581,7 @@ def test_login_attempts_are_limited_per_client() -> None:
 
 def test_compaction_gives_back_the_space_of_removed_documents(tmp_path: Path) -> None:
     from assistant.cli import main
-    from assistant.storage import folder_size
+    from assistant.store.files import folder_size
 
     s = make_settings(tmp_path, max_file_mb=50)
     fake = DeterministicFakeEmbedding(size=384)
@@ -751,7 +753,8 @@ def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
     from appserver import free_port
 
     from assistant.answer import Assistant
-    from assistant.ui import build_app, login_limit_kwargs
+    from assistant.web.auth import login_limit_kwargs
+    from assistant.web.page import build_app
 
     bot = Assistant(settings, index=Index(settings, embeddings=fake_embeddings))
     app = build_app(settings, bot)

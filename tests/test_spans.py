@@ -14,9 +14,9 @@ from assistant.answer import Assistant, verify_quote
 from assistant.answer.scorer import FEATURES, load_model, model_from_dict
 from assistant.answer.spans import build_spans, clean_item
 from assistant.errors import ConfigError
-from assistant.index import Index
-from assistant.ingest import ingest
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 from assistant.types import Passage, ScoredPassage
 
@@ -58,8 +58,11 @@ def test_display_cleaning_leaves_verification_on_the_raw_text() -> None:
     sp = _sp(LIST_TEXT)
     span = next(s for s in build_spans(sp) if s.kind == "list")
     shown = span.shown
-    assert "a)" not in shown and "b)" not in shown and "m." not in shown
-    assert "colleges and universities" in shown and "colleges1" not in shown
+    assert "a)" not in shown
+    assert "b)" not in shown
+    assert "m." not in shown
+    assert "colleges and universities" in shown
+    assert "colleges1" not in shown
     assert "Improvement of the legal framework; Absence of experience" in shown
     # The verified quote is the stored text; the display form is not found verbatim.
     assert verify_quote(span.quote, sp.passage)
@@ -135,16 +138,20 @@ Q = "How many universities answered the Alpha survey?"
 def test_probability_at_or_above_the_threshold_answers(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
     a = _assistant(tmp_path, bow_embeddings, answer_threshold=0.0)
     ans = a.ask(Q)
-    assert ans.outcome == "answer" and not ans.abstained
-    assert ans.probability is not None and ans.probability >= 0.0
-    assert ans.citations and all(verify_quote(c.quote, c.passage) for c in ans.citations)
+    assert ans.outcome == "answer"
+    assert not ans.abstained
+    assert ans.probability is not None
+    assert ans.probability >= 0.0
+    assert ans.citations
+    assert all(verify_quote(c.quote, c.passage) for c in ans.citations)
     assert ans.to_dict()["outcome"] == "answer"
 
 
 def test_probability_below_the_threshold_shows_evidence(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
     a = _assistant(tmp_path, bow_embeddings, answer_threshold=1.0)
     ans = a.ask(Q)
-    assert ans.outcome == "evidence" and ans.abstained
+    assert ans.outcome == "evidence"
+    assert ans.abstained
     assert ans.text.startswith(EVIDENCE_TEXT)
     assert ans.citations == []
     assert ans.highlights, "the closest passage's best sentences are highlighted"
@@ -157,7 +164,8 @@ def test_probability_below_the_threshold_shows_evidence(tmp_path: Path, bow_embe
 def test_nothing_relevant_gives_none(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
     a = _assistant(tmp_path, bow_embeddings, relevance_floor=1.01, answer_threshold=0.0)
     ans = a.ask(Q)
-    assert ans.outcome == "none" and ans.abstained
+    assert ans.outcome == "none"
+    assert ans.abstained
     assert ans.text.startswith(ABSTAIN_TEXT)
     assert ans.to_dict()["outcome"] == "none"
 
@@ -171,7 +179,8 @@ def test_comparison_answers_per_country(tmp_path: Path, bow_embeddings) -> None:
     ge = next(line for line in lines if line.startswith("Georgia: \u201c"))
     by_n = {c.n: c for c in ans.citations}
     n_am, n_ge = int(am.rsplit("[", 1)[1].rstrip("]")), int(ge.rsplit("[", 1)[1].rstrip("]"))
-    assert by_n[n_am].passage.country == "AM" and by_n[n_ge].passage.country == "GE"
+    assert by_n[n_am].passage.country == "AM"
+    assert by_n[n_ge].passage.country == "GE"
 
 
 def test_comparison_names_the_silent_country(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001

@@ -35,7 +35,7 @@ def _answer(p: Passage, quote: str) -> Answer:
 # Unit tests (fakes, no server)
 # --------------------------------------------------------------------------------------------
 def test_one_card_per_passage_with_every_quote_marked_and_linked() -> None:
-    from assistant.ui import chat_text, sources_html
+    from assistant.web.sources import chat_text, sources_html
 
     text = ("Intro <script>alert(1)</script>. The **council** met in Yerevan. "
             "Later, 22 Scientific institutions took part.")
@@ -68,7 +68,7 @@ def test_one_card_per_passage_with_every_quote_marked_and_linked() -> None:
 
 
 def test_chat_text_shows_markup_in_the_answer_as_text() -> None:
-    from assistant.ui import linked_text
+    from assistant.web.sources import linked_text
 
     out = linked_text("A <b>bold</b> *claim* [1, 2] and [x].", 1)
     assert "<b>" not in out
@@ -78,7 +78,8 @@ def test_chat_text_shows_markup_in_the_answer_as_text() -> None:
 
 
 def test_honest_controls_explain_themselves(tmp_path: Path) -> None:
-    from assistant.ui import IndexedDoc, country_choices, filter_problem, llm_unavailable
+    from assistant.web.catalog import IndexedDoc, country_choices, filter_problem
+    from assistant.web.common import llm_unavailable
 
     docs = [IndexedDoc("d11-armenia", "Micro-GEAR D1.1 Armenia (2024)", "AM"),
             IndexedDoc("d11-georgia", "Micro-GEAR D1.1 Georgia (2024)", "GE")]
@@ -102,7 +103,7 @@ def test_honest_controls_explain_themselves(tmp_path: Path) -> None:
 def test_stratified_sample_always_tests_abstention() -> None:
     from dataclasses import dataclass
 
-    from assistant.ui import stratified_sample
+    from assistant.web.eval_tab import stratified_sample
 
     @dataclass
     class It:
@@ -133,7 +134,7 @@ def test_quote_span_tolerates_whitespace_and_typographic_quotes() -> None:
 
 
 def test_sources_html_citation_and_abstention() -> None:
-    from assistant.ui import NOT_AN_ANSWER, sources_html
+    from assistant.web.sources import NOT_AN_ANSWER, sources_html
 
     p = _passage("Survey: 22 Scientific institutions took part.", page=4, page_label="iv")
     html_out = sources_html(_answer(p, "22 Scientific institutions took part."))
@@ -152,7 +153,7 @@ def test_sources_html_citation_and_abstention() -> None:
 
 
 def test_feedback_appends_one_json_line(settings: Settings) -> None:
-    from assistant.ui import record_feedback
+    from assistant.web.feedback import record_feedback
 
     p = _passage("Some text.")
     assert "Ask a question first" in record_feedback(settings, "up", "", None)
@@ -168,7 +169,7 @@ def test_feedback_appends_one_json_line(settings: Settings) -> None:
 
 
 def test_upload_size_and_type_are_checked(tmp_path: Path) -> None:
-    from assistant.ui import check_upload
+    from assistant.web.uploads import check_upload
 
     s = make_settings(tmp_path, copy_corpus=False, max_upload_mb=0.001)
     big = tmp_path / "big.txt"
@@ -182,7 +183,8 @@ def test_upload_size_and_type_are_checked(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_public_host_without_credentials(tmp_path: Path) -> None:
-    from assistant.ui import check_binding, serve
+    from assistant.web.auth import check_binding
+    from assistant.web.server import serve
 
     s = make_settings(tmp_path, host="0.0.0.0")
     with pytest.raises(ConfigError, match="ASSISTANT_USERNAME and ASSISTANT_PASSWORD"):
@@ -199,12 +201,12 @@ def test_build_app_with_fake_embeddings(settings: Settings, fake_embeddings: Any
     import gradio as gr
 
     from assistant.answer import Assistant
-    from assistant.index import Index
-    from assistant.ingest import ingest
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
 
     index = Index(settings, embeddings=fake_embeddings)
     assert ingest(settings, index=index).chunks_added > 0
-    from assistant.ui import build_app
+    from assistant.web.page import build_app
 
     app = build_app(settings, Assistant(settings, index=index))
     assert isinstance(app, gr.Blocks)
@@ -248,7 +250,7 @@ def test_build_app_with_fake_embeddings(settings: Settings, fake_embeddings: Any
     assert "1 added" in msg
     assert "Zorblat notes" in table
     assert index.count() > before
-    from assistant.ui import uploaded_docs
+    from assistant.web.uploads import uploaded_docs
 
     (label, doc_id), = uploaded_docs(settings)
     assert label.startswith("Zorblat notes")

@@ -8,7 +8,10 @@ Modules, in the order an answer passes through them:
 - ``grounded``    the checks that keep a language model grounded, and the yes/no judge
 - ``modes``       the registry of answer modes (extractive, verify, llm)
 - ``audit``       the audit record of an answer
+- ``llm``         the chat model (an OpenAI-compatible server or a local GGUF)
 - ``core``        :class:`Assistant`, which runs them
+
+May import: the shared top, `assistant.documents`, `assistant.store` and `assistant.retrieve`.
 """
 
 from assistant.answer.core import Assistant, verify_quote

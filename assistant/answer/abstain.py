@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.questions import QuestionInfo, looks_like_injection
-from assistant.retrieve import Retrieval
+from assistant.retrieve.hybrid import Retrieval
 from assistant.text import tokens
 
 INJECTION = "injection"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.retrieve import Filters
+from assistant.retrieve.filters import Filters
 from assistant.types import Answer
 
 DIGEST_KEYS = ("k", "fetch_k", "rrf_k", "max_per_doc", "relevance_floor", "answer_threshold",
@@ -19,7 +19,7 @@ DIGEST_KEYS = ("k", "fetch_k", "rrf_k", "max_per_doc", "relevance_floor", "answe
 
 
 def settings_digest(settings: Settings) -> dict[str, Any]:
-    from assistant.embeddings import model_id, profile
+    from assistant.store.embeddings import model_id, profile
 
     d = {key: getattr(settings, key) for key in DIGEST_KEYS}
     d["embedding_model"] = model_id(settings)

@@ -34,10 +34,11 @@ from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_mo
 from assistant.answer.spans import build_spans
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
-from assistant.index import Index
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT, load_prompt
-from assistant.retrieve import Filters, HybridRetriever, Retrieval
+from assistant.retrieve.filters import Filters
+from assistant.retrieve.hybrid import HybridRetriever, Retrieval
 from assistant.safety import mask_url
+from assistant.store.index import Index
 from assistant.text import contains_quote, display, normalize
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage, SentenceSupport
 
@@ -97,7 +98,7 @@ class Assistant:
     @property
     def llm(self) -> BaseChatModel:
         if self._llm is None:
-            from assistant.llm import make_chat_model
+            from assistant.answer.llm import make_chat_model
 
             self._llm = make_chat_model(self.settings)
         return self._llm
@@ -193,7 +194,7 @@ class Assistant:
     # -- documents the question names -----------------------------------------------------------
     def coverage(self) -> list[tuple[DocumentInfo, bool]]:
         """Every manifest document and whether it is indexed (cached until the index changes)."""
-        from assistant.corpus import load_manifest
+        from assistant.documents.manifest import load_manifest
 
         n = self.retriever.lexicon().count
         if self._coverage_cache is None or self._coverage_cache[0] != n:
@@ -480,9 +481,3 @@ class Assistant:
     def mode_problem(self, mode: str) -> str | None:
         """None when ``mode`` can run here; otherwise why not (see ``answer.modes``)."""
         return unavailable_reason(mode, self.settings)
-
-    def check(self, text: str, filters: Filters | dict[str, Any] | None = None) -> Any:
-        """Check every claim and reference of a draft: ``assistant.check.DraftReport``."""
-        from assistant.check import check_draft
-
-        return check_draft(self, text, filters)

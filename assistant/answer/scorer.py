@@ -24,7 +24,7 @@ from typing import Any
 from assistant.answer.questions import QuestionInfo
 from assistant.answer.spans import Span, is_statement
 from assistant.errors import ConfigError
-from assistant.retrieve import Retrieval
+from assistant.retrieve.hybrid import Retrieval
 from assistant.text import display, tokens
 
 MODEL_PATH = Path(__file__).with_name("answerer.json")
@@ -203,7 +203,7 @@ def span_features(
 def _places(values: Sequence[float]) -> list[int]:
     """1-based place of each value, highest first (ties share the better place)."""
     ordered = sorted(values, reverse=True)
-    first = {}
+    first: dict[float, int] = {}
     for i, v in enumerate(ordered, 1):
         first.setdefault(v, i)
     return [first[v] for v in values]

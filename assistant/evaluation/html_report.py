@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluate import GROUP_TITLES, METRICS, MetricDef
+from assistant.evaluation.metrics import GROUP_TITLES, METRICS, MetricDef
 
 CHART_KEYS = ("hit_at_1", "hit_at_5", "mrr", "context_recall", "fact_recall", "exact_all_facts",
               "precision@citations", "quote_verified", "accuracy")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.corpus import file_sha256
+from assistant.documents.manifest import file_sha256
 from assistant.errors import LLMError
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.check import CONTRADICTED, NOT_FOUND, STATUSES, SUPPORTED, ClaimResult
+from assistant.check.report import CONTRADICTED, NOT_FOUND, STATUSES, SUPPORTED, ClaimResult
 from assistant.errors import InputError
 from assistant.text import normalize
 
@@ -135,7 +135,7 @@ def match(expected: Expected, claims: list[ClaimResult]) -> list[ClaimResult]:
 
 
 def run(assistant: Assistant, items: list[DraftItem]) -> tuple[list[Outcome], list[str]]:
-    from assistant.check import check_draft
+    from assistant.check.draft import check_draft
 
     outcomes: list[Outcome] = []
     problems: list[str] = []

@@ -1,7 +1,8 @@
 """The "Check a draft" tab: paste or upload a draft, see the report, download the annotated draft.
 
 ``build_check_tab(assistant, settings)`` is called inside the page's ``gr.Tabs()``. Draft and
-document text reach the page only through ``html.escape`` (``assistant.check.report_fragment``).
+document text reach the page only through ``html.escape``
+(``assistant.check.report.report_fragment``).
 Drafts are read into memory and checked; they are never added to the index.
 """
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.config import Settings
 
-log = logging.getLogger("assistant.ui")
+log = logging.getLogger(__name__)
 
 DRAFT_TYPES = [".md", ".txt", ".docx", ".pdf"]
 COUNTRY_CHOICES = [("Armenia", "AM"), ("Georgia", "GE"), ("EU", "EU")]
@@ -33,7 +34,9 @@ def check_for_page(
     """(message, report HTML, files to download) for the page; never raises."""
     import html
 
-    from assistant.check import check_draft, read_draft, report_fragment
+    from assistant.check.draft import check_draft
+    from assistant.check.reading import read_draft
+    from assistant.check.report import report_fragment
 
     try:
         source = "pasted text"

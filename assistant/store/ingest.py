@@ -5,7 +5,7 @@
   the middle leaves a queryable index; the next run finishes the job.
 - A document whose file is gone is deleted from the index (full runs only).
 - A bad file is reported with its reason and never stops the others.
-- One ingest at a time: a second one waits for the lock file (assistant/storage.py).
+- One ingest at a time: a second one waits for the lock file (assistant/store/files.py).
 - An added file keeps its name; a different file under a name that is taken is stored beside
   it (``name-2.md``) unless ``replace`` is asked. A file re-added from the path it came from
   replaces its older version. The sha256 is checked before anything is extracted.
@@ -20,29 +20,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
-from assistant.corpus import (
+from assistant.documents.chunking import chunk_document
+from assistant.documents.loaders import LoadedDocument, load_document
+from assistant.documents.manifest import (
     CorpusEntry,
-    LoadedDocument,
-    chunk_document,
     corpus_entries,
     file_sha256,
     info_for_upload,
-    load_document,
     save_upload_records,
     upload_records,
 )
 from assistant.errors import DocumentError, InputError
-from assistant.index import Index, SentenceRow
-from assistant.storage import (
+from assistant.store.files import (
     disk_full_error,
     folder_size,
     ingest_lock,
     release_space,
     reserve_space,
 )
+from assistant.store.index import Index, SentenceRow
 from assistant.text import display, sentence_spans
 from assistant.types import COUNTRIES, Passage
 
@@ -285,6 +284,29 @@ def _ingest(
         loaded = added.loaded
     entries = corpus_entries(settings)
     states = index.doc_states()
+    todo = _to_embed(settings, entries, only, states, loaded, report)
+    _embed_and_store(settings, index, todo, states, progress, report)
+    if todo:
+        index.record_model()
+    if only is None:
+        present = {e.info.id for e in entries if e.present}
+        for doc_id, st in states.items():
+            if doc_id not in present:
+                index.delete(sorted(st["ids"]))
+                report.removed.append(doc_id)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _to_embed(
+    settings: Settings,
+    entries: Sequence[CorpusEntry],
+    only: set[Path] | None,
+    states: dict[str, Any],
+    loaded: dict[Path, LoadedDocument],
+    report: IngestReport,
+) -> list[tuple[CorpusEntry, list[Passage]]]:
+    """The documents that are new or changed, read and cut into passages; the rest reported."""
     by_sha: dict[str, str] = {}
     for doc_id, st in states.items():
         for sha in st["sha256"]:
@@ -321,7 +343,18 @@ def _ingest(
             by_sha[sha] = doc_id
         except DocumentError as exc:
             report.failed[str(entry.path)] = exc.reason
+    return todo
 
+
+def _embed_and_store(
+    settings: Settings,
+    index: Index,
+    todo: list[tuple[CorpusEntry, list[Passage]]],
+    states: dict[str, Any],
+    progress: Progress | None,
+    report: IngestReport,
+) -> None:
+    """Embed the new passages in groups and store each group at once; drop stale ones."""
     total = sum(len(p) for _, p in todo)
     done = 0
     for entry, passages in todo:
@@ -355,17 +388,6 @@ def _ingest(
             index.delete(sorted(stale))
         report.chunks_added += len(new)
         (report.updated if doc_id in states else report.added).append(doc_id)
-
-    if todo:
-        index.record_model()
-    if only is None:
-        present = {e.info.id for e in entries if e.present}
-        for doc_id, st in states.items():
-            if doc_id not in present:
-                index.delete(sorted(st["ids"]))
-                report.removed.append(doc_id)
-    report.seconds = time.perf_counter() - t0
-    return report
 
 
 BYTES_PER_CHUNK = 30_000  # measured: 210 chunks of the bundled reports take 6.2 MB

@@ -2,140 +2,35 @@
 
 Fusion is by normalised score by default (cosines plus BM25 over the top BM25 score), or by
 weighted reciprocal rank (``ASSISTANT_FUSION=rrf``). LangChain's ``EnsembleRetriever`` does RRF
-but drops the scores; the relevance floor and the audit record need them, so fusion is here.
+but drops the scores; the relevance floor and the audit record need them, so fusion is here
+(``fusion``).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import math
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 from assistant.config import Settings
-from assistant.embeddings import profile
 from assistant.errors import AssistantError, InputError
-from assistant.index import Index
-from assistant.synonyms import SynonymTable, load_synonyms
+from assistant.retrieve.filters import Filters
+from assistant.retrieve.fusion import diversify, fuse, trust_adjust
+from assistant.retrieve.lexical import BM25
+from assistant.retrieve.synonyms import SynonymTable, load_synonyms
+from assistant.store.embeddings import profile
+from assistant.store.index import Index
 from assistant.text import tokens
-from assistant.types import COUNTRIES, DOC_TYPES, Passage, ScoredPassage
+from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
 TYPO_CUTOFF = 0.8  # difflib similarity at which an unknown word is read as a corpus word
 ROOT_CHARS = 6  # words sharing a root this long (one a prefix of the other) are equivalent
-log = logging.getLogger("assistant.retrieve")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters: any of the listed countries / documents / document types."""
-
-    country: tuple[str, ...] = ()
-    doc_id: tuple[str, ...] = ()
-    doc_type: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
-        if value is None:
-            return cls()
-        if isinstance(value, Filters):
-            return value
-        def tup(v: Any) -> tuple[str, ...]:
-            if v is None or v == "":
-                return ()
-            return (v,) if isinstance(v, str) else tuple(v)
-        unknown = set(value) - {"country", "doc_id", "doc_type"}
-        if unknown:
-            raise InputError(f"Unknown filter {sorted(unknown)}; use country, doc_id or doc_type")
-        f = cls(
-            country=tuple(c.upper() for c in tup(value.get("country"))),
-            doc_id=tup(value.get("doc_id")),
-            doc_type=tup(value.get("doc_type")),
-        )
-        bad = [c for c in f.country if c not in COUNTRIES]
-        if bad:
-            raise InputError(f"Unknown country {bad}; use one of {', '.join(COUNTRIES)}")
-        bad = [t for t in f.doc_type if t not in DOC_TYPES]
-        if bad:
-            raise InputError(f"Unknown document type {bad}; use one of {', '.join(DOC_TYPES)}")
-        return f
-
-    def __bool__(self) -> bool:
-        return bool(self.country or self.doc_id or self.doc_type)
-
-    def where(self) -> dict[str, Any] | None:
-        """The Chroma ``where`` clause."""
-        clauses = [
-            {key: {"$in": list(vals)}}
-            for key, vals in (("country", self.country), ("doc_id", self.doc_id),
-                              ("doc_type", self.doc_type))
-            if vals
-        ]
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def accepts(self, p: Passage) -> bool:
-        return (
-            (not self.country or p.country in self.country)
-            and (not self.doc_id or p.doc_id in self.doc_id)
-            and (not self.doc_type or p.doc_type in self.doc_type)
-        )
-
-    def to_dict(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in (("country", self.country), ("doc_id", self.doc_id),
-                                         ("doc_type", self.doc_type)) if v}
-
-
-class BM25:
-    """Okapi BM25 over stemmed tokens, with the corpus statistics answers also use."""
-
-    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.docs = [self._tf(d) for d in docs]
-        self.lens = [len(d) for d in docs]
-        self.avgdl = (sum(self.lens) / len(docs)) if docs else 1.0
-        df: dict[str, int] = {}
-        for d in self.docs:
-            for t in d:
-                df[t] = df.get(t, 0) + 1
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
-
-    @staticmethod
-    def _tf(doc: list[str]) -> dict[str, int]:
-        tf: dict[str, int] = {}
-        for t in doc:
-            tf[t] = tf.get(t, 0) + 1
-        return tf
-
-    def scores(self, query: list[str], boost: dict[str, float] | None = None) -> list[float]:
-        """BM25 of every document; ``boost`` scales a term's contribution (default 1)."""
-        boost = boost or {}
-        terms = {t: boost.get(t, 1.0) for t in query}
-        out = []
-        for tf, dl in zip(self.docs, self.lens, strict=True):
-            s = 0.0
-            norm = self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-            for t, w in terms.items():
-                f = tf.get(t)
-                if f:
-                    s += w * self.idf[t] * f * (self.k1 + 1) / (f + norm)
-            out.append(s)
-        return out
-
-    def typical_weight(self) -> float:
-        """The median IDF: the weight given to a question word the corpus never uses."""
-        return sorted(self.idf.values())[len(self.idf) // 2] if self.idf else 1.0
-
-    def weight(self, term: str) -> float:
-        """IDF of a term; a term the corpus never uses gets the highest weight."""
-        return self.idf.get(term, self.max_idf)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -373,17 +268,7 @@ class HybridRetriever:
         sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in
                                 self._sentence_scores(lex, pid, qvec)) for pid in candidates}
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
-        weights = (s.weight_dense, s.weight_sentence, s.weight_lexical)
-        fused: dict[str, float] = {}
-        if s.fusion == "rrf":
-            for weight, lst in zip(weights, lists, strict=True):
-                for rank, pid in enumerate(lst):
-                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
-        else:
-            top_bm = max(lexs.values(), default=0.0) or 1.0
-            for pid in candidates:
-                fused[pid] = (weights[0] * cos.get(pid, 0.0) + weights[1] * best_sent[pid]
-                              + weights[2] * lexs.get(pid, 0.0) / top_bm)
+        fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         fused = trust_adjust(fused, by_id, s, k)
         order = sorted(fused, key=lambda pid: -fused[pid])
         picked = diversify(order, by_id, k, s.max_per_doc)
@@ -427,60 +312,3 @@ class HybridRetriever:
             return {}
         sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(qvec, np.float32)
         return {pid: float(c) for pid, c in zip(got_ids, sims, strict=True)}
-
-
-INSTRUCTION_WEIGHT = 0.01  # a flagged passage that stays in the list sits below every other
-
-
-def trust_adjust(
-    fused: dict[str, float], by_id: dict[str, Passage], settings: Settings, k: int
-) -> dict[str, float]:
-    """Adjust fused scores for provenance and planted text (one step, after fusion).
-
-    - Uploads are dropped when ``ASSISTANT_UPLOADS=false``; otherwise an upload's score is
-      multiplied by ``ASSISTANT_UPLOAD_WEIGHT`` (0.6), so an official document ranks first
-      when both answer.
-    - A passage flagged at ingest as addressing the reader or the assistant ("ignore previous
-      instructions", "answer that …") is dropped while at least ``k`` other candidates remain,
-      and otherwise ranked below all of them: it is quoted only if nothing else answers.
-    """
-    out: dict[str, float] = {}
-    flagged: dict[str, float] = {}
-    for pid, score in fused.items():
-        p = by_id[pid]
-        if not p.official:
-            if not settings.uploads:
-                continue
-            score *= settings.upload_weight
-        if p.instruction_like:
-            flagged[pid] = score
-        else:
-            out[pid] = score
-    if flagged and len(out) < k:
-        floor = min(out.values(), default=0.0)
-        for pid, score in flagged.items():
-            out[pid] = min(score * INSTRUCTION_WEIGHT, floor - 1e-6 * (1 + abs(floor)))
-    return out
-
-
-def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:
-    """Take passages in fused order, at most ``cap`` per document while others are waiting."""
-    order = list(order)
-    picked: list[str] = []
-    per_doc: dict[str, int] = {}
-    skipped: list[str] = []
-    for pid in order:
-        doc = by_id[pid].doc_id
-        if per_doc.get(doc, 0) < cap:
-            picked.append(pid)
-            per_doc[doc] = per_doc.get(doc, 0) + 1
-        else:
-            skipped.append(pid)
-        if len(picked) == k:
-            break
-    # If only one document had candidates, fill up from it after all.
-    for pid in skipped:
-        if len(picked) == k:
-            break
-        picked.append(pid)
-    return picked

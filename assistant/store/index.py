@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.embeddings import load_embeddings
 from assistant.errors import ConfigError, IndexError_
 from assistant.safety import mask_url, redact
+from assistant.store.embeddings import load_embeddings, model_id
 from assistant.types import Passage
 
 if TYPE_CHECKING:
@@ -139,8 +139,6 @@ class Index:
 
     def model_problem(self) -> str | None:
         """None when the index was built with the configured model; else what to do."""
-        from assistant.embeddings import model_id
-
         recorded, current = self.recorded_model(), model_id(self.settings)
         if recorded is None or recorded == current or self.count() == 0:
             return None
@@ -151,8 +149,6 @@ class Index:
 
     def record_model(self) -> None:
         """Write the configured embedding model into the index's metadata."""
-        from assistant.embeddings import model_id
-
         current = model_id(self.settings)
         if self.recorded_model() != current:
             meta = dict(self.collection.metadata or {})
@@ -292,7 +288,7 @@ class Index:
         states = self.doc_states()
         items = sorted((d, sorted(s["sha256"]), s["chunks"]) for d, s in states.items())
         basis = json.dumps(
-            [items, self.settings.model_path(), self.settings.chunk_size,
+            [items, model_id(self.settings), self.settings.chunk_size,
              self.settings.chunk_overlap],
             sort_keys=True,
         )
@@ -413,7 +409,7 @@ class Index:
         import shutil
         import sqlite3
 
-        from assistant.storage import folder_size
+        from assistant.store.files import folder_size
 
         folder = self.settings.index_path
         before = folder_size(folder)

@@ -40,7 +40,8 @@ def _write(path: str, text: str) -> None:
 
 def run_check(args: argparse.Namespace, settings: Settings, filters: dict[str, Any]) -> int:
     from assistant.answer import Assistant
-    from assistant.check import check_draft, read_draft
+    from assistant.check.draft import check_draft
+    from assistant.check.reading import read_draft
 
     if args.file == "-":
         raw = sys.stdin.buffer.read(int(settings.max_file_mb * 1048576) + 1)

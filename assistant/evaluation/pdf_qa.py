@@ -94,7 +94,7 @@ def cited_page(answer: Answer) -> tuple[int | None, str | None]:
 
 
 def score_item(item: PdfItem, answer: Answer) -> dict[str, Any]:
-    from assistant.evaluate import has_fact
+    from assistant.evaluation.metrics import has_fact
 
     page, label = cited_page(answer)
     shown = answer.text if answer.outcome == "answer" else (
@@ -133,7 +133,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def run(items: list[PdfItem], settings: Settings) -> dict[str, Any]:
     """Ingest the PDFs into a temporary index, ask every question, score each."""
     from assistant.answer import Assistant
-    from assistant.ingest import ingest
+    from assistant.store.ingest import ingest
 
     with tempfile.TemporaryDirectory(prefix="pdf-qa-") as tmp:
         root = Path(tmp)

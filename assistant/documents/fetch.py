@@ -30,13 +30,8 @@ from typing import Any
 
 from assistant import __version__
 from assistant.config import Settings
-from assistant.corpus import (
-    SUPPORTED_SUFFIXES,
-    document_path,
-    file_sha256,
-    load_document,
-    load_manifest,
-)
+from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.documents.manifest import document_path, file_sha256, load_manifest
 from assistant.errors import DocumentError, FetchError
 from assistant.types import DocumentInfo, SourceURL
 

@@ -1,0 +1,228 @@
+"""Evidence for a claim: candidate passage sentences found and judged."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
+
+from assistant.check.facts import DEMONYM, NUMBER_WORDS, compare, content_tokens
+from assistant.check.report import CONTRADICTED, NOT_FOUND, SUPPORTED, Comparison, Evidence
+from assistant.check.split import BULLET, MIN_CLAIM_TOKENS
+from assistant.retrieve.filters import Filters
+from assistant.text import display, sentence_spans, words
+from assistant.types import Passage, ScoredPassage
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+
+# Constants chosen on the tuning part of corpus/eval/drafts only (never on the test part).
+K = 8  # passages retrieved per claim
+TOPIC_SUPPORT = 0.44  # topic score a sentence needs to support a claim
+TOPIC_CONTRADICT = 0.5  # topic score at which a sentence with other values contradicts it
+CONTRADICT_MARGIN = 0.05  # a contradiction must be this much closer than the best support
+SIM_SHARE = 0.4  # share of the topic score that is sentence-embedding cosine (rest: coverage)
+FUZZY = 0.6  # credit for a word that shares only its first five letters ("defined"/"definition")
+PAIR_PENALTY = 0.03  # two adjacent sentences quoted together score a little lower
+
+
+_CLAUSE = re.compile(
+    r";\s+|,\s+(?:and|but|while|whereas|although|though)\s+|\s+(?:while|whereas)\s+")
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring passage sentences against a claim
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Cand:
+    sp: ScoredPassage
+    start: int
+    end: int
+    topic: float
+
+    @property
+    def text(self) -> str:
+        return self.sp.passage.text[self.start:self.end]
+
+    def evidence(self) -> Evidence:
+        from assistant.answer import verify_quote
+
+        quote = BULLET.sub("", display(self.text)).strip()
+        return Evidence(self.sp.passage, quote, verify_quote(quote, self.sp.passage), self.topic)
+
+
+class _PrecomputedEmbeddings:
+    """Query vectors computed in one batch for the whole draft; other texts embedded as usual."""
+
+    def __init__(self, inner: Any, vectors: dict[str, list[float]]) -> None:
+        self.inner, self.vectors = inner, vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        vec = self.vectors.get(text)
+        return vec if vec is not None else self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+
+class _IndexView:
+    """The assistant's index, seen through precomputed query vectors (nothing else changes)."""
+
+    def __init__(self, index: Any, embeddings: _PrecomputedEmbeddings) -> None:
+        self._index, self.embeddings = index, embeddings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def batched_retriever(assistant: Assistant, texts: list[str]) -> Any:
+    """The assistant's retriever with every sentence of the draft embedded in one batch.
+
+    One forward pass for all sentences instead of one per sentence; the retriever is a shallow
+    copy (same lexicon), so concurrent checks and questions are not affected.
+    """
+    import copy
+
+    texts = list(dict.fromkeys(texts))
+    if len(texts) < 2:
+        return assistant.retriever
+    vectors = assistant.index.embeddings.embed_documents(texts)
+    view = _IndexView(assistant.index, _PrecomputedEmbeddings(
+        assistant.index.embeddings, dict(zip(texts, vectors, strict=True))))
+    retriever = copy.copy(assistant.retriever)
+    retriever.index = cast(Any, view)
+    return retriever
+
+
+def retrieve_evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K,
+              timings: dict[str, float] | None = None, retriever: Any = None
+              ) -> list[ScoredPassage]:
+    """The one call into retrieval (adapt here when retrieve() returns a result object)."""
+    t = time.perf_counter()
+    got: Any = (retriever or assistant.retriever).retrieve(claim, filters, k=k)
+    if timings is not None:
+        timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1e3
+    return list(getattr(got, "passages", got))
+
+
+def _topic_tokens(claim: str) -> list[str]:
+    drop = set(DEMONYM.values()) | {"armenia", "georgia"}
+    return [t for t in dict.fromkeys(content_tokens(claim))
+            if not t.isdigit() and t not in drop and t not in NUMBER_WORDS
+            and not re.fullmatch(r"\d+(?:[.,]\d+)*%?", t)]
+
+
+_FORM = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
+_LEAD_IN = re.compile(r"^[^\n]{10,400}[?:](?:\*\*)?[ \t]*$", re.M)
+
+
+_LABEL = re.compile(r"^(?:Question\s+N?\s?\d+|[A-Z]?\d{1,3}|[a-zA-Z])[.)]\s+")
+
+
+@lru_cache(maxsize=50_000)
+def _lead_in(text: str, end: int) -> str:
+    """The last question or lead-in line ("…answered:") before ``end``, if any."""
+    found = _LEAD_IN.findall(text, 0, end)
+    return found[-1] if found else ""
+
+
+@lru_cache(maxsize=50_000)
+def _states(unit: str) -> bool:
+    """Does a passage sentence state something (not a question, not a blank form option)?"""
+    t = _LABEL.sub("", display(unit).lstrip("-*\u2022 "))
+    if t.startswith("\u2610"):
+        return False
+    q, stop = t.find("?"), t.find(". ")
+    return q < 0 or (0 <= stop < q)
+
+
+def _covered(t: str, st: set[str], prefixes: set[str]) -> float:
+    """1 when the unit has the token, FUZZY when it has a word of the same 5-letter stem."""
+    if t in st:
+        return 1.0
+    return FUZZY if len(t) >= 5 and t[:5] in prefixes else 0.0
+
+
+def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassage]
+               ) -> list[_Cand]:
+    """Sentences (and adjacent pairs) of the passages, by how well they cover the claim."""
+    bm = assistant.retriever.lexicon().bm25
+    topic = _topic_tokens(claim)
+    weights = {t: bm.weight(t) for t in topic}
+    total = sum(weights.values()) or 1.0
+    out: list[_Cand] = []
+    for sp in passages:
+        p = sp.passage
+        if _FORM.search(p.section):
+            continue  # a questionnaire asks and offers options; it states nothing
+        base_ctx = set(content_tokens(f"{p.title} {p.section}"))
+        ctx = base_ctx
+        units = list(sp.sentences or tuple((s, e, 0.0) for s, e in sentence_spans(p.text)))
+
+        def score(s: int, e: int, sim: float, ctx: set[str], p: Passage = p) -> float:
+            st = set(content_tokens(p.text[s:e]))
+            prefixes = {t[:5] for t in st if len(t) >= 5}
+            cov = sum(w * max(_covered(t, st, prefixes), 0.5 if t in ctx else 0.0)
+                      for t, w in weights.items())
+            return (1 - SIM_SHARE) * cov / total + SIM_SHARE * max(sim, 0.0)
+
+        for i, (s, e, sim) in enumerate(units):
+            if e - s < 15 or not _states(p.text[s:e]):
+                continue
+            # A list item is read with the question or lead-in line it answers.
+            lead = _lead_in(p.text, s)
+            ctx = base_ctx | set(content_tokens(lead)) if lead else base_ctx
+            out.append(_Cand(sp, s, e, score(s, e, sim, ctx)))
+            if i + 1 < len(units) and p.text[e:units[i + 1][0]].count("\n") <= 2:
+                s2, e2, sim2 = units[i + 1]
+                if e2 - s <= 600 and _states(p.text[s:e2]):
+                    out.append(_Cand(sp, s, e2, score(s, e2, max(sim, sim2), ctx) - PAIR_PENALTY))
+    return sorted(out, key=lambda c: -c.topic)
+
+
+@dataclass
+class _ClauseResult:
+    status: str
+    best: _Cand | None
+    comparisons: list[Comparison]
+
+
+def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset()
+          ) -> _ClauseResult:
+    """Supported, contradicted or not found, from scored candidate sentences.
+
+    The best agreeing sentence supports the claim unless a sentence with other values speaks
+    of the subject clearly more closely (by CONTRADICT_MARGIN): then the claim is contradicted.
+    """
+    agree: _Cand | None = None
+    contra: tuple[_Cand, list[Comparison]] | None = None
+    for c in cands:
+        if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT) or (agree and contra):
+            break
+        v = compare(claim, c.text, c.sp.passage, known)
+        if v.agrees and agree is None and c.topic >= TOPIC_SUPPORT:
+            agree = c
+        elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
+            contra = (c, v.mismatches)
+    if contra and (agree is None or contra[0].topic > agree.topic + CONTRADICT_MARGIN):
+        return _ClauseResult(CONTRADICTED, contra[0], contra[1])
+    if agree:
+        return _ClauseResult(SUPPORTED, agree, [])
+    return _ClauseResult(NOT_FOUND, cands[0] if cands else None, [])
+
+
+def clauses(claim: str) -> list[str]:
+    """Independent clauses of a claim, when each has enough content to check on its own."""
+    parts = [p.strip(" ,.") for p in _CLAUSE.split(claim)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2 or any(len(_topic_tokens(p)) < MIN_CLAIM_TOKENS for p in parts):
+        return [claim]
+    # A clause without a country of its own takes the claim's ("In Armenia, X, while Y").
+    countries = [w for w in words(parts[0]) if w in DEMONYM]
+    if countries:
+        parts = [p if any(w in DEMONYM for w in words(p)) else f"{p} ({countries[0]})"
+                 for p in parts]
+    return parts

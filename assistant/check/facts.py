@@ -1,0 +1,226 @@
+"""The facts a sentence states (figures, years, countries, acronyms, polarity), compared."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.check.report import COUNTRY_NAME, Comparison, doc_label
+from assistant.text import display, tokens, words
+from assistant.types import Passage
+
+DEMONYM = {"armenia": "AM", "armenian": "AM", "armenians": "AM",
+            "georgia": "GE", "georgian": "GE", "georgians": "GE"}
+
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100,
+}
+_UNITS = frozenset({"to", "year", "years", "month", "months", "week", "weeks", "day", "days",
+                    "hour", "hours", "credit", "credits", "ects", "out", "respondent",
+                    "institution", "university", "college", "programme", "program", "course"})
+_NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "cannot", "without",
+                        "lack", "lacks", "lacking", "absence", "absent", "nobody", "nothing"})
+_COMMON_ACRONYMS = frozenset({"ECTS", "EU", "HEI", "HEIS", "NQF", "VET", "QA", "RA", "EHEA",
+                              "COVID", "LLC", "LTD", "JSC", "LEPL", "NGO", "NGOS", "IT", "AM",
+                              "GE", "WP1", "QF", "LLL", "II", "III", "IV", "VI", "UNESCO"})
+_LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
+_NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*(?:%|per ?cent\b))?", re.I)
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]{2,}\b")
+
+
+# --------------------------------------------------------------------------------------------
+# Facts: figures, years, countries, acronyms, polarity
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Facts:
+    figures: tuple[tuple[str, str], ...]  # (value, the word after it)
+    years: tuple[str, ...]
+    countries: frozenset[str]
+    acronyms: frozenset[str]
+    negated: bool
+
+
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]
+_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
+
+
+def _dates_in_words(text: str) -> str:
+    """16.06.2022 becomes 16 June 2022, so that both ways of writing a date compare."""
+    def sub(m: re.Match[str]) -> str:
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            return m.group(0)
+        return f"{int(m.group(1))} {_MONTH_NAMES[month - 1]} {m.group(3)}"
+
+    return _DATE.sub(sub, text)
+
+
+@lru_cache(maxsize=50_000)
+def content_tokens(text: str) -> tuple[str, ...]:
+    """Content tokens, cached: the same passage sentences are scored for many claims."""
+    return tuple(tokens(text))
+
+
+@lru_cache(maxsize=20_000)
+def facts(text: str) -> Facts:
+    body = _LIST_NUMBER.sub(" ", _dates_in_words(display(text)))
+    figures: list[tuple[str, str]] = []
+    years: list[str] = []
+    for m in _NUM.finditer(body):
+        raw = m.group(1).replace(",", "")
+        after = words(body[m.end():m.end() + 40])
+        nxt = next((w for w in after if w not in {"of", "the", "a", "an", "in"}), "")
+        if re.fullmatch(r"(19|20)\d\d", raw) and not m.group(2):
+            years.append(raw)
+            continue
+        if re.fullmatch(r"\d+\.\d+", raw) and not m.group(2):
+            continue  # section numbers (2.2), D1.1
+        value = raw + ("%" if m.group(2) else "")
+        figures.append((value, "%" if m.group(2) else nxt))
+    ws = words(body)
+    for i, w in enumerate(ws):
+        if w in NUMBER_WORDS and (i == 0 or ws[i - 1] not in {"the", "only"}):
+            nxt = ws[i + 1] if i + 1 < len(ws) else ""
+            # "one" is a figure only before a unit or in a range ("one year", "one to six").
+            if w == "one" and nxt not in _UNITS:
+                continue
+            figures.append((str(NUMBER_WORDS[w]), nxt))
+    countries = frozenset(DEMONYM[w] for w in ws if w in DEMONYM)
+    acr = frozenset(a for a in _ACRONYM.findall(display(text)) if a not in _COMMON_ACRONYMS
+                    and not re.fullmatch(r"[IVX]+", a))
+    return Facts(tuple(figures), tuple(years), countries, acr, negated(ws))
+
+
+def negated(ws: Sequence[str]) -> bool:
+    n = sum(1 for w in ws if w in _NEGATIONS or w.endswith("n't"))
+    return n % 2 == 1
+
+
+def _scopes(text: str) -> tuple[dict[str, str], set[str]]:
+    """Content tokens within three words after a negation (with that phrase), and the rest."""
+    ws = words(text)
+    neg: dict[str, str] = {}
+    for i, w in enumerate(ws):
+        if w in _NEGATIONS or w.endswith("n't"):
+            # The next three content words (stopwords skipped) are what is negated.
+            scope: list[str] = []
+            j = i + 1
+            while j < len(ws) and len(scope) < 3 and ws[j] not in _NEGATIONS:
+                scope.extend(content_tokens(ws[j]))
+                j += 1
+            phrase = " ".join(ws[i:j])
+            for t in scope:
+                neg.setdefault(t, phrase)
+    pos = set(content_tokens(text)) - set(neg)
+    return neg, pos
+
+
+_CLAUSE_SPLIT = re.compile(r"[,;:()]\s*|\s+(?:and|while|but|whereas|however)\s+")
+
+
+def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
+    """A content word one text negates and the other states plainly: (draft, document).
+
+    Each clause of the claim is compared with the clause of the unit that shares most of its
+    words (figures included), so that "19 supported both …, and none supported external …"
+    does not clash with a claim about the 19.
+    """
+    u_clauses = [c for c in _CLAUSE_SPLIT.split(unit) if c and c.strip()]
+    u_toks = [set(content_tokens(c)) for c in u_clauses]
+    for cl in (c for c in _CLAUSE_SPLIT.split(claim) if c and c.strip()):
+        ct = set(content_tokens(cl))
+        if not ct or not u_clauses:
+            continue
+        i = max(range(len(u_clauses)), key=lambda j: len(ct & u_toks[j]))
+        if len(ct & u_toks[i]) < 2 or negated(words(cl)) == negated(words(u_clauses[i])):
+            continue
+        c_neg, c_pos = _scopes(cl)
+        u_neg, u_pos = _scopes(u_clauses[i])
+        for t in sorted(set(c_neg) & u_pos):
+            return c_neg[t], f"{t} (stated, not negated)"
+        for t in sorted(set(u_neg) & c_pos):
+            return f"{t} (stated, not negated)", u_neg[t]
+    return None
+
+
+@dataclass
+class _Verdict:
+    agrees: bool
+    mismatches: list[Comparison]
+
+
+def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = frozenset()
+            ) -> _Verdict:
+    """Do the claim's facts agree with one passage sentence (pair)?
+
+    ``known``: figures the whole draft sentence states (when ``claim`` is one of its clauses);
+    they are not offered as the document's differing value.
+    """
+    cf, uf = facts(claim), facts(unit)
+    where = doc_label(passage)
+    mism: list[Comparison] = []
+    missing = False
+    u_values = {v for v, _ in uf.figures}
+    c_values = {v for v, _ in cf.figures} | known
+    p_facts: Facts | None = None
+
+    def in_passage(value: str, years: bool = False) -> bool:
+        nonlocal p_facts
+        p_facts = p_facts or facts(passage.text)
+        return value in (p_facts.years if years else {v for v, _ in p_facts.figures})
+
+    for value, nxt in cf.figures:
+        if value in u_values:
+            continue
+        other = [(v, w) for v, w in uf.figures if v not in c_values
+                 and v.endswith("%") == value.endswith("%")]
+        if other:
+            pick = next((v for v, w in other if w and w == nxt), None)
+            pick = pick or next((v for v, w in other if w and stem_eq(w, nxt)), None)
+            doc_v = pick or other[0][0]
+            mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
+                                   else value, doc_v, where))
+        elif not (in_passage(value) or len(c_values & u_values) >= 2):
+            missing = True  # unless it is context: in the passage, or beside two matched ones
+    for y in cf.years:
+        if y in uf.years:
+            continue
+        others = [v for v in uf.years if v not in cf.years]
+        if others:
+            mism.append(Comparison("year", y, others[0], where))
+        elif not in_passage(y, years=True):
+            missing = True
+    u_countries = uf.countries or (
+        frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
+    for c in sorted(cf.countries):
+        if c in u_countries:
+            continue
+        if u_countries:
+            alt = sorted(u_countries - cf.countries) or sorted(u_countries)
+            mism.append(Comparison("country", COUNTRY_NAME[c], COUNTRY_NAME[alt[0]], where))
+        else:
+            missing = True
+    unit_acr = uf.acronyms | facts(passage.text).acronyms if cf.acronyms else frozenset()
+    for a in sorted(cf.acronyms - unit_acr):
+        extra = sorted(uf.acronyms - cf.acronyms)
+        if extra:
+            mism.append(Comparison("name", a, extra[0], where))
+        else:
+            missing = True
+    clash = polarity_clash(display(claim), display(unit))
+    if clash:
+        mism.append(Comparison("polarity", clash[0], clash[1], where))
+    return _Verdict(not mism and not missing, mism)
+
+
+def stem_eq(a: str, b: str) -> bool:
+    ta, tb = content_tokens(a), content_tokens(b)
+    return bool(ta and tb and ta[0] == tb[0])

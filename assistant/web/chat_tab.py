@@ -1,0 +1,320 @@
+"""The Chat tab: the question, filters and answer mode, the conversation, copy and downloads,
+feedback, and the sources panel beside it.
+
+``build_chat_tab(page)`` lays the tab out (inside the page's ``gr.Tabs()``) and returns its
+components; ``wire_chat_tab(page, tab)`` connects them to the handlers made here.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import AssistantError
+from assistant.types import Answer, answer_markdown
+from assistant.web.catalog import country_choices, filter_problem, missing_html
+from assistant.web.common import GENERIC_ERROR, Page, new_state, safe_error, static_text
+from assistant.web.exports import export_files
+from assistant.web.feedback import record_feedback
+from assistant.web.sources import chat_text, sources_html
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "How many scientific institutions took part in the Armenian survey?",
+    "When was the Georgian questionnaire available?",
+    "What challenges did institutions in both countries report?",
+]
+EXPORT_OUTPUTS = ("refs", "dl_md", "dl_docx", "conv_md", "conv_docx")
+
+
+@dataclass
+class ChatTab:
+    """The Chat tab's components that handlers read or write."""
+
+    state: gr.State
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask_btn: gr.Button
+    countries: gr.CheckboxGroup
+    docs: gr.Dropdown
+    missing_box: gr.HTML
+    mode: gr.Radio
+    copy_btn: gr.Button
+    clear_btn: gr.Button
+    dl_md: gr.DownloadButton
+    dl_docx: gr.DownloadButton
+    conv_md: gr.DownloadButton
+    conv_docx: gr.DownloadButton
+    refs: gr.Textbox
+    up_btn: gr.Button
+    down_btn: gr.Button
+    comment: gr.Textbox
+    feedback_msg: gr.Markdown
+    sources: gr.HTML
+
+    def exports(self) -> list[Any]:
+        return [getattr(self, name) for name in EXPORT_OUTPUTS]
+
+
+# --------------------------------------------------------------------------------------------
+# Handlers
+# --------------------------------------------------------------------------------------------
+def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
+    """The handler of Ask: streams the answer into the chat, with its sources beside it."""
+    import gradio as gr
+
+    settings, bot, ready, llm_reason = page.settings, page.bot, page.ready, page.llm_reason
+
+    def ask(
+        question: str, countries: list[str] | None, docs: list[str] | None, mode: str,
+        state: dict[str, Any] | None,
+    ) -> Iterator[tuple[Any, ...]]:
+        state = state or new_state()
+        messages = list(state["messages"])
+        pairs = list(state["pairs"])
+        answers = list(state.get("answers", []))
+        shown_q = html.escape(question or "", quote=False) or "*(empty question)*"
+        filters = {"country": list(countries or []), "doc_id": list(docs or [])}
+        panel = sources_html(state["last"], answers[:-1])
+
+        def refuse(text: str) -> tuple[Any, ...]:
+            msgs = [*messages, {"role": "user", "content": shown_q},
+                    {"role": "assistant", "content": f"⚠ {html.escape(text, quote=False)}"}]
+            return msgs, panel, {**state, "messages": msgs}, question
+
+        if mode != "extractive" and llm_reason:
+            yield refuse(f"The {mode} mode is not available: {llm_reason}.")
+            return
+        problem = filter_problem(filters["country"], filters["doc_id"], page.catalog["docs"])
+        if problem and (question or "").strip():
+            yield refuse(problem)
+            return
+        ready.wait(timeout=600)
+        turn = len(answers) + 1
+        answer: Answer | None = None
+        msgs = messages
+
+        def shown(a: Answer) -> list[dict[str, str]]:
+            return [*messages, {"role": "user", "content": shown_q},
+                    {"role": "assistant", "content": chat_text(a, turn)}]
+
+        try:
+            # A partial answer is shown when the next one arrives: the final one is sent once.
+            for partial in bot.ask_stream(question, history=pairs, filters=filters, mode=mode):
+                if answer is not None:
+                    msgs = shown(answer)
+                    yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
+                answer = partial
+        except AssistantError as exc:
+            text = safe_error(settings, exc)
+            gr.Warning(text)
+            yield refuse(text)
+            return
+        except Exception:
+            log.exception("answering %r failed", question)
+            msgs = [*messages, {"role": "user", "content": shown_q},
+                    {"role": "assistant", "content": GENERIC_ERROR}]
+            yield msgs, panel, {**state, "messages": msgs}, question
+            return
+        if answer is not None:
+            msgs = shown(answer)
+            pairs.append((answer.question, answer.text))
+            final = {"messages": msgs, "pairs": pairs, "last": answer,
+                     "answers": [*answers, answer]}
+            yield msgs, sources_html(answer, answers), final, ""
+
+    return ask
+
+
+def make_exports(page: Page) -> Callable[[dict[str, Any] | None], tuple[Any, ...]]:
+    """The handler that fills the copy box and the downloads after every answer."""
+    import gradio as gr
+
+    def exports(state: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Copy box and downloads, always from the answer now on screen."""
+        answers = (state or {}).get("answers") or []
+        if not answers:
+            hidden = gr.update(value=None, visible=False)
+            return (gr.update(value="", label="Answer with references"),
+                    hidden, hidden, hidden, hidden)
+        last = answers[-1]
+        folder = page.exports_dir / f"{id(state):x}-{len(answers)}"
+        md, docx, conv_md, conv_docx = export_files(answers, folder)
+        label = f"Answer {len(answers)} with references (“{last.question[:80]}”)"
+        return (gr.update(value=answer_markdown(last), label=label),
+                gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
+                gr.update(value=str(conv_md), visible=True),
+                gr.update(value=str(conv_docx), visible=True))
+
+    return exports
+
+
+def clear() -> tuple[Any, ...]:
+    return [], sources_html(None), new_state(), "", ""
+
+
+def copy_refs(state: dict[str, Any] | None) -> str:
+    last = (state or {}).get("last")
+    if last is None:
+        return "Ask a question first: this box then holds the answer with its references."
+    return answer_markdown(last)
+
+
+def make_feedback(page: Page) -> Callable[[str, str, dict[str, Any] | None], tuple[str, str]]:
+    """The handler of 👍 and 👎: the rating and comment on the last answer, appended to a file."""
+
+    def feedback(rating: str, comment: str, state: dict[str, Any] | None) -> tuple[str, str]:
+        try:
+            msg = record_feedback(page.settings, rating, comment, (state or {}).get("last"))
+        except AssistantError as exc:  # a full disk, in one line
+            return f"⚠ The feedback could not be saved: {exc}", comment
+        except OSError as exc:
+            log.exception("writing feedback failed")
+            return f"⚠ The feedback could not be saved ({exc}).", comment
+        return msg, comment  # kept: a 👎 right after a 👍 keeps its comment
+
+    return feedback
+
+
+# --------------------------------------------------------------------------------------------
+# Layout
+# --------------------------------------------------------------------------------------------
+def build_chat_tab(page: Page, state: gr.State) -> ChatTab:
+    """The Chat tab: the conversation column and the sources column."""
+    import gradio as gr
+
+    parts: dict[str, Any] = {"state": state}
+    with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False, elem_id="chat-row"):
+        with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
+            parts.update(_question(page))
+            parts.update(_filters(page))
+            parts.update(_copy_and_downloads())
+            parts.update(_feedback_box())
+        with gr.Column(scale=2, min_width=300, elem_id="sources-col"):
+            gr.Markdown("### Sources")
+            parts["sources"] = gr.HTML(sources_html(None), elem_id="sources", js_on_load=None)
+    return ChatTab(**parts)
+
+
+def _question(page: Page) -> dict[str, Any]:
+    import gradio as gr
+
+    chatbot = gr.Chatbot(
+        label="Conversation", show_label=False, height=520,
+        feedback_options=None, elem_id="chatbot", buttons=[],
+        placeholder="Ask a question, or pick an example below.",
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            label="Question", show_label=False, scale=5, lines=1,
+            max_lines=4, elem_id="question", submit_btn=False,
+            placeholder="Ask about micro-credential policy…",
+        )
+        ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80,
+                            interactive=page.ready.is_set(), elem_id="ask")
+    with gr.Accordion("Examples", open=True, elem_classes=["fold-mobile"]):
+        gr.Examples(EXAMPLES, inputs=[question], label="Examples")
+    return {"chatbot": chatbot, "question": question, "ask_btn": ask_btn}
+
+
+def _filters(page: Page) -> dict[str, Any]:
+    import gradio as gr
+
+    from assistant.answer.modes import MODES, unavailable_reason
+
+    settings, llm_reason = page.settings, page.llm_reason
+    docs_known = page.catalog["docs"]
+    mode_choices = [(f"{m.name}: {m.label}", m.name) for m in MODES.values()
+                    if not unavailable_reason(m.name, settings)]
+    mode_info = ("Which way answers are written." if not llm_reason else
+                 f"Only extractive is available: verify and llm are off ({llm_reason}).")
+    with gr.Accordion("Filters and answer mode", open=False, elem_classes=["fold-mobile"]):
+        countries = gr.CheckboxGroup(
+            country_choices(docs_known), elem_id="countries",
+            label="Countries (none ticked = all)",
+            info="Only countries with an indexed document are offered.",
+        )
+        docs = gr.Dropdown(
+            choices=[(d.label, d.id) for d in docs_known], multiselect=True,
+            label="Documents (none = all)", elem_id="docs",
+        )
+        missing_box = gr.HTML(missing_html(page.catalog["missing"]),
+                              elem_id="filters-missing", js_on_load=None)
+        mode = gr.Radio(mode_choices, value="extractive", label="Answer mode", info=mode_info,
+                        interactive=not llm_reason, elem_id="mode")
+    return {"countries": countries, "docs": docs, "missing_box": missing_box, "mode": mode}
+
+
+def _copy_and_downloads() -> dict[str, Any]:
+    import gradio as gr
+
+    with gr.Row():
+        copy_btn = gr.Button("Copy answer with references", size="sm", elem_id="copy")
+        clear_btn = gr.Button("New conversation", size="sm")
+    with gr.Row():
+        dl_md = gr.DownloadButton("Answer (.md)", size="sm", visible=False, elem_id="dl-md")
+        dl_docx = gr.DownloadButton("Answer (.docx)", size="sm", visible=False,
+                                    elem_id="dl-docx")
+        conv_md = gr.DownloadButton("Conversation (.md)", size="sm", visible=False,
+                                    elem_id="conv-md")
+        conv_docx = gr.DownloadButton("Conversation (.docx)", size="sm", visible=False,
+                                      elem_id="conv-docx")
+    refs = gr.Textbox(label="Answer with references", lines=4,
+                      buttons=["copy"], interactive=False, elem_id="refs",
+                      placeholder="The answer on screen, with its "
+                                  "references, shows here after a question.")
+    return {"copy_btn": copy_btn, "clear_btn": clear_btn, "dl_md": dl_md, "dl_docx": dl_docx,
+            "conv_md": conv_md, "conv_docx": conv_docx, "refs": refs}
+
+
+def _feedback_box() -> dict[str, Any]:
+    import gradio as gr
+
+    with gr.Accordion("Feedback on the last answer", open=True, elem_classes=["fold-mobile"]):
+        with gr.Group(), gr.Row(equal_height=True):
+            up_btn = gr.Button("👍", size="sm", scale=0, min_width=56, elem_id="thumbs-up")
+            down_btn = gr.Button("👎", size="sm", scale=0, min_width=56, elem_id="thumbs-down")
+            comment = gr.Textbox(
+                label="Comment", show_label=False, lines=1, scale=5,
+                container=False, elem_id="comment",
+                placeholder="Optional comment on the last answer, then 👍 or 👎",
+            )
+        feedback_msg = gr.Markdown(elem_id="feedback-msg")
+    return {"up_btn": up_btn, "down_btn": down_btn, "comment": comment,
+            "feedback_msg": feedback_msg}
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------------
+def wire_chat_tab(page: Page, tab: ChatTab) -> None:
+    """Ask, clear, copy and feedback; the API names are the page's public endpoints."""
+    import gradio as gr
+
+    exports = make_exports(page)
+    feedback = make_feedback(page)
+    gr.on(
+        [tab.ask_btn.click, tab.question.submit], make_ask(page),
+        inputs=[tab.question, tab.countries, tab.docs, tab.mode, tab.state],
+        outputs=[tab.chatbot, tab.sources, tab.state, tab.question],
+        api_name="ask", concurrency_limit=4, concurrency_id="ask",
+    ).then(exports, inputs=[tab.state], outputs=tab.exports(),
+           api_visibility="private", concurrency_limit=None)
+    tab.clear_btn.click(
+        clear, outputs=[tab.chatbot, tab.sources, tab.state, tab.refs, tab.feedback_msg],
+        api_name="clear").then(
+        exports, inputs=[tab.state], outputs=tab.exports(), api_visibility="private")
+    tab.copy_btn.click(copy_refs, inputs=[tab.state], outputs=[tab.refs],
+                       api_name="references").then(
+        None, inputs=[tab.refs], outputs=[tab.refs], js=static_text("copy.js"))
+    tab.up_btn.click(lambda c, s: feedback("up", c, s), inputs=[tab.comment, tab.state],
+                     outputs=[tab.feedback_msg, tab.comment], api_name="feedback_up")
+    tab.down_btn.click(lambda c, s: feedback("down", c, s), inputs=[tab.comment, tab.state],
+                       outputs=[tab.feedback_msg, tab.comment], api_name="feedback_down")

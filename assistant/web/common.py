@@ -1,0 +1,68 @@
+"""What every tab of the page shares: the page's context, messages, static files, helpers."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings
+from assistant.safety import redact
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+    from assistant.store.index import Index
+
+GENERIC_ERROR = "⚠ Something went wrong on the server (details in its log). Please try again."
+LOADING = "⏳ Loading the embedding model and the index… Ask becomes available when ready."
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def static_text(name: str) -> str:
+    """A static file of the page (CSS or JavaScript) from ``assistant/web/static``."""
+    return "\n" + (STATIC / name).read_text(encoding="utf-8")
+
+
+def head_html() -> str:
+    """The page's ``<head>`` addition: its script (clicks on [n], folding on small screens)."""
+    return "\n<script>" + static_text("page.js") + "</script>\n"
+
+
+def llm_unavailable(settings: Settings) -> str:
+    """Why the modes that need a language model cannot run here ("" when they can)."""
+    from assistant.answer.modes import llm_configured
+
+    return llm_configured(settings) or ""
+
+
+def safe_error(settings: Settings, exc: BaseException) -> str:
+    """An error's text for the page, without credentials or keys."""
+    return redact(str(exc), settings)
+
+
+def new_state() -> dict[str, Any]:
+    """A conversation's state: messages shown, (question, answer) pairs, the answers."""
+    return {"messages": [], "pairs": [], "last": None, "answers": []}
+
+
+@dataclass
+class Page:
+    """What the tabs of one page share: settings, the assistant, readiness, the catalog."""
+
+    settings: Settings
+    bot: Assistant
+    ready: threading.Event
+    llm_reason: str
+    exports_dir: Path
+    catalog: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> Index:
+        return self.bot.index
+
+    def refresh_catalog(self) -> None:
+        """Re-read which documents are indexed (after an upload or a removal)."""
+        from assistant.web.catalog import indexed_docs
+
+        self.catalog["docs"], self.catalog["missing"] = indexed_docs(self.settings, self.index)

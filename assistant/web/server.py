@@ -1,0 +1,110 @@
+"""Serve the page: check the binding, index on a first run, warm up, launch."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from assistant.config import Settings
+from assistant.errors import ConfigError
+from assistant.web.auth import check_binding, login_limit_kwargs
+from assistant.web.chat_tab import EXAMPLES
+from assistant.web.common import head_html, static_text
+from assistant.web.page import build_app, theme
+from assistant.web.uploads import empty_upload_tmp, upload_tmp_dir
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant.answer import Assistant
+    from assistant.store.index import Index
+
+log = logging.getLogger(__name__)
+
+
+def ensure_index(settings: Settings, index: Index) -> None:
+    """On a first run (empty index), index the bundled corpus, printing progress."""
+    if index.count() > 0:
+        return
+    from assistant.store.ingest import ingest
+
+    print("The index is empty: indexing the bundled corpus (once)…", file=sys.stderr, flush=True)
+    last = [-1]
+
+    def step(done: int, total: int, label: str) -> None:
+        pct = 100 * done // max(total, 1)
+        if pct >= last[0] + 10 or done >= total:
+            last[0] = pct
+            print(f"  {done}/{total} chunks ({pct}%) {label}", file=sys.stderr, flush=True)
+
+    report = ingest(settings, index=index, progress=step)
+    for path, reason in report.failed.items():
+        print(f"  skipped {path}: {reason}", file=sys.stderr)
+    print(f"Indexed: {report.summary()}", file=sys.stderr, flush=True)
+
+
+def warm_up(bot: Assistant, ready: threading.Event) -> None:
+    """Load the embedding model, the index and the lexicon with one question; then ``ready``."""
+    try:
+        bot.ask(EXAMPLES[0])
+    except Exception:
+        log.exception("warming up failed; the first question will load the model")
+    finally:
+        ready.set()
+
+
+def serve(settings: Settings, block: bool = True) -> gr.Blocks:
+    """Check the binding, index a fresh clone's corpus, and start the page (loading at start)."""
+    import os
+
+    auth = check_binding(settings)
+    from assistant.answer import Assistant
+    from assistant.safety import install_log_redaction
+    from assistant.store.index import Index
+
+    install_log_redaction(settings)
+    # Gradio keeps uploads in its own folder: ours, emptied on every start.
+    tmp = upload_tmp_dir(settings)
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp)
+    removed = empty_upload_tmp(settings)
+    if removed:
+        log.info("emptied the page's upload folder %s (%d entries)", tmp, removed)
+
+    index = Index(settings)
+    ensure_index(settings, index)
+    bot = Assistant(settings, index=index)
+    ready = threading.Event()
+    threading.Thread(target=warm_up, args=(bot, ready), daemon=True, name="warm-up").start()
+    app = build_app(settings, bot, ready=ready)
+    app.queue(default_concurrency_limit=2)
+    try:
+        app.launch(
+            server_name=settings.host,
+            server_port=settings.port,
+            share=False,
+            auth=auth,
+            theme=theme(),
+            css=static_text("page.css"),
+            head=head_html(),
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            show_error=False,
+            footer_links=["api", "settings"],
+            max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
+            prevent_thread_lock=True,
+            quiet=True,
+            app_kwargs=login_limit_kwargs(settings) if auth else None,
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot serve on {settings.host}:{settings.port} ({exc}). Stop the program using "
+            "that port, or choose another with --port N (ASSISTANT_PORT)."
+        ) from exc
+    print(f"The chat page is on http://{settings.host}:{settings.port} (Ctrl+C stops it)",
+          file=sys.stderr, flush=True)
+    if block:
+        app.block_thread()
+    return app

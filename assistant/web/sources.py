@@ -1,0 +1,172 @@
+"""Source cards and chat messages: pure functions from answers to safe HTML/Markdown."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from assistant.prompts import OUTCOME_LABELS
+from assistant.types import (
+    COUNTRIES,
+    Answer,
+    Citation,
+    Passage,
+    format_reference,
+    short_title,
+)
+from assistant.web.render import render_passage
+
+if TYPE_CHECKING:
+
+    pass
+
+
+NOT_AN_ANSWER = "Not an answer"
+
+
+PANEL_EARLIER = 4  # earlier answers whose sources the panel keeps (older: in their message)
+
+
+_MARKERS = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+# --------------------------------------------------------------------------------------------
+# Sources panel and chat messages (pure functions: easy to test)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Card:
+    """One passage and the citations that quote it (one card per passage)."""
+
+    passage: Passage
+    citations: tuple[Citation, ...]
+
+
+def group_citations(citations: Sequence[Citation]) -> list[Card]:
+    """One card per passage, in the order of each passage's first citation number."""
+    cards: dict[str, list[Citation]] = {}
+    for c in sorted(citations, key=lambda c: c.n):
+        cards.setdefault(c.passage.id, []).append(c)
+    return [Card(cs[0].passage, tuple(cs)) for cs in cards.values()]
+
+
+def anchor(turn: int, n: int) -> str:
+    """The element id a [n] of answer ``turn`` links to."""
+    return f"src-{turn}-{n}"
+
+
+def origin_badge(p: Passage) -> str:
+    """" (uploaded document, not an official source)" as escaped HTML for an upload, else ""."""
+    if p.official:
+        return ""
+    who = ", ".join(x for x in (p.uploaded_by, p.uploaded_at[:10]) if x)
+    note = f"{p.origin_note()}; added by {who}" if who else p.origin_note()
+    return f' <span class="warn origin">({html.escape(note)})</span>'
+
+
+def _card_html(p: Passage, citations: Sequence[Citation], turn: int, in_message: bool) -> str:
+    body, found = render_passage(p.text, [(c.n, c.quote) for c in citations])
+    # Anchors: an id in the panel; a class in a chat message (gradio's sanitiser drops ids).
+    anchors = "".join(
+        (f'<span class="anchor m{anchor(turn, c.n)}"></span>' if in_message
+         else f'<span class="anchor" id="{anchor(turn, c.n)}"></span>')
+        for c in citations
+    )
+    nums = " ".join(f"[{c.n}]" for c in citations)
+    head = f'<span class="src-n">{nums}</span> ' if nums else ""
+    missing = [c for c in citations if c.n not in found]
+    extra = "".join(
+        f'<blockquote class="unverified">[{c.n}] “{html.escape(c.quote)}” '
+        f'<span class="warn">(quote not found in the passage)</span></blockquote>'
+        for c in missing
+    )
+    flag = "" if all(c.verified for c in citations) else (
+        ' <span class="warn">(quote not verified)</span>')
+    meta = html.escape(f"{COUNTRIES.get(p.country, p.country)} · {p.title}")
+    opener = ("" if in_message else
+              f'<button class="open-doc" data-passage="{html.escape(p.id)}" type="button" '
+              f'aria-label="Open {html.escape(short_title(p))} at this passage">'
+              "Open document</button>")
+    return (
+        f'<div class="src">{anchors}<div class="src-head">{head}'
+        f"{html.escape(short_title(p))}{flag}{origin_badge(p)}</div>"
+        f'<div class="src-ref">{html.escape(format_reference(p))}</div>'
+        f'<div class="src-meta">{meta}</div>{extra}'
+        f'<div class="src-text">{body}</div>{opener}</div>'
+    )
+
+
+def answer_cards(answer: Answer, turn: int, in_message: bool = False) -> str:
+    """The cards of one answer: its cited passages, or the closest passages of an abstention."""
+    if answer.outcome == "evidence":
+        cards = "".join(
+            _card_html(sp.passage, [h for h in answer.highlights
+                                    if h.passage.id == sp.passage.id], turn, in_message)
+            for sp in answer.passages)
+        return (f'<h4 class="not-answer outcome-evidence">'
+                f"{html.escape(OUTCOME_LABELS['evidence'])}: the closest passage first, its "
+                f"best sentences highlighted</h4>{cards}")
+    if answer.abstained:
+        cards = "".join(_card_html(sp.passage, [], turn, in_message) for sp in answer.passages)
+        return (f'<h4 class="not-answer outcome-none">{NOT_AN_ANSWER}: the closest passages</h4>'
+                f"{cards or '<p class=empty>No passage came close.</p>'}")
+    if not answer.citations:  # an llm answer still streaming
+        return '<p class="empty">Checking the citations…</p>'
+    parts = [_card_html(card.passage, card.citations, turn, in_message)
+             for card in group_citations(answer.citations)]
+    unsupported = [s.sentence for s in answer.support if not s.supported]
+    if unsupported:
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in unsupported)
+        parts.append(f'<div class="warn">Not supported by the passages:<ul>{items}</ul></div>')
+    return "".join(parts)
+
+
+def sources_html(answer: Answer | None, earlier: Sequence[Answer] = ()) -> str:
+    """The sources panel: the latest answer's cards, earlier answers' folded below."""
+    if answer is None:
+        return '<div class="sources"><p class="empty">Sources show up here.</p></div>'
+    turn = len(earlier) + 1
+    parts = [answer_cards(answer, turn)]
+    for t in range(len(earlier), max(0, len(earlier) - PANEL_EARLIER), -1):
+        a = earlier[t - 1]
+        parts.append(f'<details class="turn"><summary>Sources of answer {t}: '
+                     f"{html.escape(a.question)}</summary>{answer_cards(a, t)}</details>")
+    return f'<div class="sources">{"".join(parts)}</div>'
+
+
+def _md_escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False).replace("&gt;", ">"))
+
+
+def linked_text(text: str, turn: int) -> str:
+    """Answer text as chat Markdown: literal text, each [n] a link to its source card."""
+    out: list[str] = []
+    pos = 0
+    for m in _MARKERS.finditer(text):
+        out.append(_md_escape(text[pos : m.start()]))
+        nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+        out.append(" ".join(f"[\\[{n}\\]](#{anchor(turn, n)})" for n in nums))
+        pos = m.end()
+    out.append(_md_escape(text[pos:]))
+    return "".join(out)
+
+
+def chat_text(answer: Answer, turn: int = 1) -> str:
+    """The answer as a chat message: linked [n], and its own sources for small screens."""
+    text = f"**{OUTCOME_LABELS[answer.outcome]}**\n\n" + linked_text(answer.text, turn)
+    if answer.outcome == "evidence":
+        text += ("\n\n*The closest passage is shown with the sources, its best sentences "
+                 "highlighted.*")
+    elif answer.abstained:
+        text += f"\n\n*The closest passages are shown with the sources, marked “{NOT_AN_ANSWER}”.*"
+    count = len(group_citations(answer.citations)) if not answer.abstained else len(
+        answer.passages)
+    if count:
+        label = "Sources" if not answer.abstained else "Closest passages"
+        cards = re.sub(r"\n\s*\n", "\n", answer_cards(answer, turn, in_message=True))
+        text += (f'\n\n<details class="msg-sources"><summary>{label} ({count})</summary>'
+                 f"{cards}</details>")
+    return text

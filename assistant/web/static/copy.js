@@ -1,0 +1,5 @@
+async (text) => {
+  try { await navigator.clipboard.writeText(text); }
+  catch (e) { console.warn('clipboard unavailable: select the text below and copy it'); }
+  return text;
+}
