@@ -219,8 +219,8 @@ def _is_running(line: str, where: dict[str, list[int]], n_pages: int,
                                    or _longest_run(pages) >= 3):
         return True
     toks = [t.strip(".,()[]").lower() for t in re.split(r"[\s|/–—-]+", line.strip()) if t]
-    return (printed is not None and len(toks) <= 12
-            and printed.lower() in {toks[0], toks[-1]} and len(toks) > 1)
+    return (printed is not None and 1 < len(toks) <= 12
+            and printed.lower() in {toks[0], toks[-1]})
 
 
 def _is_bare_number(line: str) -> bool:

@@ -138,11 +138,11 @@ def run(items: list[PdfItem], settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pdf-qa-") as tmp:
         root = Path(tmp)
         (root / "corpus").mkdir()
-        (root / "corpus" / "manifest.toml").write_text("", encoding="utf-8")
         s = settings.model_copy(update={
             "corpus_dir": root / "corpus", "index_dir": root / "index",
             "data_dir": root / "data", "collection": f"pdfqa_{uuid.uuid4().hex[:10]}",
             "chroma_url": None, "uploads": True})
+        s.manifest_path.write_text("", encoding="utf-8")  # no manifest documents: PDFs only
         pdfs = list(dict.fromkeys(it.pdf for it in items))
         t = time.perf_counter()
         report = ingest(s, paths=pdfs)
