@@ -53,9 +53,9 @@ unit: $(STAMP)-test
 integration: install-test
 	$(VENV)/bin/pytest -m integration -q
 
-# The quality gate: the Q&A sets' test part (the bundled known and user sets, named so that a
-# blind set added to corpus/eval/ does not move the gate), thresholds a little below the figures
-# measured after issue 16 (docs/notes-issue-16-read.md).
+# The quality gate: the Q&A sets' test part (the known and user sets, named so that the blind
+# set does not move the gate), thresholds a little below the figures measured after issue 16
+# (docs/notes-issue-16-read.md; docs/evaluation.md).
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
 	$(VENV)/bin/assistant eval --split test --qa corpus/eval/known_qa.jsonl --qa corpus/eval/user_qa.jsonl \

@@ -1,4 +1,4 @@
-"""The command line: ``assistant ingest | corpus list|fetch | search | ask | eval | serve``.
+"""The command line: ``assistant ingest | corpus | search | ask | check | compare | eval | serve``.
 
 Errors print one line (no traceback) and exit non-zero.
 """
@@ -236,6 +236,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args, _settings(args), _filters(args))
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from assistant.compare.cli import run_compare
+
+    return run_compare(args, _settings(args))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation.run import run_cli
 
@@ -310,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotated", metavar="OUT.md", help="write the annotated draft")
     _add_filter_args(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("compare", help="a matrix of cited positions, one column per country")
+    from assistant.compare.cli import add_arguments as add_compare_arguments
+
+    add_compare_arguments(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("eval", help="run the known Q&A set and report the metrics")
     try:

@@ -2,10 +2,18 @@
 
 Example: ``ASSISTANT_CHROMA_URL=http://127.0.0.1:8000 assistant search "..."``.
 A ``.env`` file is not read: settings come from the environment and from code only.
+
+Paths: everything the assistant writes (index, uploads, feedback, audit logs) lives under one
+root, ``home`` (``ASSISTANT_HOME``): the source checkout when the code runs from one, otherwise
+``$XDG_DATA_HOME/micro-gear-assistant`` (``~/.local/share/micro-gear-assistant``). What it reads
+and ships with the package (the prompts and the default corpus: manifest, documents, synonyms,
+evaluation sets) is found under ``home`` when a ``prompts/`` or ``corpus/`` folder is there, and
+otherwise in the installed package (``assistant/resources``, package data of the wheel).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +23,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.safety import mask_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# The prompts and the default corpus as the package ships them. In a source checkout these are
+# links to the checkout's prompts/ and corpus/; in a wheel, copies (package data).
+RESOURCES = Path(__file__).resolve().parent / "resources"
+APP_NAME = "micro-gear-assistant"
+
+
+def default_home() -> Path:
+    """The source checkout when running from one; otherwise the user's data folder."""
+    if (PACKAGE_ROOT / "pyproject.toml").is_file() and (PACKAGE_ROOT / "corpus").is_dir():
+        return PACKAGE_ROOT
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_NAME
 
 
 class Settings(BaseSettings):
@@ -23,7 +43,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", env_file=None)
 
     # -- paths ------------------------------------------------------------------------------
-    home: Path = Field(PACKAGE_ROOT, description="Project root; the other paths default under it.")
+    home: Path = Field(
+        default_factory=default_home,
+        description="The one root: index, data (and, if present, corpus and prompts) under it.",
+    )
     corpus_dir: Path | None = Field(None, description="Corpus folder (manifest + documents).")
     index_dir: Path | None = Field(None, description="Persistent Chroma folder (embedded mode).")
     data_dir: Path | None = Field(None, description="Uploads, feedback and audit logs.")
@@ -92,6 +115,13 @@ class Settings(BaseSettings):
         None, description="Another answer model file (scripts/train_answerer.py writes one); "
         "empty = the one shipped with the code.",
     )
+    compare_floor_margin: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="How much lower the sentence floor is for a cell of a comparison than for "
+        "a chat answer: a cell asks whether a country's documents address a topic, not whether "
+        "one sentence answers a question. Chosen on the tune part of the compare gold matrix "
+        "by balanced accuracy (addressed and not-addressed cells weigh the same).",
+    )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(
         0.55, description="Similarity at which an llm sentence counts as supported."
@@ -136,7 +166,7 @@ class Settings(BaseSettings):
     # -- derived paths ------------------------------------------------------------------------
     @property
     def corpus_path(self) -> Path:
-        return self.corpus_dir or self.home / "corpus"
+        return self.corpus_dir or _own_or_bundled(self.home, "corpus")
 
     @property
     def index_path(self) -> Path:
@@ -148,7 +178,12 @@ class Settings(BaseSettings):
 
     @property
     def prompts_path(self) -> Path:
-        return self.prompts_dir or self.home / "prompts"
+        return self.prompts_dir or _own_or_bundled(self.home, "prompts")
+
+    @property
+    def bundled_corpus_path(self) -> Path:
+        """The default corpus as shipped: the fallback for synonyms and the evaluation sets."""
+        return _own_or_bundled(self.home, "corpus")
 
     @property
     def manifest_path(self) -> Path:
@@ -177,3 +212,9 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Settings from the environment, with keyword overrides on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _own_or_bundled(home: Path, name: str) -> Path:
+    """``home/name`` when that folder exists, else the copy shipped in the package."""
+    own = home / name
+    return own if own.is_dir() else RESOURCES / name

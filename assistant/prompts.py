@@ -1,4 +1,4 @@
-"""Prompts are files in ``prompts/``: a small front matter (version, variables) and a template.
+"""Prompts are files (``Settings.prompts_path``): a small front matter and a template.
 
 Loading checks that the template uses every declared variable and no undeclared one, so a
 broken prompt fails at start-up, not in the middle of an answer.

@@ -211,3 +211,16 @@ def _trimmed(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
         e -= 1
     if e > s:
         yield s, e
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text for a Markdown file, shown literally: no HTML, link, emphasis or table markup.
+
+    The characters that open inline markup or a table cell get a backslash, ``&`` and ``<``
+    become entities, and line breaks become spaces (a table cell is one line).
+    """
+    one_line = " ".join(text.split())
+    return _MD_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;")).replace("\\<", "&lt;")

@@ -12,9 +12,12 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.text import display
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
 
 SECTION_SEP = " › "
 COUNTRIES = {"AM": "Armenia", "GE": "Georgia", "EU": "European Union", "XX": "Unspecified"}
@@ -147,6 +150,24 @@ class Passage:
             kwargs["origin"] = "upload"  # indexed before passages carried their origin
         return cls(id=pid, text=text, **kwargs)
 
+    def to_document(self, **extra: Any) -> Document:
+        """A LangChain ``Document`` with this passage's provenance in its metadata.
+
+        The metadata holds everything :meth:`to_metadata` holds (doc id, title, section, page,
+        character span ``start``/``end``, ...) plus ``passage_id`` and any ``extra`` fields
+        (scores); the document's ``id`` is the passage id. :meth:`from_document` reverses it.
+        """
+        from langchain_core.documents import Document
+
+        meta = {**self.to_metadata(), "passage_id": self.id, **extra}
+        return Document(page_content=self.text, metadata=meta, id=self.id)
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Passage:
+        """The passage a :meth:`to_document` Document came from."""
+        meta = dict(doc.metadata)
+        return cls.from_metadata(str(meta.get("passage_id") or doc.id), doc.page_content, meta)
+
 
 def page_display(pages: list[tuple[int, str | None]]) -> str:
     """ "p. 25", "pp. 25–26" (printed labels where known, else PDF page numbers), or ""."""
@@ -174,6 +195,14 @@ class ScoredPassage:
     best_sentence: float | None = None  # highest cosine of one of its sentences
     # (start, end, cosine) of each sentence of the passage, offsets within passage.text
     sentences: tuple[tuple[int, int, float], ...] = ()
+
+    def to_document(self) -> Document:
+        """The passage as a LangChain ``Document``, with its scores next to its provenance."""
+        return self.passage.to_document(
+            score=self.score, rank=self.rank, evidence=self.evidence,
+            **{k: v for k, v in (("dense", self.dense), ("lexical", self.lexical),
+                                 ("best_sentence", self.best_sentence)) if v is not None},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self.passage)

@@ -1,4 +1,4 @@
-"""Every figure of the README's evaluation section, from one command.
+"""Every figure of docs/evaluation.md, from one command.
 
 For each embedding model (all-MiniLM-L6-v2 and multilingual-e5-small): ingest the bundled corpus
 into a fresh temporary index (timed), then run the Q&A sets' chosen part (the test part by

@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/extraction.py [FILE.pdf ...]`` (default: the Debian documentation PDFs
 that ``make install-test`` installs). Extractors that are not installed are reported and skipped;
-the comparison in the README also used ``pip install pdfplumber==0.11.10 pdftotext==4.0.0``
+docs/how-it-works.md's comparison also used ``pip install pdfplumber==0.11.10 pdftotext==4.0.0``
 (the latter needs ``apt-get install libpoppler-cpp-dev``).
 
 Right page: one random run of six plain words is sampled from each page of poppler's

@@ -1,18 +1,24 @@
-"""Load on the chat page: N concurrent gradio_client users asking in extractive mode.
+"""Load on the chat page: 1, 20 and 50 concurrent gradio_client users asking in extractive mode.
 
-    python benchmarks/load.py [--users 20] [--seconds 60] [--url http://127.0.0.1:7860]
+    python benchmarks/load.py [--users 1 20 50] [--seconds 60] [--ingest FILE]
+                              [--url http://127.0.0.1:7860 --pid N] [--index DIR]
+
+Each phase runs its users for --seconds, one after the other, so every figure is printed beside
+the single-user figure of the same run (and the load average of the machine). With --ingest, a
+further phase runs the middle user count while FILE is uploaded through the page's own upload
+endpoint (the ingest happens in the server, as when a user adds a document).
 
 Without --url it starts `python app.py` on 127.0.0.1 on a free port, with its index, data and
-corpus in a temporary folder (the bundled corpus is indexed at start), and stops it by pid at
-the end. Prints requests, errors, p50/p95 latency and the server's RSS before and after.
-Only loopback addresses are accepted: this script never sends traffic off the machine.
+corpus in a temporary folder (the bundled corpus is indexed at start, or --index DIR is copied
+in), and stops it by pid at the end. Only loopback addresses are accepted: this script never
+sends traffic off the machine. Every loop is bounded by --seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,16 +56,32 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(tmp: Path, index: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """The app on a free loopback port with a copy of the bundled corpus under ``tmp``."""
     corpus = tmp / "corpus"
     shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns("eval"))
+    if index is not None:
+        shutil.copytree(index, tmp / "index")
     env = {"ASSISTANT_INDEX_DIR": str(tmp / "index"), "ASSISTANT_DATA_DIR": str(tmp / "data"),
-           "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_COLLECTION": "load_bench"}
+           "ASSISTANT_CORPUS_DIR": str(corpus), **(extra_env or {})}
+    if index is None and "ASSISTANT_CHROMA_URL" not in env:
+        # a fresh index of its own; a copied index or a server keeps the collection name
+        env.setdefault("ASSISTANT_COLLECTION", "load_bench")
     try:
-        return start_app(tmp, env, timeout=600)
+        return start_app(tmp, env, timeout=900)
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
+
+
+def upload(url: str, path: Path) -> tuple[float, str]:
+    """Add ``path`` through the page's upload endpoint; (seconds, the page's message)."""
+    from gradio_client import Client, handle_file
+
+    t = time.perf_counter()
+    msg, _, _ = Client(url, verbose=False).predict(
+        handle_file(str(path)), path.stem, "XX", "other", api_name="/upload")
+    return time.perf_counter() - t, str(msg)
 
 
 def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str]]:
@@ -109,35 +131,74 @@ def pct(values: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
+def report(label: str, lat: list[float], errors: list[str], wall: float) -> None:
+    n = len(lat) + len(errors)
+    print(f"{label:18s} requests {n:5d} ({n / wall:5.1f}/s)  errors {len(errors):3d}  "
+          f"p50 {pct(lat, 0.50):6.0f} ms  p95 {pct(lat, 0.95):6.0f} ms  "
+          f"max {max(lat, default=float('nan')):6.0f} ms  load {os.getloadavg()[0]:.1f}",
+          flush=True)
+    for e in sorted(set(errors))[:3]:
+        print(f"    {e}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--users", type=int, nargs="+", default=[1, 20, 50])
+    ap.add_argument("--seconds", type=float, default=30.0, help="per phase")
+    ap.add_argument("--ingest", type=Path, help="also run the middle user count during its upload")
     ap.add_argument("--url", help="a running server (loopback only); default: start one")
     ap.add_argument("--pid", type=int, help="the running server's pid, for its RSS")
+    ap.add_argument("--index", type=Path, help="copy this index folder in instead of ingesting")
+    ap.add_argument("--chroma-url", help="the started server uses this Chroma server (loopback)")
     args = ap.parse_args(argv)
+    if args.seconds > 3600:
+        raise SystemExit("--seconds is at most 3600 per phase")
+    for u in (u for u in (args.url, args.chroma_url) if u):
+        host = urlparse(u).hostname or ""
+        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
+            raise SystemExit(f"{u} is not a loopback address (127.0.0.1, localhost, ::1)")
 
     proc = None
     tmp = None
     if args.url:
-        host = urlparse(args.url).hostname or ""
-        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
-            raise SystemExit("--url must be a loopback address (127.0.0.1, localhost, ::1)")
         url, pid = args.url, args.pid
     else:
         tmp = Path(tempfile.mkdtemp(prefix="assistant-load-"))
-        print("starting the server (indexes the bundled corpus first)…", flush=True)
-        proc, url = start_server(tmp)
+        print("starting the server…", flush=True)
+        extra = {"ASSISTANT_CHROMA_URL": args.chroma_url} if args.chroma_url else None
+        proc, url = start_server(tmp, args.index, extra)
         pid = proc.pid
+    failed = False
     try:
         from gradio_client import Client
 
         Client(url, verbose=False).predict(QUESTIONS[0], [], [], "extractive", api_name="/ask")
+        print(f"against {url}; load average {os.getloadavg()}", flush=True)
         before = rss_mb(pid)
-        print(f"{args.users} users for {args.seconds:.0f} s against {url}", flush=True)
-        t0 = time.monotonic()
-        lat, errors = run(url, args.users, args.seconds)
-        wall = time.monotonic() - t0
+        for users in args.users:
+            t0 = time.monotonic()
+            lat, errors = run(url, users, args.seconds)
+            report(f"{users} users", lat, errors, time.monotonic() - t0)
+            failed |= bool(errors)
+        if args.ingest:
+            users = args.users[len(args.users) // 2]
+            done: dict[str, object] = {}
+
+            def ingest() -> None:
+                try:
+                    done["result"] = upload(url, args.ingest)
+                except Exception as exc:  # reported below, the load phase goes on
+                    done["result"] = (float("nan"), f"{type(exc).__name__}: {exc}")
+
+            th = threading.Thread(target=ingest, daemon=True)
+            t0 = time.monotonic()
+            th.start()
+            lat, errors = run(url, users, args.seconds)
+            report(f"{users} users+ingest", lat, errors, time.monotonic() - t0)
+            th.join(timeout=1800)
+            secs, msg = done.get("result", (float("nan"), "still running"))  # type: ignore[misc]
+            print(f"    upload of {args.ingest.name}: {secs:.1f} s: {str(msg)[:160]}")
+            failed |= bool(errors)
         after = rss_mb(pid)
     finally:
         if proc is not None:
@@ -145,18 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    n = len(lat) + len(errors)
-    print(f"requests      {n} ({n / wall:.1f}/s over {wall:.0f} s)")
-    print(f"errors        {len(errors)}")
-    for e in sorted(set(errors))[:5]:
-        print(f"  {e}")
-    if lat:
-        print(f"latency p50   {pct(lat, 0.50):.0f} ms")
-        print(f"latency p95   {pct(lat, 0.95):.0f} ms")
-        print(f"latency mean  {statistics.fmean(lat):.0f} ms, max {max(lat):.0f} ms")
     fmt = lambda v: "unknown" if v is None else f"{v:.0f} MB"  # noqa: E731
-    print(f"server RSS    before {fmt(before)}, after {fmt(after)}")
-    return 1 if errors else 0
+    print(f"server RSS    before {fmt(before)}, after {fmt(after)}; "
+          f"load average {os.getloadavg()}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

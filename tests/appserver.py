@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,3 +58,17 @@ def stop_app(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+def running_app(workdir: Path, settings_env: dict[str, str]) -> Iterator[str]:
+    """A fixture's body: the app's URL while it runs; the test fails if it does not come up."""
+    import pytest
+
+    try:
+        proc, url = start_app(workdir, settings_env)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield url
+    finally:
+        stop_app(proc)

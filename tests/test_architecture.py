@@ -1,6 +1,7 @@
-"""The package layout holds: no import cycles, and no import runs upstream.
+"""The package layout holds: no import cycles, no import runs upstream, no module too big.
 
-Data flows one way: documents → store → retrieve → answer → check → evaluation → web → cli.
+Data flows one way: documents → store → retrieve → answer → check, compare → evaluation → web
+→ cli.
 Every import counts, also those inside functions and under ``TYPE_CHECKING``: a cycle that
 only type checking sees is still two modules that cannot be understood apart.
 """
@@ -23,10 +24,15 @@ RANKS = {
     "retrieve": 3,
     "answer": 4,
     "check": 5,
+    "compare": 5,
     "evaluation": 6,
     "web": 7,
     "cli": 8,
 }
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
 
 
 def _module_name(path: Path) -> str:
@@ -147,3 +153,18 @@ def test_each_package_says_what_it_holds_and_may_import(package: str) -> None:
     init = ROOT / package / "__init__.py"
     doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
     assert "May import" in doc, f"{init}: the docstring says what the package may import"
+
+
+def test_no_module_over_600_lines_and_no_function_over_80() -> None:
+    too_big = []
+    for module, path in _modules().items():
+        source = path.read_text(encoding="utf-8")
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{module}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    too_big.append(f"{module}.{node.name}: {n} lines")
+    assert too_big == [], "split these (one concern per module, one step per function): " + (
+        "; ".join(too_big))

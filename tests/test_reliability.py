@@ -1,6 +1,6 @@
 """Reliability under faults: identity, concurrency, provenance, limits, clean-up and secrets.
 
-Each test is one case of the README's reliability section. Loops are bounded in count and
+Each test is one case of docs/reliability.md. Loops are bounded in count and
 time; every server is started on 127.0.0.1 and stopped by its pid.
 """
 
@@ -680,8 +680,8 @@ def test_page_answers_while_a_large_pdf_is_ingested(tmp_path: Path) -> None:
     from gradio_client import Client
 
     # all-MiniLM-L6-v2: this test is about concurrency, and with e5-small an uploaded document's
-    # clear answer loses to the official reports' near matches (upload weight 0.6; see README,
-    # Known gaps), so the functional check after the ingest would test that instead.
+    # clear answer loses to the official reports' near matches (upload weight 0.6; see
+    # docs/known-gaps.md), so the functional check after the ingest would test that instead.
     s = make_settings(tmp_path, embedding_model="minilm")
     proc, url = appserver.start_app(tmp_path, {**settings_env(s),
                                                "ASSISTANT_EMBEDDING_MODEL": "minilm"},

@@ -57,14 +57,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     s = make_settings(tmp)
     s.uploads_path.mkdir(parents=True)
     (s.uploads_path / "injected.md").write_text(INJECTED, encoding="utf-8")
-    try:
-        proc, url = appserver.start_app(tmp, settings_env(s))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield url
-    finally:
-        appserver.stop_app(proc)
+    yield from appserver.running_app(tmp, settings_env(s))
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from assistant.check.facts import DEMONYM, NUMBER_WORDS, compare, content_tokens
 from assistant.check.report import CONTRADICTED, NOT_FOUND, SUPPORTED, Comparison, Evidence
 from assistant.check.split import BULLET, MIN_CLAIM_TOKENS
 from assistant.retrieve.filters import Filters
+from assistant.retrieve.query_vectors import with_query_vectors
 from assistant.text import display, sentence_spans, words
 from assistant.types import Passage, ScoredPassage
 
@@ -54,47 +55,17 @@ class _Cand:
         return Evidence(self.sp.passage, quote, verify_quote(quote, self.sp.passage), self.topic)
 
 
-class _PrecomputedEmbeddings:
-    """Query vectors computed in one batch for the whole draft; other texts embedded as usual."""
-
-    def __init__(self, inner: Any, vectors: dict[str, list[float]]) -> None:
-        self.inner, self.vectors = inner, vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        vec = self.vectors.get(text)
-        return vec if vec is not None else self.inner.embed_query(text)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.inner.embed_documents(texts)
-
-
-class _IndexView:
-    """The assistant's index, seen through precomputed query vectors (nothing else changes)."""
-
-    def __init__(self, index: Any, embeddings: _PrecomputedEmbeddings) -> None:
-        self._index, self.embeddings = index, embeddings
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
-
-
 def batched_retriever(assistant: Assistant, texts: list[str]) -> Any:
     """The assistant's retriever with every sentence of the draft embedded in one batch.
 
     One forward pass for all sentences instead of one per sentence; the retriever is a shallow
     copy (same lexicon), so concurrent checks and questions are not affected.
     """
-    import copy
-
     texts = list(dict.fromkeys(texts))
     if len(texts) < 2:
         return assistant.retriever
     vectors = assistant.index.embeddings.embed_documents(texts)
-    view = _IndexView(assistant.index, _PrecomputedEmbeddings(
-        assistant.index.embeddings, dict(zip(texts, vectors, strict=True))))
-    retriever = copy.copy(assistant.retriever)
-    retriever.index = cast(Any, view)
-    return retriever
+    return with_query_vectors(assistant.retriever, dict(zip(texts, vectors, strict=True)))
 
 
 def retrieve_evidence(assistant: Assistant, claim: str, filters: Filters, k: int = K,

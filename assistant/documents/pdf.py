@@ -1,6 +1,6 @@
 """Text extraction from PDF files, with a page for every character (HTML: ``html``).
 
-PDF text comes from PDFium (pypdfium2), chosen by measurement (see the README's extraction
+PDF text comes from PDFium (pypdfium2), chosen by measurement (docs/how-it-works.md, extraction
 table). The text is normalised the way the reader will see it: Unicode NFKC (ligatures), line-end
 hyphenation joined, running headers and footers removed. Every page keeps its character span in
 the final text, so a quote can be cited to the page it is on. A printed page label is used only
@@ -219,6 +219,7 @@ def _is_running(line: str, where: dict[str, list[int]], n_pages: int,
                                    or _longest_run(pages) >= 3):
         return True
     toks = [t.strip(".,()[]").lower() for t in re.split(r"[\s|/–—-]+", line.strip()) if t]
+    # A line of separators only ("-", "|") has no tokens: it is not a running head.
     return (printed is not None and 1 < len(toks) <= 12
             and printed.lower() in {toks[0], toks[-1]})
 

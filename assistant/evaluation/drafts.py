@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.check.report import CONTRADICTED, NOT_FOUND, STATUSES, SUPPORTED, ClaimResult
 from assistant.errors import InputError
+from assistant.evaluation.metrics import save_json
 from assistant.text import normalize
 
 if TYPE_CHECKING:
@@ -255,9 +255,6 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     }
     print(format_summary(report))
     if getattr(args, "json", None):
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"JSON report: {out}", file=sys.stderr)
+        save_json(report, args.json)
     return 0
 

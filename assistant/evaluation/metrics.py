@@ -37,10 +37,13 @@ nothing to count is 0.0.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from assistant.evaluation.qa import CATEGORIES, QAItem, Source
@@ -388,3 +391,12 @@ def by_category(results: Sequence[ItemResult]) -> dict[str, list[ItemResult]]:
     for r in results:
         out.setdefault(r.item.category, []).append(r)
     return {c: out[c] for c in sorted(out, key=lambda c: (CATEGORIES + (c,)).index(c))}
+
+
+def save_json(report: dict[str, Any], path: str | Path) -> Path:
+    """Write a report as JSON (folders made as needed) and say where on stderr."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"JSON report: {out}", file=sys.stderr)
+    return out

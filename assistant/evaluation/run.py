@@ -212,9 +212,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         if m.flag:
             p.add_argument("--" + m.flag.replace("_", "-"), type=float, metavar="X",
                            dest=m.flag, help=f"exit 1 unless {m.short} {m.op} X")
+    from assistant.evaluation.compare import add_arguments as add_compare_arguments
     from assistant.evaluation.drafts import add_arguments as add_draft_arguments
 
     add_draft_arguments(p)
+    add_compare_arguments(p)
 
 
 DEFAULT_SETS = ("known_qa.jsonl", "user_qa.jsonl", "blind_qa.jsonl")
@@ -238,6 +240,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.evaluation.pdf_qa import run_cli as run_pdf
 
         return run_pdf(args, settings)
+    if getattr(args, "compare", None) is not None:
+        from assistant.evaluation.compare import run_cli as run_compare
+
+        return run_compare(args, settings)
     from tqdm import tqdm
 
     from assistant.answer import Assistant

@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
-from assistant.retrieve.lexical import BM25
+from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
@@ -93,7 +93,7 @@ class Retrieval(Sequence[ScoredPassage]):
 @dataclass
 class _Lexicon:
     passages: list[Passage]
-    bm25: BM25
+    bm25: LexicalIndex
     vocab: set[str] = field(default_factory=set)
     count: int = 0
     # passage id → (offsets of its sentences, their embeddings as a matrix)
@@ -132,7 +132,7 @@ class HybridRetriever:
         if self._synonyms is None:
             # The corpus folder's own table; else the one bundled with the project.
             own = self.settings.corpus_path / "synonyms.toml"
-            bundled = self.settings.home / "corpus" / "synonyms.toml"
+            bundled = self.settings.bundled_corpus_path / "synonyms.toml"
             self._synonyms = load_synonyms(own if own.exists() else bundled)
         return self._synonyms
 
@@ -170,24 +170,35 @@ class HybridRetriever:
         """All passages and their BM25 statistics, rebuilt when the index changes.
 
         The index's generation (counts and the writers' stamp) is checked every 2 s, so a
-        document another process ingests becomes answerable without a restart. A rebuild that
-        races that process's writes is tried again; if it still fails, the previous lexicon
-        keeps serving (it is consistent, only older) and the next check rebuilds it.
+        document another process ingests becomes answerable without a restart. One thread
+        checks and rebuilds while the others keep answering from the current lexicon (an
+        ingest changes the index every few seconds; questions must not wait for each rebuild).
+        A rebuild that races another process's writes is tried again; if it still fails, the
+        previous lexicon keeps serving (it is consistent, only older) and the next check
+        rebuilds it.
         """
-        with self._lock:
+        lex = self._lex
+        if lex is not None and time.monotonic() - self._lex_checked < 2.0:
+            return lex
+        if not self._lock.acquire(blocking=lex is None):
+            return lex  # type: ignore[return-value]  # another thread is checking
+        try:
+            lex = self._lex  # built by another thread while this one waited?
             now = time.monotonic()
-            if self._lex is not None and now - self._lex_checked < 2.0:
-                return self._lex
+            if lex is not None and now - self._lex_checked < 2.0:
+                return lex
             try:
                 generation = self.index.generation()
-                if self._lex is None or self._lex.generation != generation:
-                    self._lex = self._build_lexicon(generation)
+                if lex is None or lex.generation != generation:
+                    self._lex = lex = self._build_lexicon(generation)
             except AssistantError:
-                if self._lex is None:
+                if lex is None:
                     raise
                 log.warning("the index changed while it was read; the previous lexicon serves")
             self._lex_checked = now
-            return self._lex
+            return lex
+        finally:
+            self._lock.release()
 
     def _build_lexicon(self, generation: tuple[int, int, str]) -> _Lexicon:
         import numpy as np
@@ -197,16 +208,30 @@ class HybridRetriever:
             raise InputError(problem)
 
         passages = self.index.passages()
-        toks = [tokens(p.embed_text()) for p in passages]
-        vocab = {t for d in toks for t in d}
-        grouped: dict[str, tuple[list[tuple[int, int]], list[Any]]] = {}
-        for row in self.index.sentence_rows():
-            spans, vecs = grouped.setdefault(row.passage_id, ([], []))
-            spans.append((row.start, row.end))
-            vecs.append(row.vector)
-        sents = {pid: (spans, np.asarray(vecs, dtype=np.float32))
-                 for pid, (spans, vecs) in grouped.items()}
-        return _Lexicon(passages, BM25(toks), vocab, len(passages), sents, generation)
+        ids = [p.id for p in passages]
+
+        def build() -> LexicalIndex:
+            return LexicalIndex.build(ids, [tokens(p.embed_text()) for p in passages])
+
+        s = self.settings
+        folder = (s.data_path if s.chroma_url else s.index_path) / "lexical"
+        bm25 = cached(folder, generation, build)
+        if bm25.ids != ids:  # saved for other passages under the same generation: rebuild
+            bm25 = build()
+        def read() -> tuple[list[tuple[str, int, int]], Any]:
+            got = self.index.sentence_rows()
+            matrix = (np.stack([r.vector for r in got]).astype(np.float32) if got
+                      else np.zeros((0, 0), dtype=np.float32))
+            return [(r.passage_id, r.start, r.end) for r in got], matrix
+
+        rows, matrix = cached_sentences(folder, generation, read)
+        grouped: dict[str, tuple[list[tuple[int, int]], list[int]]] = {}
+        for j, (pid, start, end) in enumerate(rows):
+            spans, at = grouped.setdefault(pid, ([], []))
+            spans.append((start, end))
+            at.append(j)
+        sents = {pid: (spans, matrix[at]) for pid, (spans, at) in grouped.items()}
+        return _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation)
 
     def refresh(self) -> None:
         with self._lock:
@@ -241,11 +266,10 @@ class HybridRetriever:
         terms = self.terms(query)
         qtok = terms.expanded
         boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
-        bm = lex.bm25.scores(qtok, boost) if qtok else [0.0] * len(lex.passages)
-        ranked = sorted(
-            (i for i, p in enumerate(lex.passages) if bm[i] > 0 and f.accepts(p)),
-            key=lambda i: -bm[i],
-        )[: s.fetch_k]
+        top = lex.bm25.top(qtok, s.fetch_k, boost,
+                           accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
+        ranked = [i for i, _ in top]
+        bm = dict(top)
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
 
         # Three candidate lists: passages by their own vector, by their best sentence

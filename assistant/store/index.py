@@ -7,6 +7,7 @@ loads a model of its own. Heavy imports (torch, chromadb) happen inside the func
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 _CLIENTS: dict[str, Any] = {}
 T = TypeVar("T")
 _SEGMENT_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+GET_PAGE = 5000  # rows per read when reading a whole collection
 READ_RETRIES = 5  # a read that races another process's write is tried again this many times
 
 
@@ -250,10 +252,42 @@ class Index:
     def count(self) -> int:
         return int(self.read(self.collection.count))
 
+    def get_all(self, collection: Callable[[], Any], include: list[str],
+                where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every row of a collection (``collection()``, looked up again after a reopen), read in
+        pages of GET_PAGE rows.
+
+        One ``get`` of every row fails on a large index (Chroma's SQLite refuses a query with
+        more than 32,766 variables: the 60,000 sentences of 50x the bundled corpus).
+        Embeddings come back as one float32 matrix.
+        """
+        import numpy as np
+
+        out: dict[str, Any] = {"ids": [], **{k: [] for k in include}}
+        offset = 0
+        while True:
+            got = self.read(lambda o=offset: collection().get(  # type: ignore[misc]
+                where=where, include=include, limit=GET_PAGE, offset=o))
+            out["ids"].extend(got["ids"])
+            for key in include:
+                values = got.get(key)
+                if key == "embeddings":
+                    if values is not None and len(values):
+                        out[key].append(np.asarray(values, dtype=np.float32))
+                else:
+                    out[key].extend(values if values is not None else [None] * len(got["ids"]))
+            if len(got["ids"]) < GET_PAGE:
+                break
+            offset += GET_PAGE
+        if "embeddings" in include:
+            parts = out["embeddings"]
+            out["embeddings"] = (np.concatenate(parts) if parts
+                                 else np.zeros((0, 0), dtype=np.float32))
+        return out
+
     def passages(self, where: dict[str, Any] | None = None) -> list[Passage]:
         """Every stored passage (optionally filtered), in document order."""
-        got = self.read(lambda: self.collection.get(where=where,
-                                                    include=["documents", "metadatas"]))
+        got = self.get_all(lambda: self.collection, ["documents", "metadatas"], where)
         out = [
             Passage.from_metadata(pid, text or "", dict(meta or {}))
             for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -266,7 +300,7 @@ class Index:
         A document is complete when its chunks all carry one hash and their number is the
         number the document was cut into (a run killed half-way leaves it incomplete).
         """
-        got = self.read(lambda: self.collection.get(include=["metadatas"]))
+        got = self.get_all(lambda: self.collection, ["metadatas"])
         states: dict[str, dict[str, Any]] = {}
         for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
             meta = meta or {}
@@ -333,12 +367,17 @@ class Index:
 
     def sentence_rows(self) -> list[SentenceRow]:
         """Every stored sentence with its embedding (for scoring sentences of a passage)."""
-        got = self.read(lambda: self.sentences.get(include=["metadatas", "embeddings"]))
+
+        got = self.get_all(lambda: self.sentences, ["metadatas", "embeddings"])
+        if not got["ids"]:
+            return []
+        # One float32 matrix, each row a view of it: Python floats would take 7x the memory.
+        matrix = got["embeddings"]
         rows = []
-        for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
+        for meta, emb in zip(got["metadatas"], matrix, strict=True):
             meta = meta or {}
             rows.append(SentenceRow(str(meta.get("passage_id", "")), int(meta.get("start", 0)),
-                                    int(meta.get("end", 0)), [float(x) for x in emb]))
+                                    int(meta.get("end", 0)), emb))
         return rows
 
     def embeddings_of(self, ids: list[str]) -> tuple[list[str], list[Any]]:
@@ -354,6 +393,8 @@ class Index:
         sentences: Sequence[SentenceRow] = (),
     ) -> None:
         """Upsert passages (and their sentences) in batches; ids are content hashes."""
+        import numpy as np
+
         step = 256
         by_id = {p.id: p for p in passages}
         for i in range(0, len(sentences), step):
@@ -367,7 +408,8 @@ class Index:
                      "doc_type": by_id[r.passage_id].doc_type}
                     for r in batch_s
                 ],
-                embeddings=[list(r.vector) for r in batch_s],
+                # One float32 matrix: rows read back by sentence_rows are numpy views.
+                embeddings=np.asarray([r.vector for r in batch_s], dtype=np.float32),
             )
         # Passages last: a passage is only visible once its sentences are stored.
         for i in range(0, len(passages), step):
@@ -424,7 +466,8 @@ class Index:
                 client.delete_collection(tmp_name)
             new = client.create_collection(
                 tmp_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-            got = old.get(include=["documents", "metadatas", "embeddings"])
+            got = self.get_all(functools.partial(lambda c: c, old),
+                               ["documents", "metadatas", "embeddings"])
             for i in range(0, len(got["ids"]), 256):
                 docs = got["documents"][i : i + 256] if got["documents"] is not None else None
                 new.add(ids=got["ids"][i : i + 256],

@@ -52,7 +52,7 @@ def stratified_sample(items: Sequence[Any], n: int) -> list[Any]:
 
 def known_set_path(settings: Settings) -> Path:
     p = settings.corpus_path / "eval" / "known_qa.jsonl"
-    return p if p.is_file() else settings.home / "corpus" / "eval" / "known_qa.jsonl"
+    return p if p.is_file() else settings.bundled_corpus_path / "eval" / "known_qa.jsonl"
 
 
 def count_items(path: Path) -> int:

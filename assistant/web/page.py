@@ -1,11 +1,11 @@
 """The chat page (gradio), assembled from one builder per tab.
 
 ``build_app(settings, assistant)`` builds the page: a header, the status line, the document
-side panel, and the Chat, Corpus, Evaluation and Check tabs, each from its own module
-(``chat_tab``, ``corpus_tab``, ``eval_tab``, ``check_tab``). ``serve`` (in ``server``) starts
-it. Document text reaches the page only through :mod:`assistant.web.render` (safe Markdown) or
-``html.escape``; references are written in the one style of :mod:`assistant.types`. gradio
-is imported inside the functions.
+side panel, and the Chat, Corpus, Evaluation, Check and Compare tabs, each from its own
+module (``chat_tab``, ``corpus_tab``, ``eval_tab``, ``check_tab``, ``compare_tab``).
+``serve`` (in ``server``) starts it. Document text reaches the page only through
+:mod:`assistant.web.render` (safe Markdown) or ``html.escape``; references are written in the
+one style of :mod:`assistant.types`. gradio is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.web.chat_tab import build_chat_tab, wire_chat_tab
 from assistant.web.check_tab import build_check_tab
 from assistant.web.common import LOADING, Page, llm_unavailable, new_state
+from assistant.web.compare_tab import build_compare_tab
 from assistant.web.corpus_tab import build_corpus_tab, wire_corpus_tab
 from assistant.web.document_view import build_document_panel, wire_document_panel
 from assistant.web.eval_tab import build_eval_tab, wire_eval_tab
@@ -91,6 +92,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
             evaluation = build_eval_tab(page)
             # -- EXTRA TABS: further tabs are built here, inside this `with gr.Tabs():` block.
             build_check_tab(bot, settings)
+            build_compare_tab(page)
 
         app.load(make_wait_ready(page), outputs=[status, chat.ask_btn],
                  api_visibility="private", concurrency_limit=None)

@@ -136,3 +136,4 @@ def render_text(text: str) -> str:
 def plain(text: str) -> str:
     """Escaped text, for places that show no markup at all."""
     return html.escape(text)
+
