@@ -230,8 +230,8 @@ def default_sets(settings: Settings) -> list[Path]:
         folder / "known_qa.jsonl"]
 
 
-def run_cli(args: argparse.Namespace, settings: Settings) -> int:
-    """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
+def _other_run(args: argparse.Namespace, settings: Settings) -> int | None:
+    """``eval --drafts``, ``--pdf-qa`` and ``--compare`` have runs of their own."""
     if getattr(args, "drafts", False):
         from assistant.evaluation.drafts import run_cli as run_drafts
 
@@ -244,6 +244,14 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.evaluation.compare import run_cli as run_compare
 
         return run_compare(args, settings)
+    return None
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
+    other = _other_run(args, settings)
+    if other is not None:
+        return other
     from tqdm import tqdm
 
     from assistant.answer import Assistant
