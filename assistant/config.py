@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     weight_dense: float = Field(1.0, ge=0, description="Weight: passages by their own vector.")
     weight_sentence: float = Field(1.0, ge=0, description="Weight: passages by best sentence.")
     weight_lexical: float = Field(0.5, ge=0, description="Weight: passages by BM25.")
+    rerank_depth: int = Field(
+        40, ge=0, le=200,
+        description="How many fused candidates the learned ranker reorders (assistant/"
+        "rerank.py); 0 = keep the fused order.",
+    )
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
     relevance_floor: float | None = Field(
         None, description="Cosine similarity below which a passage is not evidence; empty = "

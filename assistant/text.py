@@ -224,3 +224,20 @@ def escape_markdown(text: str) -> str:
     """
     one_line = " ".join(text.split())
     return _MD_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;")).replace("\\<", "&lt;")
+
+
+# -- countries -------------------------------------------------------------------------------
+# Country names in the four languages, as stems that cover their inflected forms.
+_COUNTRY_FORMS: dict[str, re.Pattern[str]] = {
+    "AM": re.compile(r"\barmenia\w*|\bармян\w*|\bармени\w*|\bереван\w*|\byerevan\w*"
+                     r"|հայաստան\w*|հայկական\w*|\bՀՀ\b|სომხეთ\w*|სომხურ\w*", re.I),
+    "GE": re.compile(r"\bgeorgia\w*|\bгрузи\w*|\bгрузин\w*|\bтбилис\w*|\btbilisi\w*"
+                     r"|վրաստան\w*|վրացական\w*|საქართველო\w*|საქართველოს|ქართულ\w*"
+                     r"|თბილის\w*", re.I),
+    "EU": re.compile(r"\beurop\w*|\bEU\b|\bевроп\w*|\bЕС\b|եվրոպ\w*|ევროპ\w*", re.I),
+}
+
+
+def countries_in(text: str) -> frozenset[str]:
+    """AM / GE / EU named in the text, in any of the four languages."""
+    return frozenset(c for c, rx in _COUNTRY_FORMS.items() if rx.search(text))

