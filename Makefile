@@ -53,15 +53,18 @@ unit: $(STAMP)-test
 integration: install-test
 	$(VENV)/bin/pytest -m integration -q
 
-# A regression gate, not the targets: the test parts of the Q&A sets and of the draft set, with
-# thresholds a little below today's figures in docs/evaluation.md (each run prints the margin
-# over the gate and the distance to the project's target beside every figure).
+# A regression gate, not the targets: the test parts of the Q&A sets (the known and user sets,
+# named so that the blind set does not move the gate) and of the draft set, with thresholds a
+# little below today's figures in docs/evaluation.md (each run prints the margin over the gate
+# and the distance to the project's target beside every figure).
 eval-gate: $(STAMP)-test
 	$(VENV)/bin/assistant ingest
-	$(VENV)/bin/assistant eval --split test --json artifacts/eval.json --report artifacts/eval.html \
-	  --min-hit-at-5 0.67 --min-mrr 0.53 --min-fact-recall 0.32 \
-	  --min-abstention-accuracy 0.40 --max-false-answer-rate 0.39 \
-	  --min-citation-precision 0.48 --min-quote-verified 1.0
+	$(VENV)/bin/assistant eval --split test --qa corpus/eval/known_qa.jsonl --qa corpus/eval/user_qa.jsonl \
+	  --json artifacts/eval.json --report artifacts/eval.html \
+	  --min-hit-at-5 0.72 --min-mrr 0.58 --min-fact-recall 0.29 \
+	  --min-evidence-recall 0.48 --max-none-on-answerable 0.04 \
+	  --min-abstention-accuracy 0.43 --max-false-answer-rate 0.22 \
+	  --min-citation-precision 0.86 --min-quote-verified 1.0
 	$(VENV)/bin/assistant eval --drafts --json artifacts/eval-drafts.json \
 	  --min-planted-recall 0.92 --max-false-flags 0.06
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from assistant.answer.modes import MODE_NAMES
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.prompts import OUTCOME_LABELS
 from assistant.safety import redact
 
 EXIT_ERROR = 1
@@ -182,9 +183,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if printed:
         sys.stdout.write("\n\n")
-    else:
+    print(f"[{OUTCOME_LABELS[answer.outcome]}]")
+    if not printed:
         print(answer.text + "\n")
-    if answer.abstained:
+    if answer.outcome == "evidence":
+        top = answer.passages[0] if answer.passages else None
+        if top is not None:
+            marks = " ".join(f"\u00bb{h.display_quote}\u00ab" for h in answer.highlights)
+            print(f"Closest passage: {top.passage.location()}\n    "
+                  + top.passage.text.strip().replace("\n", "\n    "))
+            if marks:
+                print(f"Highlighted: {marks}")
+        for sp in answer.passages[1:]:
+            print(f"  - also close: {sp.passage.location()}: {sp.passage.text[:160].strip()}…")
+    elif answer.abstained:
         print("Closest passages (not an answer):")
         for sp in answer.passages:
             print(f"  - {sp.passage.location()}: {sp.passage.text[:160].strip()}…")
@@ -193,7 +205,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             mark = "" if c.verified else " (quote NOT verified)"
             if not c.passage.official:
                 mark += f" [{c.passage.origin_note()}]"
-            print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.quote}\u201d")
+            print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.display_quote}\u201d")
         unsupported = [s.sentence for s in answer.support if not s.supported]
         if unsupported:
             print("\nNot supported by the cited passages:")

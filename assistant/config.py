@@ -110,10 +110,15 @@ class Settings(BaseSettings):
         description="extractive: verbatim quotes; verify: quotes judged yes/no by a local model; "
         "llm: a model writes the answer (see assistant/answer/modes.py).",
     )
-    max_answer_sentences: int = Field(3, ge=1, le=10)
-    min_sentence_score: float | None = Field(
-        None, description="Least score (coverage + similarity) a quoted sentence needs; empty = "
-        "the embedding model's profile."
+    answer_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Probability a quoted span needs to be shown as the answer (below it the "
+        "outcome is `evidence`); empty = the threshold chosen with the answer model on the "
+        "tuning part (assistant/answer/answerer.json).",
+    )
+    answer_model_path: Path | None = Field(
+        None, description="Another answer model file (scripts/train_answerer.py writes one); "
+        "empty = the one shipped with the code.",
     )
     compare_floor_margin: float = Field(
         0.05, ge=0.0, le=1.0,
@@ -121,12 +126,6 @@ class Settings(BaseSettings):
         "a chat answer: a cell asks whether a country's documents address a topic, not whether "
         "one sentence answers a question. Chosen on the tune part of the compare gold matrix "
         "by balanced accuracy (addressed and not-addressed cells weigh the same).",
-    )
-    min_similarity_other_language: float | None = Field(
-        None,
-        description="Least embedding similarity a quoted sentence needs when the question has no "
-        "word the corpus uses (a question in Armenian, Georgian or Russian); empty = the "
-        "embedding model's profile.",
     )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(

@@ -17,6 +17,17 @@ from assistant.errors import PromptError
 ABSTAIN_TEXT = (
     "I could not find an answer to this question in the indexed documents, so I will not guess."
 )
+# The one plain line of an ``evidence`` outcome, above the closest passage.
+EVIDENCE_TEXT = (
+    "The documents discuss this subject, but the passage below may not answer the exact question."
+)
+OUTCOMES = ("answer", "evidence", "none")
+# How each outcome is labelled on the page and in the CLI.
+OUTCOME_LABELS = {
+    "answer": "Answer",
+    "evidence": "Evidence: may not answer the exact question",
+    "none": "No answer in the indexed documents",
+}
 
 _FRONT = re.compile(r"^---\n(?P<head>.*?)\n---\n(?P<body>.*)$", re.S)
 

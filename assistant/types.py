@@ -227,8 +227,13 @@ class Citation:
 
     n: int
     passage: Passage
-    quote: str
+    quote: str  # verbatim: what verification checks against the stored passage
     verified: bool = True  # the quote was found verbatim in the stored passage
+    shown: str = ""  # the quote as the reader sees it (list letters, footnote digits dropped)
+
+    @property
+    def display_quote(self) -> str:
+        return self.shown or self.quote
 
     @property
     def pages(self) -> list[tuple[int, str | None]]:
@@ -278,6 +283,7 @@ class Citation:
             "pages": [pg for pg, _ in pages],
             "page_display": page_display(pages),
             "quote": self.quote,
+            "shown": self.display_quote,
             "passage_id": p.id,
             "verified": self.verified,
             "origin": p.origin,
@@ -316,6 +322,16 @@ class Answer:
     # Lines shown before the quotes: the documents' language, a named document that is not
     # indexed, a country the documents are silent on. Already part of ``text``.
     notes: list[str] = field(default_factory=list)
+    # answer: a quoted span states what was asked; evidence: the documents discuss the subject
+    # (the closest passage is shown, its best sentences in ``highlights``); none: nothing
+    # relevant is indexed. ``abstained`` is true for evidence and none.
+    outcome: str = ""
+    highlights: list[Citation] = field(default_factory=list)
+    probability: float | None = None  # the answer model's probability for the best span
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            self.outcome = "none" if self.abstained else "answer"
 
     @property
     def abstain_reason(self) -> str:
@@ -326,11 +342,14 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone_question or self.question,
             "answer": self.text,
+            "outcome": self.outcome,
             "abstained": self.abstained,
+            "probability": None if self.probability is None else round(self.probability, 4),
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "support": [asdict(s) for s in self.support],
+            "highlights": [c.to_dict() for c in self.highlights],
             "notes": list(self.notes),
             "abstain_reason": self.abstain_reason or None,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

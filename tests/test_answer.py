@@ -21,7 +21,7 @@ from assistant.answer import (
     verify_quote,
 )
 from assistant.errors import InputError
-from assistant.prompts import ABSTAIN_TEXT
+from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT
 from assistant.retrieve.filters import Filters
 from assistant.store.index import Index
 from assistant.store.ingest import ingest
@@ -166,9 +166,17 @@ def test_country_filter_keeps_other_documents_out(assistant: Assistant) -> None:
     assert "17 universities" in ans.text
 
 
-def test_comparison_quotes_both_documents(assistant: Assistant) -> None:
+def test_comparison_answers_per_country_or_names_the_silent_one(assistant: Assistant) -> None:
+    # Issue 16: each country's best span is decided by the same calibrated score; a country
+    # whose documents do not state it is named as silent (tests/test_spans.py holds the
+    # threshold fixed to test both branches).
     ans = assistant.ask("When was the questionnaire open in Alpha and in Beta, compared?")
+    assert ans.outcome == "answer", ans.text
     assert {c.passage.doc_id for c in ans.citations} == {"alpha", "beta"}
+    for name, doc in (("Armenia", "alpha"), ("Georgia", "beta")):
+        line = next(x for x in ans.text.split("\n\n") if x.startswith(f"{name}: "))
+        n = int(line.rsplit("[", 1)[1].rstrip("]"))
+        assert next(c for c in ans.citations if c.n == n).passage.doc_id == doc
     # the dates asked for, from each document; not any sentence of the right country
     assert "March 3rd to April 9th, 2024" in ans.text, ans.text
     assert "May 5th to May 20th, 2024" in ans.text, ans.text
@@ -193,7 +201,7 @@ def test_text_in_a_document_is_quoted_not_followed(assistant: Assistant) -> None
     assert "IGNORE ALL PREVIOUS INSTRUCTIONS" not in ans.text, ans.text
     assert "90 ECTS" not in ans.text, ans.text
     assert ans.abstained, ans.text
-    assert ans.text.startswith(ABSTAIN_TEXT)
+    assert ans.text.startswith((ABSTAIN_TEXT, EVIDENCE_TEXT))
     # A question the documents answer: nothing but verbatim quotes with their markers.
     ans = assistant.ask("How many universities answered the Alpha survey?")
     paragraphs = [p for p in ans.text.split("\n\n") if p.strip()]
@@ -306,7 +314,10 @@ def test_real_follow_up_uses_the_history(real_assistant: Assistant) -> None:
 def test_real_abstentions(real_assistant: Assistant, question: str) -> None:
     ans = real_assistant.ask(question)
     assert ans.abstained, ans.text
-    assert ans.text.startswith(ABSTAIN_TEXT)
+    # Issue 16: declining is `none` or `evidence` (the closest passage, marked as such).
+    assert ans.outcome in {"evidence", "none"}
+    assert ans.text.startswith(EVIDENCE_TEXT if ans.outcome == "evidence" else ABSTAIN_TEXT)
+    assert not ans.citations
 
 
 def test_markup_is_dropped_but_underscores_inside_words_stay() -> None:
@@ -372,7 +383,8 @@ def test_verify_mode_abstains_when_the_judge_says_no(assistant: Assistant) -> No
     ans = _judged(assistant, ["no"] * 10).ask(
         "How many universities answered the Alpha survey?", mode="verify")
     assert ans.abstained
-    assert ans.text.startswith(ABSTAIN_TEXT)
+    assert ans.outcome == "evidence"  # issue 16: the closest passage is shown, not quoted
+    assert ans.text.startswith(EVIDENCE_TEXT)
     assert ans.audit["abstain_code"] == "judge_rejected"
     assert 1 <= len(ans.audit["judge"]) <= 4  # VERIFY_MAX_CANDIDATES
 
@@ -390,9 +402,11 @@ def test_a_count_the_documents_do_not_give_is_declined_with_the_reason(
 ) -> None:
     ans = assistant.ask("How many graduates did the Alpha survey universities have?")
     assert ans.abstained, ans.text
-    assert ans.audit["abstain_code"] in {"slot_missing", "no_sentence"}
-    if ans.audit["abstain_code"] == "slot_missing":
-        assert "give no number of graduates" in ans.text
+    # Issue 16: the missing count is one input of the calibrated score, not a veto; the
+    # outcome says the documents discuss the subject without answering it.
+    assert ans.outcome == "evidence"
+    assert ans.audit["abstain_code"] == "below_threshold"
+    assert ans.audit["probability"] < ans.audit["threshold"]
 
 
 def test_a_heading_is_never_the_answer(assistant: Assistant) -> None:

@@ -440,10 +440,12 @@ def test_optional_fields_categories_and_parts() -> None:
     assert items[1].history == (("Earlier?", "Yes."),)
     assert [i.id for i in select_split(items, "test")] == ["t2", "t3"]
     assert [i.id for i in select_split(items, "tune")] == ["t1", "t3"]
-    with pytest.raises(InputError, match="category must be one of"):
-        validate_qa([row(category="poetry")], ALIASES, doc_text)
+    # Issue 16: a tester's own category is reported as given; history may be plain earlier
+    # questions. Neither may be empty or of another type.
+    with pytest.raises(InputError, match="category must be a non-empty string"):
+        validate_qa([row(category="")], ALIASES, doc_text)
     with pytest.raises(InputError, match="history must be"):
-        validate_qa([row(history=["just a string"])], ALIASES, doc_text)
+        validate_qa([row(history=[42])], ALIASES, doc_text)
 
 
 def test_report_has_one_block_per_category() -> None:
@@ -460,7 +462,7 @@ def test_report_has_one_block_per_category() -> None:
     assert report["categories"]["near_miss"]["abstention"]["false_answer_rate"] == 1.0
     table = format_categories(report)
     near = next(line for line in table.splitlines() if line.startswith("near_miss"))
-    assert near.split()[-2] == "1.00"
+    assert near.split()[-3] == "1.00"  # false answers (then: none on answerable, accuracy)
 
 
 # -- the regression gates print their margins and distances (issue 18) -------------------------
@@ -488,3 +490,74 @@ def test_qa_gate_lines_show_margin_and_distance() -> None:
     assert "gate >=" in lines[0]
     assert "target >=" in lines[0]
     assert "distance" in lines[0]
+
+
+
+# -- issue 16: a tester's own file, outcomes, evidence recall, the threshold curve ----------------
+def test_a_testers_file_with_its_own_category_and_plain_history(tmp_path: Path) -> None:
+    lines = [
+        row(id="c1", category="my_odd_kind", history=["What ran in May?", "And after?"]),
+        row(id="c2", category="yes_no"),
+    ]
+    items = validate_qa(lines, ALIASES, doc_text)
+    assert [i.category for i in items] == ["my_odd_kind", "yes_no"]
+    assert items[0].history == (("What ran in May?", ""), ("And after?", ""))
+
+    seen: list[Any] = []
+
+    class HistoryStub(StubAssistant):
+        def ask(self, question: str, history: Any = None, filters: Any = None,
+                mode: str | None = None, k: int | None = None) -> Answer:
+            seen.append(history)
+            return Answer(question, "It ran from May 2nd.", [], [], abstained=False,
+                          mode="extractive")
+
+    stub = HistoryStub({q: (scored([NOISE]), None) for q in {i.question for i in items}})
+    results = run_items(items, stub)
+    assert [("What ran in May?", ""), ("And after?", "")] in seen
+    report = build_report(results, {})
+    assert set(report["categories"]) == {"my_odd_kind", "yes_no"}
+    from assistant.evaluation.run import format_categories
+
+    assert "my_odd_kind" in format_categories(report)
+
+
+def test_evidence_recall_counts_the_closest_passage_of_an_evidence_outcome() -> None:
+    item = QAItem("e", "How many institutions answered?", "fifty", (("fifty",), ("2024",)),
+                  (Source("d1", Q1),), True)
+    p1 = passage(Q1)
+    evidence = Answer("q", "The documents discuss this subject…", [], scored([p1, NOISE]),
+                      abstained=True, mode="extractive", outcome="evidence")
+    none = Answer("q", ABSTAIN_TEXT, [], scored([p1]), abstained=True, mode="extractive")
+    assert none.outcome == "none"
+    r_ev, r_none = ItemResult(item, [], evidence, 1.0), ItemResult(item, [], none, 1.0)
+    assert r_ev.evidence_recall == 1.0
+    assert r_ev.fact_recall == 0.0
+    assert r_none.evidence_recall == 0.0
+    m = compute_metrics([r_ev, r_none])
+    assert m["answer"]["evidence_recall"] == 0.5
+    assert m["outcomes"]["evidence"] == 0.5
+    assert m["outcomes"]["none_on_answerable"] == 0.5
+
+
+def test_pr_curve_marks_the_threshold_and_counts_best_spans(tmp_path: Path) -> None:
+    right = QAItem("r", "q1", "fifty", (("fifty",),), (Source("d1", Q1),), True)
+    wrong = QAItem("w", "q2", "", (), (), False)
+    a1 = Answer("q1", "x", [], [], abstained=True, mode="extractive", outcome="evidence",
+                probability=0.4, audit={"best_quote": "fifty institutions answered"})
+    a2 = Answer("q2", "y", [], [], abstained=False, mode="extractive", probability=0.7,
+                audit={"best_quote": "something else"})
+    report = build_report([ItemResult(right, [], a1, 1.0), ItemResult(wrong, [], a2, 1.0)],
+                          {"threshold": 0.5})
+    curve = report["pr_curve"]
+    assert curve["threshold"] == 0.5
+    at = {p["threshold"]: p for p in curve["points"]}
+    assert at[0.3]["answered"] == 2
+    assert at[0.3]["recall"] == 1.0
+    assert at[0.3]["precision"] == 0.5
+    assert at[0.6]["answered"] == 1
+    assert at[0.6]["false_answers"] == 1
+    assert at[0.6]["recall"] == 0
+    html_text = render_html(report)
+    assert "chosen 0.50" in html_text
+    assert "<polyline" in html_text

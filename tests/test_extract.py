@@ -539,3 +539,10 @@ def test_law_pdf_without_outline_gets_article_and_point_sections(tmp_path: Path)
         ["Chapter I. General provisions", "Article 1", "point 2"])
     assert section_of("enters into force") == SECTION_SEP.join(
         ["Chapter I. General provisions", "Article 2"])
+
+
+def test_a_line_of_dashes_is_not_a_running_head_and_does_not_crash() -> None:
+    # A rule made of dashes splits into no tokens (found in r-doc-pdf's R-intro.pdf).
+    from assistant.documents.pdf import _is_running
+
+    assert _is_running("-- --", {}, 10, "3") is False

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.extractive import is_statement
 from assistant.answer.modes import MODE_NAMES, available_modes
 from assistant.answer.questions import (
     condense_rule_based,
@@ -17,6 +16,7 @@ from assistant.answer.questions import (
     is_follow_up,
     read_question,
 )
+from assistant.answer.spans import is_statement
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms

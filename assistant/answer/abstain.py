@@ -8,30 +8,27 @@ Rules, in the order they are applied:
 1. ``injection``      the question asks to change the rules
 2. ``unknown_name``   it names something (a capitalised word) the documents never mention
 3. ``no_evidence``    no passage cleared the relevance floor
-4. ``no_sentence``    no statement of the passages scores above the sentence floor
-5. ``slot_missing``   the best statements speak of the subject but do not give what is asked
-                      (a count *of what*, a date, a person, an amount, a share, a duration)
-6. ``judge_rejected`` (verify mode) the local model judged that no candidate states the answer
-7. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
+4. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
+                      outcome is ``evidence``: the closest passage is shown, not quoted as an
+                      answer; see ``scorer.py``)
+5. ``judge_rejected`` (verify mode) the local model judged that no candidate states the answer
+6. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
                       wrote is supported by a passage
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer.extractive import Candidate
 from assistant.answer.questions import QuestionInfo, looks_like_injection
 from assistant.retrieve.hybrid import Retrieval
-from assistant.text import display, tokens
+from assistant.text import tokens
 
 INJECTION = "injection"
 UNKNOWN_NAME = "unknown_name"
 NO_EVIDENCE = "no_evidence"
-NO_SENTENCE = "no_sentence"
-SLOT_MISSING = "slot_missing"
+BELOW_THRESHOLD = "below_threshold"
 JUDGE_REJECTED = "judge_rejected"
 LLM_NO_ANSWER = "llm_no_answer"
 LLM_UNSUPPORTED = "llm_unsupported"
@@ -69,59 +66,7 @@ def proper_nouns(question: str) -> set[str]:
     return {tokens(w)[0] for w in ws[1:] if w[0].isupper() and tokens(w)}
 
 
-def no_sentence() -> Abstention:
-    return Abstention(NO_SENTENCE, "no sentence of the closest passages answers the question")
-
-
-def _subject(q: QuestionInfo, retrieval: Retrieval, cands: Sequence[Candidate]) -> str:
-    """The question's words that the closest sentences do use: what the documents speak of."""
-    seen = set()
-    for c in cands[:3]:
-        seen.update(tokens(c.raw))
-    words = []
-    for w in re.findall(r"[A-Za-z][A-Za-z-]+", q.standalone):
-        t = tokens(w)
-        if t and t[0] in seen and t[0] not in {"armenia", "georgia"} and w.lower() not in words:
-            words.append(w.lower())
-    return " ".join(words[:4])
-
-
-def answerable(
-    q: QuestionInfo, chosen: Sequence[Candidate], cands: Sequence[Candidate],
-    retrieval: Retrieval, floor: float = 0.0,
-) -> tuple[list[Candidate], Abstention | None]:
-    """Rule 5: keep the chosen statements that give what the question asks for.
-
-    A question with a slot (how many, when, who is the minister, how much, what share, how
-    long) is answered only by statements holding a value of that kind; for a count, the
-    statement (or its section) must also name the counted thing or one of its equivalents.
-    When none of them does, the best other candidate above the floor that does is the answer;
-    when there is none, the answer is an abstention that says what the documents lack.
-    """
-    slot = q.slot
-    if slot is None or not chosen:
-        return list(chosen), None
-    noun_forms: set[str] = set()
-    if slot.noun:
-        noun_forms = {slot.noun} | set(retrieval.terms.equivalents.get(slot.noun, ()))
-
-    def fills(c: Candidate) -> bool:
-        if not slot.filled_by(display(c.raw)):
-            return False
-        if not noun_forms:
-            return True
-        p = c.sp.passage
-        around = p.text[max(0, c.start - 200) : c.end]
-        return bool(noun_forms & set(tokens(f"{p.section} {around}")))
-
-    kept = [c for c in chosen if fills(c)]
-    if kept:
-        return kept, None
-    # The best statements do not give it; a statement that does and still clears the floor is
-    # the answer (the figure often sits in a plainer sentence next to the best-worded one).
-    backup = next((c for c in cands if c.score >= floor and fills(c)), None)
-    if backup is not None:
-        return [backup], None
-    subject = _subject(q, retrieval, cands)
-    what = f"speak of {subject}" if subject else "speak of the subject"
-    return [], Abstention(SLOT_MISSING, f"the documents {what} but give no {slot.describe()}")
+def below_threshold(probability: float, threshold: float) -> Abstention:
+    return Abstention(BELOW_THRESHOLD, f"no span of the closest passages states the answer "
+                                       f"clearly enough (best {probability:.2f}, needs "
+                                       f"{threshold:.2f})")

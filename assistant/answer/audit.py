@@ -13,8 +13,8 @@ from assistant.config import Settings
 from assistant.retrieve.filters import Filters
 from assistant.types import Answer
 
-DIGEST_KEYS = ("k", "fetch_k", "rrf_k", "max_per_doc", "relevance_floor", "min_sentence_score",
-               "max_answer_sentences", "support_threshold", "chunk_size", "chunk_overlap",
+DIGEST_KEYS = ("k", "fetch_k", "rrf_k", "max_per_doc", "relevance_floor", "answer_threshold",
+               "support_threshold", "chunk_size", "chunk_overlap",
                "embedding_model", "collection")
 
 

@@ -18,13 +18,6 @@ from assistant.answer import abstain
 from assistant.answer.abstain import Abstention
 from assistant.answer.audit import append as append_audit
 from assistant.answer.audit import audit_record
-from assistant.answer.extractive import (
-    UNKNOWN_TERM_MARGIN,
-    Candidate,
-    choose_sentences,
-    extractive_candidates,
-    uses_words,
-)
 from assistant.answer.grounded import Judge, check_model_text
 from assistant.answer.modes import MODE_NAMES, unavailable_reason
 from assistant.answer.questions import (
@@ -37,13 +30,14 @@ from assistant.answer.questions import (
     is_follow_up,
     read_question,
 )
+from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
+from assistant.answer.spans import build_spans
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
-from assistant.prompts import ABSTAIN_TEXT, load_prompt
+from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT, load_prompt
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import HybridRetriever, Retrieval
 from assistant.safety import instruction_like, mask_url
-from assistant.store.embeddings import profile
 from assistant.store.index import Index
 from assistant.text import contains_quote, display, normalize
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage, SentenceSupport
@@ -52,7 +46,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 VERIFY_MAX_CANDIDATES = 4  # verify mode: candidates the judge may see before the answer abstains
-VERIFY_FLOOR_MARGIN = 0.1  # verify mode: the sentence floor is this much lower (set, not tuned)
+EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -61,6 +55,12 @@ LANGUAGE_NOTES = {
     "ka": "დოკუმენტები ინგლისურ ენაზეა; ქვემოთ მოცემულია ზუსტი ციტატები მათგან.",
 }
 ENGLISH_NOTE = "(The documents are in English; the quotes below are verbatim.)"
+
+
+def _not_evidence(sp: ScoredPassage) -> ScoredPassage:
+    """The passage as shown with a declined answer: marked as not an answer."""
+    return ScoredPassage(sp.passage, sp.score, sp.dense, sp.lexical, sp.rank, evidence=False,
+                         best_sentence=sp.best_sentence, sentences=sp.sentences)
 
 
 def verify_quote(quote: str, passage: Passage) -> bool:
@@ -146,9 +146,9 @@ class Assistant:
         history = list(history or [])
 
         t = time.perf_counter()
-        standalone = self._standalone(q, history, mode)
+        info = self.read_question(q, history, mode)
+        standalone = info.standalone
         timings["condense_ms"] = (time.perf_counter() - t) * 1000
-        info = read_question(q, standalone, self._named_documents(standalone))
 
         t = time.perf_counter()
         retrieval = self.retriever.retrieve(standalone, f, k=k, timings=timings)
@@ -173,6 +173,13 @@ class Assistant:
         timings["answer_ms"] = (time.perf_counter() - t) * 1000
         assert final is not None
         yield self._finish(final, t0, timings, f)
+
+    def read_question(self, q: str, history: History = (), mode: str = "extractive"
+                      ) -> QuestionInfo:
+        """The checked question read in context: the follow-up resolved, language, countries,
+        slot and the manifest documents it names."""
+        standalone = self._standalone(q, list(history), mode)
+        return read_question(q, standalone, self._named_documents(standalone))
 
     def _standalone(self, q: str, history: History, mode: str) -> str:
         if not history:
@@ -225,93 +232,164 @@ class Assistant:
         return notes
 
     # -- extractive and verify ------------------------------------------------------------------
+    @property
+    def answer_model(self) -> AnswerModel:
+        return load_model(self.settings.answer_model_path or MODEL_PATH)
+
+    @property
+    def threshold(self) -> float:
+        """The probability a span needs to be the answer (the model's, unless set)."""
+        t = self.settings.answer_threshold
+        return self.answer_model.threshold if t is None else t
+
+    def read(self, info: QuestionInfo, retrieval: Retrieval) -> list[ScoredSpan]:
+        """Every span of the evidence passages with its probability of stating the answer."""
+        spans = [span for sp in retrieval.evidence for span in build_spans(sp)]
+        return score_spans(info, retrieval, spans, self.answer_model)
+
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
-        s = self.settings
-        prof = profile(s, self.index.embeddings)
-        cands = asked_country_first(info, extractive_candidates(info, retrieval))
-        if uses_words(info, retrieval):
-            floor = prof.min_sentence_score + (
-                UNKNOWN_TERM_MARGIN if retrieval.terms.unknown else 0.0)
-        else:  # no word of the question is a corpus word: its meaning alone must carry it
-            floor = prof.min_similarity_other_language
-        if mode == "verify":  # the judge screens what a lower floor lets through
-            floor -= VERIFY_FLOOR_MARGIN
-        chosen = choose_sentences(info, cands, floor, s.max_answer_sentences)
-        if not chosen:
-            return self._abstention(info, retrieval, mode, abstain.no_sentence())
-        chosen, why = abstain.answerable(info, chosen, cands, retrieval, floor)
-        if why:
-            return self._abstention(info, retrieval, mode, why)
-        audit: dict[str, Any] = {}
+        scored = asked_country_first(info, self.read(info, retrieval))
+        if not scored:
+            return self._evidence(info, retrieval, mode, scored, abstain.below_threshold(0.0, 1))
+        if info.both_countries:
+            return self._comparison(info, retrieval, mode, scored)
+        threshold = self.threshold
+        best = scored[0]
+        audit: dict[str, Any] = {"probability": round(best.probability, 4),
+                                 "threshold": threshold, "best_quote": best.span.shown}
+        if best.probability < threshold:
+            return self._evidence(info, retrieval, mode, scored,
+                                  abstain.below_threshold(best.probability, threshold), audit)
+        chosen = [best]
         if mode == "verify":
             try:
-                chosen, judged = self._judged(info, chosen, cands, floor)
+                chosen, judged = self._judged(info, scored, threshold)
             except Exception as exc:  # the same clear message as llm mode (issue 18)
                 from assistant.errors import LLMError
 
                 raise LLMError(f"The language model failed: {exc}") from exc
             audit["judge"] = judged
             if not chosen:
-                return self._abstention(info, retrieval, mode, Abstention(
+                return self._evidence(info, retrieval, mode, scored, Abstention(
                     abstain.JUDGE_REJECTED, "the checking model judged that none of the closest "
-                                            "sentences states the answer"), audit)
-        return self._quoted(info, retrieval, mode, chosen, audit)
+                                            "spans states the answer"), audit)
+        return self._quoted(info, retrieval, mode, [(None, c) for c in chosen], audit)
 
     def _judged(
-        self, info: QuestionInfo, chosen: list[Candidate], cands: Sequence[Candidate],
-        floor: float,
-    ) -> tuple[list[Candidate], list[dict[str, Any]]]:
-        """verify mode: keep the chosen quotes the judge says yes to; on no, try the next ones."""
+        self, info: QuestionInfo, scored: Sequence[ScoredSpan], threshold: float,
+    ) -> tuple[list[ScoredSpan], list[dict[str, Any]]]:
+        """verify mode: the first span above the threshold that the judge says yes to."""
         judge = Judge(self.llm, self.verify_prompt)
-        kept = [c for c in chosen if judge(info.standalone, c.quote)]
-        if not kept:
-            tried = {(c.sp.passage.id, c.start, c.end) for c in chosen}
-            for c in cands:
-                if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.score < floor:
-                    break
-                if (c.sp.passage.id, c.start, c.end) in tried:
-                    continue
-                tried.add((c.sp.passage.id, c.start, c.end))
-                if judge(info.standalone, c.quote):
-                    kept = [c]
-                    break
-        return kept, judge.calls
+        for c in scored:
+            if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.probability < threshold:
+                break
+            if judge(info.standalone, c.span.quote):
+                return [c], judge.calls
+        return [], judge.calls
+
+    def _comparison(
+        self, info: QuestionInfo, retrieval: Retrieval, mode: str, scored: list[ScoredSpan],
+    ) -> Answer:
+        """Each country's best span, chosen among that country's passages only."""
+        threshold = self.threshold
+        per_country: list[tuple[str | None, ScoredSpan]] = []
+        silent = []
+        for code in ("AM", "GE"):
+            best = next((c for c in scored if c.span.country == code), None)
+            if best is not None and best.probability >= threshold:
+                per_country.append((code, best))
+            else:
+                silent.append(code)
+        audit: dict[str, Any] = {"threshold": threshold, "probability": round(
+            scored[0].probability, 4), "best_quote": scored[0].span.shown, "per_country": {
+                code: round(next((c.probability for c in scored if c.span.country == code),
+                                 0.0), 4) for code in ("AM", "GE")}}
+        if not per_country:
+            best = scored[0]
+            if best.probability >= threshold:  # the best span speaks for neither country
+                return self._quoted(info, retrieval, mode, [(None, best)], audit)
+            return self._evidence(info, retrieval, mode, scored,
+                                  abstain.below_threshold(best.probability, threshold), audit)
+        return self._quoted(info, retrieval, mode, per_country, audit, silent=silent)
 
     def _quoted(
-        self, info: QuestionInfo, retrieval: Retrieval, mode: str, chosen: list[Candidate],
-        audit: dict[str, Any],
+        self, info: QuestionInfo, retrieval: Retrieval, mode: str,
+        chosen: Sequence[tuple[str | None, ScoredSpan]], audit: dict[str, Any],
+        silent: Sequence[str] = (),
     ) -> Answer:
-        """The answer made of the chosen quotes: one citation per quote, verified verbatim."""
+        """The answer made of the chosen spans: one citation each, verified verbatim; in a
+        comparison, one line per country ("Armenia: “…” [1]")."""
         citations: list[Citation] = []
         lines: list[str] = []
         dropped = []
-        for c in (c.with_list() for c in chosen):
-            quote = c.quote
-            if not verify_quote(quote, c.sp.passage):
-                dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
+        for country, c in chosen:
+            span = c.span
+            if not verify_quote(span.quote, span.sp.passage):
+                dropped.append({"passage_id": span.sp.passage.id, "quote": span.quote[:200],
                                 "why": "not found verbatim in the passage"})
                 continue
-            if instruction_like(quote):  # text that addresses the assistant is never an answer
-                dropped.append({"passage_id": c.sp.passage.id, "quote": quote[:200],
+            if instruction_like(span.quote):  # text that addresses the assistant is never an answer
+                dropped.append({"passage_id": span.sp.passage.id, "quote": span.quote[:200],
                                 "why": "addresses the reader or the assistant"})
                 continue
             n = len(citations) + 1
-            citations.append(Citation(n=n, passage=c.sp.passage, quote=quote, verified=True))
-            lines.append(f"\u201c{quote}\u201d [{n}]")
+            citations.append(Citation(n=n, passage=span.sp.passage, quote=span.quote,
+                                      verified=True, shown=span.shown))
+            label = f"{COUNTRY_NAMES[country]}: " if country else ""
+            lines.append(f"{label}\u201c{span.shown}\u201d [{n}]")
         if dropped:
             audit["dropped_quotes"] = dropped
         if not citations:
-            return self._abstention(info, retrieval, mode, abstain.no_sentence(), audit)
-        notes = self._notes(info, citations)
+            return self._evidence(info, retrieval, mode, [c for _, c in chosen], Abstention(
+                abstain.BELOW_THRESHOLD, "no quote of the closest passages could be verified"),
+                audit)
+        if silent:
+            names = " and ".join(COUNTRY_NAMES[c] for c in silent)
+            lines.append(f"{names}: the indexed documents do not state this for "
+                         f"{'these countries' if len(silent) > 1 else 'this country'}.")
+        notes = self._language_notes(info) + self._coverage_notes(info, answered=True)
         text = "\n\n".join([*notes, *lines])
         return Answer(question=info.text, text=text, citations=citations,
                       passages=list(retrieval.passages), abstained=False, mode=mode,
                       standalone_question=info.standalone, notes=notes,
                       support=[SentenceSupport(c.quote, (c.n,), True, 1.0) for c in citations],
-                      audit=audit)
+                      audit=audit, outcome="answer",
+                      probability=max(c.probability for _, c in chosen))
+
+    def _evidence(
+        self, info: QuestionInfo, retrieval: Retrieval, mode: str,
+        scored: Sequence[ScoredSpan], why: Abstention, audit: dict[str, Any] | None = None,
+    ) -> Answer:
+        """The documents discuss the subject: the closest passage first, its best sentences
+        highlighted, and one plain line saying it may not answer the exact question."""
+        if not retrieval.evidence:
+            return self._abstention(info, retrieval, mode, why, audit)
+        top = scored[0].span.sp if scored else retrieval.evidence[0]
+        highlights: list[Citation] = []
+        for c in scored:
+            if c.span.sp.passage.id != top.passage.id or c.span.kind != "sentence":
+                continue
+            if any(h.quote == c.span.quote for h in highlights):
+                continue
+            if verify_quote(c.span.quote, top.passage):
+                highlights.append(Citation(len(highlights) + 1, top.passage, c.span.quote,
+                                           True, c.span.shown))
+            if len(highlights) == EVIDENCE_HIGHLIGHTS:
+                break
+        others = [sp for sp in retrieval.passages if sp.passage.id != top.passage.id][:2]
+        shown = [_not_evidence(top), *(_not_evidence(sp) for sp in others)]
+        notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
+        lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d" for h in highlights)]
+        return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
+                      passages=shown, abstained=True, mode=mode,
+                      standalone_question=info.standalone, notes=notes,
+                      audit={"abstain_reason": why.message, "abstain_code": why.code,
+                             **(audit or {})},
+                      outcome="evidence", highlights=highlights,
+                      probability=scored[0].probability if scored else None)
 
     def _notes(self, info: QuestionInfo, citations: Sequence[Citation]) -> list[str]:
-        """Lines before the quotes: language, documents not indexed, a country left silent."""
+        """Lines before an llm answer: language, documents not indexed, a country left silent."""
         notes = self._language_notes(info) + self._coverage_notes(info, answered=True)
         if info.both_countries:
             quoted = {c.passage.country for c in citations}
@@ -414,13 +492,13 @@ class Assistant:
         return unavailable_reason(mode, self.settings)
 
 
-def asked_country_first(info: QuestionInfo, cands: list[Candidate]) -> list[Candidate]:
+def asked_country_first(info: QuestionInfo, scored: list[ScoredSpan]) -> list[ScoredSpan]:
     """A question about one country (AM or GE) quotes that country's documents: the other
-    country's sentences are dropped whenever the asked country's documents offer any (EU and
+    country's spans are dropped whenever the asked country's documents offer any (EU and
     uploads without a country stay). A comparison or a question naming no country is unchanged.
     """
     asked = info.asked_country
-    if asked is None or not any(c.sp.passage.country == asked for c in cands):
-        return cands
+    if asked is None or not any(c.span.country == asked for c in scored):
+        return scored
     other = {"AM", "GE"} - {asked}
-    return [c for c in cands if c.sp.passage.country not in other]
+    return [c for c in scored if c.span.country not in other]

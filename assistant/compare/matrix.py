@@ -175,7 +175,7 @@ def _own(citations: Sequence[Citation], country: str) -> tuple[list[Citation], i
 
 def _excerpt(sp: ScoredPassage) -> Citation:
     """The closest passage as a quote: its closest statement, or its opening words."""
-    from assistant.answer.extractive import is_statement
+    from assistant.answer.spans import is_statement
 
     p = sp.passage
     if sp.sentences:  # the closest sentence that states something (not a heading or caption)

@@ -113,6 +113,45 @@ def _chart(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _pr_chart(report: dict[str, Any]) -> str:
+    """Precision and recall of ``answer`` against the threshold; the chosen one marked."""
+    curve = report.get("pr_curve") or {}
+    points = curve.get("points") or []
+    if not points:
+        return "<p class=small>No answer probabilities in this run (not the extractive mode).</p>"
+    left, top, w, h = 50, 10, 460, 220
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + w + 150}" '
+             f'height="{top + h + 45}" role="img" aria-label="Precision and recall of answers '
+             'against the threshold" font-family="sans-serif" font-size="12">',
+             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" '
+             'stroke="#d0d7de"/>']
+    for v in (0.0, 0.5, 1.0):
+        y = top + h - v * h
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+        x = left + v * w
+        parts.append(f'<text x="{x:.1f}" y="{top + h + 16}" text-anchor="middle">{v:.1f}</text>')
+    parts.append(f'<text x="{left + w / 2}" y="{top + h + 34}" text-anchor="middle">'
+                 "threshold on the answer probability</text>")
+    for key, colour in (("precision", "#0969da"), ("recall", "#1a7f37")):
+        pts = " ".join(f"{left + p['threshold'] * w:.1f},{top + h - p[key] * h:.1f}"
+                       for p in points)
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+    chosen = curve.get("threshold")
+    if chosen is not None:
+        x = left + float(chosen) * w
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + h}" '
+                     'stroke="#cf222e" stroke-width="2" stroke-dasharray="4,3"/>'
+                     f'<text x="{x + 4:.1f}" y="{top + 12}">chosen {float(chosen):.2f}</text>')
+    lx = left + w + 12
+    parts.append(f'<rect x="{lx}" y="{top + 4}" width="10" height="10" fill="#0969da"/>'
+                 f'<text x="{lx + 14}" y="{top + 13}">precision</text>'
+                 f'<rect x="{lx}" y="{top + 22}" width="10" height="10" fill="#1a7f37"/>'
+                 f'<text x="{lx + 14}" y="{top + 31}">recall</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def _status(row: dict[str, Any]) -> tuple[int, str]:
     """Sort order (failures first) and a plain-words verdict for one item."""
     if not row.get("correct"):
@@ -180,6 +219,11 @@ def render_html(report: dict[str, Any]) -> str:
         "so.</p>\n"
         f"{_meta(report)}\n<h2>Summary</h2>\n{_summary(report)}\n"
         f"<h2>Main figures at a glance</h2>\n{_chart(report)}\n"
+        "<h2>Answers against the threshold</h2>\n<p>An item is answered when its best quoted "
+        "span's probability reaches the threshold; precision is the share of those answers "
+        "that hold the expected facts, recall the share of answerable questions answered "
+        "so.</p>\n"
+        f"{_pr_chart(report)}\n"
         f"<h2>Every question ({len(items)}, {n_bad} not handled correctly, listed first)</h2>\n"
         f"{_items(items)}\n</body></html>\n"
     )

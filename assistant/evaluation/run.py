@@ -83,6 +83,7 @@ def build_report(
         f"{m.group}.{m.key}": {"op": m.op, "value": m.target} for m in METRICS if m.op
     }
     report["items"] = [r.row() for r in results]
+    report["pr_curve"] = pr_curve(results, meta.get("threshold"))
     if baseline is not None:
         report["baseline"] = {
             **compute_metrics(baseline), "meta": baseline_meta or {},
@@ -91,14 +92,40 @@ def build_report(
     return report
 
 
+def pr_curve(results: Sequence[ItemResult], chosen: float | None) -> dict[str, Any]:
+    """Precision and recall of ``answer`` against the threshold, from each item's best span.
+
+    At threshold t an item is answered when its best span's probability is at least t; the
+    answer is right when that span holds at least half the item's facts. Recall is over the
+    answerable items. (Per-country comparisons are counted by their best span too.)
+    """
+    scored = [(r.answer.probability, r.best_span_correct(), r.item.answerable) for r in results
+              if r.answer.probability is not None and r.best_span_correct() is not None]
+    n_ans = sum(r.item.answerable for r in results)
+    points = []
+    for i in range(2, 99, 2):
+        t = i / 100
+        answered = [(ok, a) for p, ok, a in scored if p is not None and p >= t]
+        right = sum(1 for ok, _ in answered if ok)
+        points.append({
+            "threshold": t, "answered": len(answered),
+            "precision": round(right / len(answered), 4) if answered else 1.0,
+            "recall": round(right / n_ans, 4) if n_ans else 0.0,
+            "false_answers": sum(1 for _, a in answered if not a),
+        })
+    return {"threshold": chosen, "points": points}
+
+
 # The per-category table: the figures that matter for each kind of question.
 CATEGORY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("retrieval", "hit_at_5", "hit@5"),
     ("retrieval", "mrr", "MRR"),
     ("answer", "fact_recall", "fact recall"),
+    ("answer", "evidence_recall", "evid. recall"),
     ("citations", "precision", "cit. precision"),
     ("abstention", "false_abstention_rate", "false abst."),
     ("abstention", "false_answer_rate", "false answers"),
+    ("outcomes", "none_on_answerable", "none on ans."),
     ("abstention", "accuracy", "accuracy"),
 )
 
@@ -169,8 +196,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from assistant.answer.modes import MODE_NAMES
 
     p.add_argument("--qa", metavar="FILE", action="append",
-                   help="Q&A set; repeat for several (default: corpus/eval/known_qa.jsonl and "
-                        "corpus/eval/user_qa.jsonl)")
+                   help="Q&A set (JSON lines; any category name; history as earlier questions);"
+                        " repeat for several (default: corpus/eval/known_qa.jsonl, user_qa.jsonl "
+                        "and blind_qa.jsonl when present)")
+    p.add_argument("--pdf-qa", metavar="FILE",
+                   help="questions over PDFs from Debian packages: ingest them into a temporary "
+                        "index, ask each, report fact recall, page and printed label")
     p.add_argument("--split", choices=["test", "tune", "all"], default="test",
                    help="which part of the set: test (default; nothing is tuned on it), tune, "
                         "or all")
@@ -191,23 +222,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_compare_arguments(p)
 
 
+DEFAULT_SETS = ("known_qa.jsonl", "user_qa.jsonl", "blind_qa.jsonl")
+
+
 def default_sets(settings: Settings) -> list[Path]:
-    """The bundled Q&A sets: the known set and the set written the way users ask."""
+    """The bundled Q&A sets: the known set, the set written the way users ask, and the blind
+    set written by someone who saw neither the code nor the other sets (test part only)."""
     folder = settings.corpus_path / "eval"
-    return [p for p in (folder / "known_qa.jsonl", folder / "user_qa.jsonl") if p.exists()] or [
+    return [folder / n for n in DEFAULT_SETS if (folder / n).exists()] or [
         folder / "known_qa.jsonl"]
 
 
-def run_cli(args: argparse.Namespace, settings: Settings) -> int:
-    """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
+def _other_run(args: argparse.Namespace, settings: Settings) -> int | None:
+    """``eval --drafts``, ``--pdf-qa`` and ``--compare`` have runs of their own."""
     if getattr(args, "drafts", False):
         from assistant.evaluation.drafts import run_cli as run_drafts
 
         return run_drafts(args, settings)
+    if getattr(args, "pdf_qa", None):
+        from assistant.evaluation.pdf_qa import run_cli as run_pdf
+
+        return run_pdf(args, settings)
     if getattr(args, "compare", None) is not None:
         from assistant.evaluation.compare import run_cli as run_compare
 
         return run_compare(args, settings)
+    return None
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
+    other = _other_run(args, settings)
+    if other is not None:
+        return other
     from tqdm import tqdm
 
     from assistant.answer import Assistant
@@ -241,6 +288,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         "n_items": len(items),
         "mode": mode,
         "k": k,
+        "threshold": getattr(assistant, "threshold", None),
         "corpus_fingerprint": assistant.index.fingerprint(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": settings.public_dict(),

@@ -45,8 +45,6 @@ class Profile:
     """
 
     relevance_floor: float  # a passage below this (its own or best sentence cosine) is no evidence
-    min_sentence_score: float  # least score (coverage + similarity) of a quoted sentence
-    min_similarity_other_language: float  # least similarity when no question word matches
     offset: float = 0.0
     gain: float = 1.0
 
@@ -55,10 +53,8 @@ class Profile:
 
 
 PROFILES = {
-    "minilm": Profile(relevance_floor=0.30, min_sentence_score=0.5,
-                      min_similarity_other_language=0.5),
-    "e5-small": Profile(relevance_floor=0.30, min_sentence_score=0.55,
-                        min_similarity_other_language=0.5, offset=0.709, gain=4.35),
+    "minilm": Profile(relevance_floor=0.30),
+    "e5-small": Profile(relevance_floor=0.30, offset=0.709, gain=4.35),
 }
 
 
@@ -88,12 +84,6 @@ def profile(settings: Settings, embeddings: object | None = None) -> Profile:
     return Profile(
         relevance_floor=(settings.relevance_floor if settings.relevance_floor is not None
                          else base.relevance_floor),
-        min_sentence_score=(settings.min_sentence_score if settings.min_sentence_score
-                            is not None else base.min_sentence_score),
-        min_similarity_other_language=(
-            settings.min_similarity_other_language
-            if settings.min_similarity_other_language is not None
-            else base.min_similarity_other_language),
         offset=base.offset,
         gain=base.gain,
     )

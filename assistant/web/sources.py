@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.prompts import OUTCOME_LABELS
 from assistant.types import (
     COUNTRIES,
     Answer,
@@ -100,9 +101,17 @@ def _card_html(p: Passage, citations: Sequence[Citation], turn: int, in_message:
 
 def answer_cards(answer: Answer, turn: int, in_message: bool = False) -> str:
     """The cards of one answer: its cited passages, or the closest passages of an abstention."""
+    if answer.outcome == "evidence":
+        cards = "".join(
+            _card_html(sp.passage, [h for h in answer.highlights
+                                    if h.passage.id == sp.passage.id], turn, in_message)
+            for sp in answer.passages)
+        return (f'<h4 class="not-answer outcome-evidence">'
+                f"{html.escape(OUTCOME_LABELS['evidence'])}: the closest passage first, its "
+                f"best sentences highlighted</h4>{cards}")
     if answer.abstained:
         cards = "".join(_card_html(sp.passage, [], turn, in_message) for sp in answer.passages)
-        return (f'<h4 class="not-answer">{NOT_AN_ANSWER}: the closest passages</h4>'
+        return (f'<h4 class="not-answer outcome-none">{NOT_AN_ANSWER}: the closest passages</h4>'
                 f"{cards or '<p class=empty>No passage came close.</p>'}")
     if not answer.citations:  # an llm answer still streaming
         return '<p class="empty">Checking the citations…</p>'
@@ -147,8 +156,11 @@ def linked_text(text: str, turn: int) -> str:
 
 def chat_text(answer: Answer, turn: int = 1) -> str:
     """The answer as a chat message: linked [n], and its own sources for small screens."""
-    text = linked_text(answer.text, turn)
-    if answer.abstained:
+    text = f"**{OUTCOME_LABELS[answer.outcome]}**\n\n" + linked_text(answer.text, turn)
+    if answer.outcome == "evidence":
+        text += ("\n\n*The closest passage is shown with the sources, its best sentences "
+                 "highlighted.*")
+    elif answer.abstained:
         text += f"\n\n*The closest passages are shown with the sources, marked “{NOT_AN_ANSWER}”.*"
     count = len(group_citations(answer.citations)) if not answer.abstained else len(
         answer.passages)

@@ -1,0 +1,199 @@
+"""Answer candidates: spans of a retrieved passage, each kept raw (verified) and shown clean.
+
+A span is one of:
+
+- ``sentence``  one sentence-like unit of the passage;
+- ``list``      a lead-in (a unit ending in ":" or followed by list items or table rows) with
+                the items or rows under it;
+- ``adjacent``  two or three neighbouring units of one paragraph.
+
+The raw span is the stored text between two offsets, so its quote is verbatim by construction
+and is verified against the stored passage like every quote. The display form drops list
+letters ("a)", "m."), bullets and check marks and footnote digits glued to words
+("colleges1"); it is for the reader only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.text import display, sentence_spans
+from assistant.types import ScoredPassage
+
+SPAN_KINDS = ("sentence", "list", "adjacent")
+MAX_LIST_CHARS = 900  # a lead-in with its items is cut after the item that passes this length
+MAX_ADJACENT_CHARS = 600  # two or three sentences longer than this are no short quote
+MAX_ADJACENT = 3
+
+# A list item or table row at the start of a line: "-", "*", "•", "✓", "1.", "a)", "m.", "|".
+_ITEM_LINE = re.compile(r"^[ \t]*(?:[-*•✓☐▪◦]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\)|\|)")
+_BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
+_ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
+_LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
+_CAPTION = re.compile(r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix)\s*\d", re.I)
+_OPTION = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\[[ xX]?\])")
+# A footnote digit glued to a word ("colleges1", "institutions.2"): a lower-case word of three
+# letters or more, then one or two digits, then a space, punctuation or the end.
+_FOOTNOTE = re.compile(r"(?<=[a-z]{3})[.,]?\d{1,2}(?=[\s.,;:)]|$)")
+_TABLE_RULE = re.compile(r"^\|?[\s|:-]+\|?$")
+LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation: a label
+
+
+def clean_item(text: str) -> str:
+    """One unit as the reader sees it: bullets, list letters and glued footnote digits gone."""
+    text = display(text)
+    text = _BULLET.sub("", text)
+    text = _ENUMERATOR.sub("", text)
+    text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter
+    if text.startswith("|"):  # a table row: its cells, separated plainly
+        text = " | ".join(c.strip() for c in text.strip("|").split("|") if c.strip())
+    return _FOOTNOTE.sub("", text).strip()
+
+
+def is_statement(raw: str) -> bool:
+    """Does this unit say something? Headings, captions, questionnaire options, questions and
+    fragments of a few words name a subject without saying anything about it.
+
+    One input of the answer score (``statement``), never a filter by itself.
+    """
+    text = display(raw)
+    stripped = raw.strip()
+    if len(text) < 12 or text.endswith("?") or stripped.startswith("#"):
+        return False
+    if re.fullmatch(r"<?https?://\S+>?", text) or _CAPTION.match(text):
+        return False
+    body = _ENUMERATOR.sub("", _BULLET.sub("", text))
+    n_words = len(body.split())
+    has_digit = bool(re.search(r"\d", _LIST_NUMBER.sub(" ", body)))
+    if re.fullmatch(r"\W*\*\*[^*]+\*\*\W*", stripped) and not (has_digit and n_words >= 3):
+        return False
+    if _OPTION.match(stripped) and n_words < 6 and not has_digit:
+        return False
+    if "?" in text or re.match(r"\W*(please|if (yes|no|so|other)\b)", body, re.I):
+        return False
+    # A contents line: a title with its page number glued on ("…micro-credentials23"); a list
+    # introduction cut at its first item number ("…had two purposes: 1.").
+    if re.search(r"[a-z]\d{1,3}$|(?:[:,;]|\band)\s*\(?\d{1,3}[.)]$", text):
+        return False
+    if n_words < LABEL_MAX_WORDS and not has_digit and not re.search(r"[.!:;)\]]\W*$", text):
+        return False
+    return n_words >= 4 or has_digit and n_words >= 2
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer: ``passage.text[start:end]`` and the units it is made of."""
+
+    sp: ScoredPassage
+    start: int
+    end: int
+    kind: str  # sentence | list | adjacent
+    units: tuple[tuple[int, int], ...]  # the units' offsets within the passage
+    sims: tuple[float, ...]  # each unit's cosine to the question (0.0 when unknown)
+
+    @property
+    def raw(self) -> str:
+        """The stored text of the span, exactly."""
+        return self.sp.passage.text[self.start : self.end]
+
+    @property
+    def quote(self) -> str:
+        """The verified form: the stored text with markup dropped, whitespace folded and a
+        leading bullet dropped (still found verbatim in the passage by ``verify_quote``)."""
+        return _BULLET.sub("", display(self.raw))
+
+    @property
+    def shown(self) -> str:
+        """The display form: each unit cleaned; a list's items joined after its lead-in."""
+        text = self.sp.passage.text
+        parts = [clean_item(text[s:e]) for s, e in self.units]
+        parts = [p for p in parts if p and not _TABLE_RULE.fullmatch(p)]
+        if self.kind != "list" or len(parts) < 2:
+            return " ".join(parts)
+        lead, items = parts[0], parts[1:]
+        items = [i.rstrip(";,.") for i in items]
+        return f"{lead} {'; '.join(items)}."
+
+    @property
+    def country(self) -> str:
+        return self.sp.passage.country
+
+    def contains(self, other: Span) -> bool:
+        return (self.sp.passage.id == other.sp.passage.id and self.start <= other.start
+                and other.end <= self.end)
+
+
+def _units(sp: ScoredPassage) -> list[tuple[int, int, float]]:
+    p = sp.passage
+    if sp.sentences:
+        return [u for u in sp.sentences if p.text[u[0] : u[1]].strip()]
+    return [(s, e, 0.0) for s, e in sentence_spans(p.text)]
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _is_item(text: str, s: int) -> bool:
+    """Does the unit at ``s`` start a line as a list item or table row?"""
+    ls = _line_start(text, s)
+    return not text[ls:s].strip() and bool(_ITEM_LINE.match(text[ls : ls + 12]))
+
+
+def _same_paragraph(text: str, end: int, start: int) -> bool:
+    return "\n\n" not in re.sub(r"[ \t]+", "", text[end:start])
+
+
+def build_spans(sp: ScoredPassage) -> Iterator[Span]:
+    """Every candidate span of one passage: sentences, lead-ins with their lists, and runs of
+    two or three adjacent sentences of one paragraph."""
+    text = sp.passage.text
+    units = _units(sp)
+    starts = [_is_item(text, s) for s, _, _ in units]
+    # A unit belongs to a list when it starts an item, or continues one on the same line.
+    items: list[bool] = []
+    for j, (s, _, _) in enumerate(units):
+        same_line = j > 0 and "\n" not in text[units[j - 1][1] : s]
+        items.append(starts[j] or (same_line and items[j - 1]))
+    for i, (s, e, sim) in enumerate(units):
+        yield Span(sp, s, e, "sentence", ((s, e),), (sim,))
+        # A lead-in (a unit ending in ":", or one that a table follows) with its items or rows.
+        nxt = i + 1
+        if nxt < len(units) and items[nxt]:
+            lead_in = display(text[s:e]).endswith(":")
+            if lead_in or text[units[nxt][0]] == "|":
+                run = []
+                for j in range(nxt, len(units)):
+                    if not items[j] or starts[j] and not _gap_ok(text, units[j - 1][1],
+                                                                 units[j][0]):
+                        break
+                    run.append(j)
+                    if units[j][1] - s > MAX_LIST_CHARS:
+                        break
+                chosen = [i, *run]
+                yield Span(sp, s, units[run[-1]][1], "list",
+                           tuple((units[j][0], units[j][1]) for j in chosen),
+                           tuple(units[j][2] for j in chosen))
+        # Two or three neighbouring sentences of one paragraph (none of them a list item).
+        if items[i]:
+            continue
+        for n in range(2, MAX_ADJACENT + 1):
+            last = i + n - 1
+            if last >= len(units) or items[last]:
+                break
+            if not _same_paragraph(text, units[last - 1][1], units[last][0]):
+                break
+            if units[last][1] - s > MAX_ADJACENT_CHARS:
+                break
+            chosen = list(range(i, last + 1))
+            yield Span(sp, s, units[last][1], "adjacent",
+                       tuple((units[j][0], units[j][1]) for j in chosen),
+                       tuple(units[j][2] for j in chosen))
+
+
+def _gap_ok(text: str, end: int, start: int) -> bool:
+    """List items follow each other with at most blank lines (and markup) between them."""
+    gap = text[end:start]
+    return not re.sub(r"[\s*_]", "", gap)
