@@ -198,7 +198,7 @@ def test_default_topics_and_typed_ones(tmp_path: Path) -> None:
     assert "Use of ECTS" in labels
     typed = typed_topics(["  Funding  ", "", "Funding", "Employers"], s)
     assert [t.label for t in typed] == ["Funding", "Employers"]
-    with pytest.raises(InputError, match="ASSISTANT_MAX_QUESTION_CHARS"):
+    with pytest.raises(InputError, match="the limit is 1000 characters"):
         typed_topics(["x" * 5000], s)
 
 

@@ -31,7 +31,7 @@ from assistant.answer.questions import (
     read_question,
 )
 from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
-from assistant.answer.spans import build_spans
+from assistant.answer.spans import build_spans, is_statement
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT, load_prompt
@@ -368,6 +368,10 @@ class Assistant:
         highlights: list[Citation] = []
         for c in scored:
             if c.span.sp.passage.id != top.passage.id or c.span.kind != "sentence":
+                continue
+            # a heading is no evidence, and text that addresses the assistant is never shown
+            # as if it were a finding (issue 18)
+            if not is_statement(c.span.quote) or instruction_like(c.span.quote):
                 continue
             if any(h.quote == c.span.quote for h in highlights):
                 continue
