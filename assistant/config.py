@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(
         40, ge=0, le=200,
         description="How many fused candidates the learned ranker reorders (assistant/"
-        "rerank.py); 0 = keep the fused order.",
+        "retrieve/rerank.py); 0 = keep the fused order.",
     )
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
     relevance_floor: float | None = Field(
@@ -120,12 +120,12 @@ class Settings(BaseSettings):
         None, description="Another answer model file (scripts/train_answerer.py writes one); "
         "empty = the one shipped with the code.",
     )
-    compare_floor_margin: float = Field(
-        0.05, ge=0.0, le=1.0,
-        description="How much lower the sentence floor is for a cell of a comparison than for "
-        "a chat answer: a cell asks whether a country's documents address a topic, not whether "
-        "one sentence answers a question. Chosen on the tune part of the compare gold matrix "
-        "by balanced accuracy (addressed and not-addressed cells weigh the same).",
+    compare_threshold_margin: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="How much lower the answer threshold is for a cell of a comparison than "
+        "for a chat answer: a cell asks whether a country's documents address a topic, not "
+        "whether one span answers a question. Chosen on the tune part of the compare gold "
+        "matrix by balanced accuracy (addressed and not-addressed cells weigh the same).",
     )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(

@@ -289,7 +289,7 @@ def test_cells_come_from_the_answer_step_filtered_to_the_country(small_bot: Any)
     assert am.quotes[0].passage.doc_id == "am"
     assert "since 2019" in ge.quotes[0].quote
     assert ge.quotes[0].passage.doc_id == "ge"
-    assert getattr(small_bot.settings, "min_sentence_score", None) is None  # chat floor untouched
+    assert small_bot.settings.answer_threshold is None  # the chat's own threshold is untouched
 
 
 def test_cli_prints_json_and_writes_the_downloads(
@@ -365,13 +365,23 @@ def test_a_questionnaire_option_is_not_a_position() -> None:
     assert [q.quote for q in cell.quotes] == ["Employers are rarely involved."]
 
 
-def test_an_answer_step_without_a_sentence_floor_is_asked_as_it_is(
-        fake: FakeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once the outcome comes from one calibrated score, the cells leave its threshold alone."""
-    import assistant.store.embeddings
+def test_cells_ask_with_a_threshold_lowered_by_the_margin(fake: FakeAssistant) -> None:
+    """A cell asks whether a country's documents address a topic: the answer threshold the
+    cells use is ``compare_threshold_margin`` below the chat's; the chat's own is untouched."""
+    seen: list[float | None] = []
+    real_ask = FakeAssistant.ask
 
-    monkeypatch.setattr(assistant.store.embeddings, "profile", lambda *a: SimpleNamespace())
-    m = compare(fake, [TOPIC], ["AM", "GE"])
+    def ask(self: FakeAssistant, *args: Any, **kwargs: Any) -> Answer:
+        seen.append(self.settings.answer_threshold)
+        return real_ask(self, *args, **kwargs)
+
+    fake.threshold = 0.55  # type: ignore[attr-defined]
+    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.3})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(FakeAssistant, "ask", ask)
+        m = compare(fake, [TOPIC], ["AM", "GE"])
+    assert seen == pytest.approx([0.25, 0.25])
+    assert fake.settings.answer_threshold is None
     assert [m.rows[0].cells[c].status for c in ("AM", "GE")] == [ADDRESSED, NOT_ADDRESSED]
 
 

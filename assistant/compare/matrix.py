@@ -238,19 +238,18 @@ def compare(
 
     The cells are asked of a shallow copy of the assistant that differs from the chat in two
     ways: its retriever remembers query vectors (a topic is embedded once for every country),
-    and its sentence floor is ``compare_floor_margin`` lower (a cell asks whether the topic is
-    addressed, not whether one sentence answers a question).
+    and its answer threshold is ``compare_threshold_margin`` lower (a cell asks whether the
+    topic is addressed, not whether one span answers a question).
     """
     from assistant.retrieve.query_vectors import with_query_vectors
-    from assistant.store.embeddings import profile
 
     countries = check_countries(assistant, list(countries))
     s = assistant.settings
     bot = copy.copy(assistant)
-    floor = getattr(profile(s, assistant.index.embeddings), "min_sentence_score", None)
-    if floor is not None:  # an answer step decided by a sentence floor: the cells' is lower
-        bot.settings = s.model_copy(
-            update={"min_sentence_score": floor - s.compare_floor_margin})
+    threshold = getattr(assistant, "threshold", None)
+    if isinstance(threshold, float) and s.compare_threshold_margin:
+        bot.settings = s.model_copy(update={
+            "answer_threshold": max(0.0, threshold - s.compare_threshold_margin)})
     bot.retriever = with_query_vectors(assistant.retriever)
     t0 = time.perf_counter()
     total = len(topics) * len(countries)
