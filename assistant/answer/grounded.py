@@ -120,9 +120,11 @@ def check_model_text(
             if alt >= threshold:
                 best, best_n, best_quote, attributed = alt, alt_n, alt_quote, True
         ok = best >= threshold
-        support.append(SentenceSupport(bare, (best_n,) if attributed else nums, ok,
-                                       round(best, 3), attributed))
-        out.append(with_marker(bare, best_n) if attributed else sent)
+        # A marker is a promise that the passage supports the sentence: an unsupported
+        # sentence keeps none (its support record shows it unsupported, with no citation).
+        cited = ((best_n,) if attributed else nums) if ok else ()
+        support.append(SentenceSupport(bare, cited, ok, round(best, 3), attributed))
+        out.append(with_marker(bare, best_n) if attributed else sent if ok else bare)
         if ok and best_n not in cites:
             p = evidence[best_n - 1].passage
             cites[best_n] = Citation(n=best_n, passage=p, quote=best_quote,
