@@ -32,7 +32,9 @@
     if (col && col.contains(mark) && getComputedStyle(col).display !== 'none') {
       // Scroll the sources column only: the answer beside it stays where the reader is.
       const top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top;
-      col.scrollTop += top - col.clientHeight / 2;
+      // The quote's first line near the top: a span with its list can be taller than the
+      // column, and centring it would put its start out of sight.
+      col.scrollTop += top - Math.min(col.clientHeight / 4, 80);
     } else {
       mark.scrollIntoView({block: 'center', behavior: 'instant'});
     }
