@@ -117,6 +117,12 @@ def test_comparisons_ask_for_both_countries() -> None:
                         "What are the main challenges in Georgia?")
     assert one.asked_country == "GE"
     assert not one.both_countries
+    # "both" about two kinds of QA, one country named: that country's documents answer it
+    # (it was read as a comparison and quoted the Georgian figure for Armenia).
+    both = "How many Armenian respondents supported both internal and external QA?"
+    q = read_question(both, both)
+    assert q.asked_country == "AM"
+    assert not q.both_countries
 
 
 # -- follow-ups --------------------------------------------------------------------------------

@@ -244,9 +244,10 @@ class QuestionInfo:
 
     @property
     def asked_country(self) -> str | None:
-        """The one country (AM / GE) the question is about, if exactly one."""
+        """The one country (AM / GE) the question is about, if exactly one is named ("both"
+        in "supported both internal and external QA" does not make it a comparison)."""
         two = self.countries & {"AM", "GE"}
-        return next(iter(two)) if len(two) == 1 and not self.comparative else None
+        return next(iter(two)) if len(two) == 1 else None
 
     @property
     def both_countries(self) -> bool:
