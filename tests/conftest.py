@@ -10,6 +10,7 @@ import shutil
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,27 @@ def make_settings(tmp_path: Path, copy_corpus: bool = True, **overrides: object)
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def two_reports(tmp_path: Path, alpha: str, beta: str, embeddings: object,
+                **overrides: object) -> tuple[Settings, Any]:
+    """Settings and an ingested Index of two small reports: ``alpha`` (AM) and ``beta`` (GE)."""
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
+
+    s = make_settings(tmp_path, copy_corpus=False, **overrides)
+    docs = s.corpus_path / "documents"
+    docs.mkdir(parents=True)
+    (docs / "alpha.md").write_text(alpha, encoding="utf-8")
+    (docs / "beta.md").write_text(beta, encoding="utf-8")
+    s.manifest_path.write_text(
+        '[[document]]\nid = "alpha"\ntitle = "Alpha report"\ncountry = "AM"\n'
+        'doc_type = "report"\npath = "documents/alpha.md"\n\n'
+        '[[document]]\nid = "beta"\ntitle = "Beta report"\ncountry = "GE"\n'
+        'doc_type = "report"\npath = "documents/beta.md"\n', encoding="utf-8")
+    index = Index(s, embeddings=embeddings)
+    assert ingest(s, index=index).added == ["alpha", "beta"]
+    return s, index
 
 
 def settings_env(s: Settings) -> dict[str, str]:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import make_settings, two_reports
 
 from assistant.answer import (
     Assistant,
@@ -60,21 +60,7 @@ The Beta questionnaire was open from May 5th to May 20th, 2024.
 
 @pytest.fixture
 def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
-    s = make_settings(tmp_path, copy_corpus=False)
-    docs = s.corpus_path / "documents"
-    docs.mkdir(parents=True)
-    (docs / "alpha.md").write_text(ALPHA, encoding="utf-8")
-    (docs / "beta.md").write_text(BETA, encoding="utf-8")
-    s.manifest_path.write_text(
-        '[[document]]\nid = "alpha"\ntitle = "Alpha report"\ncountry = "AM"\n'
-        'doc_type = "report"\npath = "documents/alpha.md"\n\n'
-        '[[document]]\nid = "beta"\ntitle = "Beta report"\ncountry = "GE"\n'
-        'doc_type = "report"\npath = "documents/beta.md"\n',
-        encoding="utf-8",
-    )
-    index = Index(s, embeddings=bow_embeddings)
-    report = ingest(s, index=index)
-    assert report.added == ["alpha", "beta"]
+    s, index = two_reports(tmp_path, ALPHA, BETA, bow_embeddings)
     return Assistant(s, index=index, audit_log=s.data_path / "audit.jsonl")
 
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import two_reports
 
 from assistant.errors import ConfigError
 from assistant.evaluation.metrics import is_relevant
@@ -25,8 +25,6 @@ from assistant.retrieve.rerank import (
     feature_rows,
     load_ranker,
 )
-from assistant.store.index import Index
-from assistant.store.ingest import ingest
 from assistant.types import Passage
 
 
@@ -135,20 +133,7 @@ In total 17 institutions replied.
 
 @pytest.fixture
 def retriever(tmp_path: Path, bow_embeddings) -> HybridRetriever:  # noqa: ANN001
-    s = make_settings(tmp_path, copy_corpus=False)
-    docs = s.corpus_path / "documents"
-    docs.mkdir(parents=True)
-    (docs / "alpha.md").write_text(ALPHA, encoding="utf-8")
-    (docs / "beta.md").write_text(BETA, encoding="utf-8")
-    s.manifest_path.write_text(
-        '[[document]]\nid = "alpha"\ntitle = "Alpha report"\ncountry = "AM"\n'
-        'doc_type = "report"\npath = "documents/alpha.md"\n\n'
-        '[[document]]\nid = "beta"\ntitle = "Beta report"\ncountry = "GE"\n'
-        'doc_type = "report"\npath = "documents/beta.md"\n',
-        encoding="utf-8",
-    )
-    index = Index(s, embeddings=bow_embeddings)
-    assert ingest(s, index=index).added == ["alpha", "beta"]
+    s, index = two_reports(tmp_path, ALPHA, BETA, bow_embeddings)
     return HybridRetriever(index, s)
 
 

@@ -8,15 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import two_reports
 
 from assistant.answer import Assistant, verify_quote
 from assistant.answer.scorer import FEATURES, load_model, model_from_dict
 from assistant.answer.spans import build_spans, clean_item
 from assistant.errors import ConfigError
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT
-from assistant.store.index import Index
-from assistant.store.ingest import ingest
 from assistant.text import contains_quote
 from assistant.types import Passage, ScoredPassage
 
@@ -117,18 +115,7 @@ The Beta questionnaire was open from May 5th to May 20th, 2024.
 
 
 def _assistant(tmp_path: Path, bow_embeddings, **overrides: object) -> Assistant:  # noqa: ANN001
-    s = make_settings(tmp_path, copy_corpus=False, **overrides)
-    docs = s.corpus_path / "documents"
-    docs.mkdir(parents=True)
-    (docs / "alpha.md").write_text(ALPHA, encoding="utf-8")
-    (docs / "beta.md").write_text(BETA, encoding="utf-8")
-    s.manifest_path.write_text(
-        '[[document]]\nid = "alpha"\ntitle = "Alpha report"\ncountry = "AM"\n'
-        'doc_type = "report"\npath = "documents/alpha.md"\n\n'
-        '[[document]]\nid = "beta"\ntitle = "Beta report"\ncountry = "GE"\n'
-        'doc_type = "report"\npath = "documents/beta.md"\n', encoding="utf-8")
-    index = Index(s, embeddings=bow_embeddings)
-    ingest(s, index=index)
+    s, index = two_reports(tmp_path, ALPHA, BETA, bow_embeddings, **overrides)
     return Assistant(s, index=index)
 
 
