@@ -21,7 +21,6 @@ the countries its cells name; ``tune`` lines may guide choices, ``test`` lines n
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.compare import ADDRESSED, NOT_ADDRESSED, Cell, Matrix, Topic, compare
 from assistant.errors import IndexError_, InputError
 from assistant.evaluation.metrics import has_fact, save_json
+from assistant.evaluation.qa import json_lines
 from assistant.text import normalize
 
 if TYPE_CHECKING:
@@ -86,13 +86,9 @@ def load_gold(path: Path) -> list[GoldTopic]:
     except OSError as exc:
         raise InputError(f"cannot read the gold matrix {path}: {exc.strerror or exc}") from exc
     out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+    for n, row, bad in json_lines(lines):
+        if bad:
+            raise InputError(f"{path}:{n}: {bad}")
         problem = _problem(row)
         if problem:
             raise InputError(f"{path}:{n}: {problem}")

@@ -26,6 +26,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.evaluation.qa import json_lines
 from assistant.types import Answer
 
 REQUIRED = ("id", "pdf", "question", "facts", "answerable")
@@ -51,13 +52,9 @@ def load_pdf_qa(path: Path) -> list[PdfItem]:
     except FileNotFoundError as exc:
         raise InputError(f"No PDF question file at {path}") from exc
     items, problems = [], []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {n}: not valid JSON ({exc.msg})")
+    for n, row, problem in json_lines(lines):
+        if problem:
+            problems.append(f"line {n}: {problem}")
             continue
         missing = [k for k in REQUIRED if k not in row]
         if missing:

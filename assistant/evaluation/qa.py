@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,18 @@ def _check_row(row: Any) -> list[str]:
     return problems
 
 
+def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any, str]]:
+    """(line number, row, problem) of every non-blank line of a JSONL file; the row is None and
+    the problem says why when the line is not JSON (the Q&A, PDF and compare sets share it)."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line), ""
+        except json.JSONDecodeError as exc:
+            yield n, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+
+
 def validate_qa(
     lines: Iterable[str], aliases: dict[str, str], doc_text: Callable[[str], str]
 ) -> list[QAItem]:
@@ -129,13 +141,9 @@ def validate_qa(
     items: list[QAItem] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})")
+    for n, row, problem in json_lines(lines):
+        if problem:
+            problems.append(f"line {n}: {problem}")
             continue
         row_problems = _check_row(row)
         if row_problems:
