@@ -33,7 +33,7 @@ from assistant.answer.questions import (
 from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
 from assistant.answer.spans import build_spans, is_statement
 from assistant.config import Settings
-from assistant.errors import ConfigError, InputError
+from assistant.errors import ConfigError, InputError, LLMError
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT, load_prompt
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import HybridRetriever, Retrieval
@@ -265,8 +265,6 @@ class Assistant:
             try:
                 chosen, judged = self._judged(info, scored, threshold)
             except Exception as exc:  # the same clear message as llm mode (issue 18)
-                from assistant.errors import LLMError
-
                 raise LLMError(f"The language model failed: {exc}") from exc
             audit["judge"] = judged
             if not chosen:
@@ -427,8 +425,6 @@ class Assistant:
                              passages=list(retrieval.passages), abstained=False, mode="llm",
                              standalone_question=info.standalone), False
         except Exception as exc:
-            from assistant.errors import LLMError
-
             raise LLMError(f"The language model failed: {exc}") from exc
         answer = self._check_llm_text(info, retrieval, text, evidence)
         answer.audit["model_output"] = text  # what the model wrote, before any checking
