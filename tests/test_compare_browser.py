@@ -53,8 +53,20 @@ def _compare(page: Any, typed: str = "") -> list[list[str]]:
     """Open the Compare tab, run it, wait for the table; the table's text as shown."""
     where = page.wait_for_function(TAB_JS, arg="Compare", timeout=30_000).json_value()
     if where == "more":
-        page.get_by_role("button", name="More tabs").click()
-        page.locator(".overflow-dropdown button", has_text="Compare").click()
+        # The menu can close again when the page re-renders (the corpus line refreshes), or
+        # open before its handler is live: open it until its Compare item shows, then click it.
+        item = page.locator(".overflow-dropdown button", has_text="Compare")
+        for _ in range(6):
+            if not item.is_visible():
+                page.get_by_role("button", name="More tabs").click()
+            try:
+                item.wait_for(state="visible", timeout=10_000)
+                item.click(timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - the menu closed under us; open it again
+                continue
+        else:
+            raise AssertionError("the More tabs menu never showed its Compare item")
     else:
         page.locator("[role=tablist] button[role=tab]", has_text="Compare").click()
     page.locator("#cmp-run").wait_for()
