@@ -833,8 +833,9 @@ def test_page_answers_while_a_large_pdf_is_ingested(tmp_path: Path) -> None:
         appserver.stop_app(proc)
 
 
-def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
-                                                   fake_embeddings: Any) -> None:
+def _twelve_wrong_logins(s: Settings, embeddings: Any, forwarded: bool = False) -> list[int]:
+    """Start the page with a login on 127.0.0.1, try a wrong password twelve times (each from
+    a new X-Forwarded-For when ``forwarded``), and return the HTTP status of each try."""
     import urllib.error
     import urllib.parse
     import urllib.request
@@ -845,24 +846,31 @@ def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
     from assistant.web.auth import login_limit_kwargs
     from assistant.web.page import build_app
 
-    bot = Assistant(settings, index=Index(settings, embeddings=fake_embeddings))
-    app = build_app(settings, bot)
+    app = build_app(s, Assistant(s, index=Index(s, embeddings=embeddings)))
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, auth=("staff", "right-password"),
                prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=False,
-               app_kwargs=login_limit_kwargs(settings))
+               app_kwargs=login_limit_kwargs(s))
     codes = []
     try:
-        for _ in range(12):
+        for i in range(12):
             data = urllib.parse.urlencode({"username": "staff", "password": "wrong"}).encode()
+            headers = {"X-Forwarded-For": f"203.0.113.{i + 1}"} if forwarded else {}
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data,
+                                         headers=headers)
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", data=data,
-                                            timeout=10) as r:
+                with urllib.request.urlopen(req, timeout=30) as r:
                     codes.append(r.status)
             except urllib.error.HTTPError as exc:
                 codes.append(exc.code)
     finally:
         app.close()
+    return codes
+
+
+def test_login_attempts_are_limited_on_a_real_page(settings: Settings,
+                                                   fake_embeddings: Any) -> None:
+    codes = _twelve_wrong_logins(settings, fake_embeddings)
     assert all(c != 429 for c in codes[:10]), codes
     assert codes[10:] == [429, 429]
 
@@ -874,38 +882,12 @@ def test_a_new_forwarded_for_does_not_bypass_the_login_limit(
 ) -> None:
     """X-Forwarded-For is believed only from ASSISTANT_TRUSTED_PROXIES (none by default): a
     client on 127.0.0.1 that sends a new one with every try still meets the limit."""
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-
-    from appserver import free_port
-
-    from assistant.answer import Assistant
-    from assistant.web.auth import login_limit_kwargs, trust_forwarded_headers
-    from assistant.web.page import build_app
+    from assistant.web.auth import trust_forwarded_headers
 
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # uvicorn's default; restored after
     s = settings.model_copy(update={"trusted_proxies": trusted})
     trust_forwarded_headers(s)
-    bot = Assistant(s, index=Index(s, embeddings=fake_embeddings))
-    app = build_app(s, bot)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, auth=("staff", "right-password"),
-               prevent_thread_lock=True, quiet=True, ssr_mode=False, mcp_server=False,
-               app_kwargs=login_limit_kwargs(s))
-    codes = []
-    try:
-        for i in range(12):
-            data = urllib.parse.urlencode({"username": "staff", "password": "wrong"}).encode()
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data,
-                                         headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    codes.append(r.status)
-            except urllib.error.HTTPError as exc:
-                codes.append(exc.code)
-    finally:
-        app.close()
+    codes = _twelve_wrong_logins(s, fake_embeddings, forwarded=True)
     assert all(c != 429 for c in codes[:10]), codes
     if limited:
         assert codes[10:] == [429, 429], codes
