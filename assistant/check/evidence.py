@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from assistant.check.facts import DEMONYM, NUMBER_WORDS, compare, content_tokens
+from assistant.check.facts import DEMONYM, NUMBER_WORDS, STATED, compare, content_tokens
 from assistant.check.report import CONTRADICTED, NOT_FOUND, SUPPORTED, Comparison, Evidence
 from assistant.check.split import BULLET, MIN_CLAIM_TOKENS
 from assistant.retrieve.filters import Filters
@@ -182,8 +182,10 @@ def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset(
         elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
             contra = (c, v.mismatches)
     # A sentence that denies what the claim states outweighs one that only shares its subject
-    # unless that one is clearly closer; other contradictions must be clearly closer themselves.
-    denies = contra is not None and any(m.kind == "polarity" for m in contra[1])
+    # unless that one is clearly closer; other contradictions (a claim that negates what the
+    # document states included) must be clearly closer themselves.
+    denies = contra is not None and any(m.kind == "polarity" and m.draft.endswith(STATED)
+                                        for m in contra[1])
     lead = -CONTRADICT_MARGIN if denies else CONTRADICT_MARGIN
     if contra and (agree is None or contra[0].topic > agree.topic + lead):
         return _ClauseResult(CONTRADICTED, contra[0], contra[1])

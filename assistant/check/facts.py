@@ -149,6 +149,9 @@ def _paired_clauses(claim: str, unit: str) -> Iterator[tuple[str, str]]:
             yield cl, u_clauses[i]
 
 
+STATED = "(stated, not negated)"  # the side of a polarity clash that does not negate
+
+
 def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
     """A content word one text negates and the other states plainly: (draft, document).
 
@@ -162,9 +165,9 @@ def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
         c_neg, c_pos = _scopes(cl)
         u_neg, u_pos = _scopes(ucl)
         for t in sorted(set(c_neg) & u_pos):
-            return c_neg[t], f"{t} (stated, not negated)"
+            return c_neg[t], f"{t} {STATED}"
         for t in sorted(set(u_neg) & c_pos):
-            return f"{t} (stated, not negated)", u_neg[t]
+            return f"{t} {STATED}", u_neg[t]
     return None
 
 
@@ -175,15 +178,31 @@ _MODAL = frozenset({"should", "must", "need", "needs", "needed", "could", "would
                     "recommends", "recommended", "if", "whether", "future", "potential"})
 
 
-def modal(ws: Sequence[str]) -> bool:
-    return any(w in _MODAL for w in ws)
+_CONDITION = re.compile(r"\b(?:provided that|in case|as long as|unless)\b", re.I)
+
+
+# Verbs that report a view: "respondents expected demand to grow" may be stated by "they
+# expect that demand will grow" (the modal word is inside the view).
+_VIEW = frozenset({"expect", "expects", "expected", "believe", "believes", "believed", "think",
+                   "thinks", "thought", "consider", "considers", "considered", "want", "wants",
+                   "wanted", "wish", "wished", "prefer", "prefers", "preferred", "favour",
+                   "favours", "favoured", "favor", "favored", "agree", "agrees", "agreed",
+                   "support", "supports", "supported", "feel", "feels", "felt", "say", "says",
+                   "said", "see", "sees", "saw", "view", "regard", "regards", "regarded"})
+
+
+def modal(text: str) -> bool:
+    """Does the text say what should, could, will or might be (or on what condition)?"""
+    return any(w in _MODAL for w in words(text)) or bool(_CONDITION.search(text))
 
 
 def states_as_possible(claim: str, unit: str) -> bool:
-    """Does the unit say as a need, plan or possibility what a clause of the claim states
-    as a fact? ("Armenia has included micro-credentials in its NQF" is not supported by
-    "micro-credentials should be included in the NQF".)"""
-    return any(modal(words(u)) and not modal(words(c)) for c, u in _paired_clauses(claim, unit))
+    """Does the unit say as a need, plan, condition or possibility what a clause of the claim
+    states as a fact? ("Armenia has included micro-credentials in its NQF" is not supported
+    by "micro-credentials should be included in the NQF".) A clause that reports a view
+    ("respondents expected …") is not a stated fact."""
+    return any(modal(u) and not modal(c) and not _VIEW & set(words(c))
+               for c, u in _paired_clauses(claim, unit))
 
 
 @dataclass
