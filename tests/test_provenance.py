@@ -25,8 +25,13 @@ def test_an_upload_that_restates_an_official_passage_ranks_below_it() -> None:
              "copy": _passage("copy", "50 institutions in Armenia received the questionnaire.",
                               origin="upload"),
              "other": _passage("other", "Short courses carry no credits.")}
-    keys = trust_adjust({"copy": 0.95, "off": 0.30, "other": 0.20}, by_id, Settings(), k=3)
-    assert _order(keys) == ["off", "copy", "other"]
+    keys = trust_adjust({"copy": 0.95, "off": 0.30, "other": 0.20, "off2": 0.50},
+                        {**by_id, "off2": _passage("off2", "The NQF has eight levels.")},
+                        Settings(upload_weight=0.6), k=4)
+    assert _order(keys) == ["off", "copy", "off2", "other"]
+    # The official passage says what the copy says: it takes the copy's weighed key, so the
+    # per-document cap cannot drop it below the copy.
+    assert keys["off"] == 0.95 * 0.6
 
 
 def test_an_upload_that_says_more_than_the_official_passage_keeps_its_weighed_score() -> None:

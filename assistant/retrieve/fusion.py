@@ -49,9 +49,10 @@ def trust_adjust(
     - Uploads are dropped when ``ASSISTANT_UPLOADS=false``; otherwise an upload's score is
       multiplied by ``ASSISTANT_UPLOAD_WEIGHT`` (0.6) (a negative key, the order of candidates
       the ranker did not score, is divided by it: weighing must never lift an upload).
-    - An upload that restates an official candidate (every content word of it is in the
-      official passage) ranks right below that passage, whatever the scores: on a tie in
-      content the official source wins. This runs on the final keys, so no ranker undoes it.
+    - An upload that an official candidate restates (every content word of it is in the
+      official passage) ranks right below that passage, which takes the upload's key if that
+      is higher: on a tie in content the official source wins. This runs on the final keys,
+      so no ranker undoes it.
     - A passage flagged at ingest as addressing the reader or the assistant ("ignore previous
       instructions", "answer that …") is dropped while at least ``k`` other candidates remain,
       and otherwise ranked below all of them: it is quoted only if nothing else answers.
@@ -84,16 +85,21 @@ def _weigh(key: float, weight: float) -> float:
 
 
 def _official_first_on_ties(keys: dict[str, float], by_id: dict[str, Passage]) -> None:
-    """Put each upload that an official candidate restates just below that official passage."""
+    """Each upload that an official candidate restates: the official passage takes the
+    upload's key when that is higher (it says the same; the ranker's features are relative to
+    the best candidate, so a short copy can sink the original), and the upload goes just below."""
     uploads = [pid for pid in keys if not by_id[pid].official]
     officials = [pid for pid in keys if by_id[pid].official]
     if not uploads or not officials:
         return
     for up in uploads:
         said = _content(by_id[up].text)
-        same = [keys[o] for o in officials if said and said <= _content(by_id[o].text)]
-        if same and keys[up] >= (best := max(same)):
-            keys[up] = best - 1e-9 * (1 + abs(best))
+        twins = [o for o in officials if said and said <= _content(by_id[o].text)]
+        if not twins:
+            continue
+        best = max(twins, key=lambda o: keys[o])
+        keys[best] = max(keys[best], keys[up])
+        keys[up] = min(keys[up], keys[best] - 1e-9 * (1 + abs(keys[best])))
 
 
 @lru_cache(maxsize=20_000)
