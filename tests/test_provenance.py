@@ -22,8 +22,8 @@ def test_an_upload_that_restates_an_official_passage_ranks_below_it() -> None:
     # The learned ranker is sure of the short upload (0.95) and unsure of the longer official
     # passage that says the same (0.30): 0.95 x 0.6 would still put the copy first.
     by_id = {"off": _passage("off", OFFICIAL_TEXT),
-             "copy": _passage("copy", "50 institutions in Armenia received the questionnaire.",
-                              origin="upload"),
+             "copy": _passage("copy", "# Notes\n\n50 institutions in Armenia received the "
+                                      "questionnaire.", origin="upload"),
              "other": _passage("other", "Short courses carry no credits.")}
     keys = trust_adjust({"copy": 0.95, "off": 0.30, "other": 0.20, "off2": 0.50},
                         {**by_id, "off2": _passage("off2", "The NQF has eight levels.")},

@@ -261,10 +261,11 @@ def test_two_ingests_are_serialised_by_a_lock(settings: Settings, index: Index) 
 
 # -- 3. provenance --------------------------------------------------------------------------------
 # A sentence of the Armenian report, copied word for word into an upload.
-COPIED = ("In 2022, the Government of Armenia passed a new regulation allowing Armenian HEIs and "
-          "accredited organizations to issue certificates of a 30 ECTS professional training "
-          "course for teachers.")
-COPIED_Q = "How many ECTS is the professional training course for teachers in Armenia?"
+# The learned ranker gives this short copy 0.89 and the official passage 0.22: with the upload
+# weight alone (0.6 x 0.89 = 0.53) the copy ranked first.
+COPIED = ("Eurasia International University, co-financed by the DAAD, summer, and winter schools "
+          "on various human rights and security issues were regularly organized")
+COPIED_Q = "Which university organized summer and winter schools co-financed by the DAAD?"
 
 
 def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_path: Path
@@ -276,7 +277,7 @@ def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_
     s = real_assistant.settings
     index = real_assistant.index
     copy = tmp_path / "teachers.md"
-    copy.write_text(f"# Teacher training\n\n{COPIED}\n", encoding="utf-8")
+    copy.write_text(f"# Notes\n\n{COPIED}.\n", encoding="utf-8")
     report = ingest(s, paths=[copy], index=index, uploader="tester")
     assert report.ok, report.failed
     try:
@@ -284,7 +285,7 @@ def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_
         kinds = [h.passage.origin for h in hits]
         assert "upload" in kinds, kinds
         twin = [i for i, h in enumerate(hits) if h.passage.official
-                and normalize(COPIED) in normalize(h.passage.text)]
+                and normalize(COPIED.rstrip(".")) in normalize(h.passage.text)]
         assert twin, [(h.passage.origin, h.relevance, h.passage.text[:60]) for h in hits]
         assert twin[0] < kinds.index("upload"), [(h.passage.origin, h.relevance) for h in hits]
     finally:

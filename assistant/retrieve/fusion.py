@@ -104,7 +104,9 @@ def _official_first_on_ties(keys: dict[str, float], by_id: dict[str, Passage]) -
 
 @lru_cache(maxsize=20_000)
 def _content(text: str) -> frozenset[str]:
-    return frozenset(tokens(text))
+    """What a passage says: its content tokens, heading lines left out (a copy has its own)."""
+    return frozenset(tokens("\n".join(ln for ln in text.splitlines()
+                                       if not ln.lstrip().startswith("#"))))
 
 
 def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:
