@@ -107,17 +107,22 @@ class HttpUser:
         import http.client
 
         u = urlparse(url)
-        self.prefix = u.path.rstrip("/") + "/gradio_api/call/ask"
+        self.prefix = u.path.rstrip("/") + "/gradio_api/call"
         self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=600)
         self.session = uuid.uuid4().hex  # one session per user, as one browser tab has
 
     def predict(self, question: str) -> list[dict[str, Any]]:
         """The chat the page returns for ``question`` (its last event's first output)."""
-        body = json.dumps({"data": [question, [], [], "extractive"], "session_hash": self.session})
-        self.conn.request("POST", self.prefix, body, {"Content-Type": "application/json"})
+        return self.call("ask", [question, [], [], "extractive"])
+
+    def call(self, api_name: str, data: list[Any]) -> Any:
+        """One call of the page's endpoint ``api_name`` in this user's session: its first output."""
+        body = json.dumps({"data": data, "session_hash": self.session})
+        prefix = f"{self.prefix}/{api_name}"
+        self.conn.request("POST", prefix, body, {"Content-Type": "application/json"})
         resp = self.conn.getresponse()
         event_id = json.loads(resp.read())["event_id"]
-        self.conn.request("GET", f"{self.prefix}/{event_id}")
+        self.conn.request("GET", f"{prefix}/{event_id}")
         resp = self.conn.getresponse()
         event, data = "", ""
         for raw in resp.read().decode("utf-8").splitlines():
@@ -127,12 +132,17 @@ class HttpUser:
                 data = raw[6:]
         if event != "complete":
             raise RuntimeError(f"the page ended with {event!r}: {data[:160]}")
-        return json.loads(data)[0]  # type: ignore[no-any-return]
+        return json.loads(data)[0]
 
 
-def run(url: str, users: int, seconds: float,
-        client: str = "gradio") -> tuple[list[float], list[str]]:
-    """Each user asks questions in turn until the time is up; latencies in ms and errors."""
+def run(url: str, users: int, seconds: float, client: str = "gradio",
+        turns: int = 0) -> tuple[list[float], list[str]]:
+    """Each user asks questions in turn until the time is up; latencies in ms and errors.
+
+    With ``turns``, a user starts a new conversation (the page's New conversation) after that
+    many questions; without, each user's conversation grows for the whole run, and the page
+    keeps every answer of it in the session's state.
+    """
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -150,9 +160,19 @@ def run(url: str, users: int, seconds: float,
         chat, _, _ = clients[i].predict(q, [], [], "extractive", api_name="/ask")
         return chat  # type: ignore[no-any-return]
 
+    def clear(i: int) -> None:
+        if client == "http":
+            clients[i].call("clear", [])
+        else:
+            clients[i].predict(api_name="/clear")
+
     def user(i: int) -> None:
         n = i
+        asked = 0
         while time.monotonic() < end:
+            if turns and asked and asked % turns == 0:
+                clear(i)
+            asked += 1
             q = QUESTIONS[n % len(QUESTIONS)]
             n += 1
             t = time.perf_counter()
@@ -219,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client", choices=["gradio", "http"], default="gradio",
                     help="gradio_client (as a Python user would), or the lighter REST call "
                          "(leaves the server more of the machine's CPU)")
+    ap.add_argument("--turns", type=int, default=0,
+                    help="each user starts a new conversation after this many questions")
     args = ap.parse_args(argv)
     if args.seconds > 3600:
         raise SystemExit("--seconds is at most 3600 per phase")
@@ -246,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         before = rss_mb(pid)
         for users in args.users:
             t0, c0 = time.monotonic(), (cpu_seconds(pid), time.process_time())
-            lat, errors = run(url, users, args.seconds, args.client)
+            lat, errors = run(url, users, args.seconds, args.client, args.turns)
             report(f"{users} users", lat, errors, time.monotonic() - t0, used(pid, c0))
             failed |= bool(errors)
         if args.ingest:
@@ -262,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             th = threading.Thread(target=ingest, daemon=True)
             t0, c0 = time.monotonic(), (cpu_seconds(pid), time.process_time())
             th.start()
-            lat, errors = run(url, users, args.seconds, args.client)
+            lat, errors = run(url, users, args.seconds, args.client, args.turns)
             report(f"{users} users+ingest", lat, errors, time.monotonic() - t0, used(pid, c0))
             th.join(timeout=1800)
             secs, msg = done.get("result", (float("nan"), "still running"))  # type: ignore[misc]
