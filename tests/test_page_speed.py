@@ -74,3 +74,27 @@ def test_a_sentence_is_cleaned_for_display_once(monkeypatch: pytest.MonkeyPatch)
     assert text.display(sentence) == shown
     assert text.display(sentence) == text.display(sentence)
     assert calls == [sentence]
+
+
+def test_an_upload_gives_the_ingest_memory_back(settings: Settings, bow_embeddings: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a document is added on the page, the heap its ingest freed is returned to the
+    system (the soak's RSS stayed up by the ingest's size once it ended)."""
+    import assistant.web.corpus_tab as corpus_tab
+    from assistant.answer import Assistant
+    from assistant.web.page import build_app
+    from assistant.web.uploads import release_memory
+
+    release_memory()  # runs here (glibc) without an error
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    released: list[int] = []
+    monkeypatch.setattr(corpus_tab, "release_memory", lambda: released.append(index.count()))
+    app = build_app(settings, Assistant(settings, index=index))
+    upload = next(f.fn for f in app.fns.values() if f.api_name == "upload")
+    before = index.count()
+    note = settings.data_path.parent / "notes.md"
+    note.write_text("# Notes\n\nThe Zorblat council met in Yerevan.\n", encoding="utf-8")
+    msg, _table, _ = upload(str(note))
+    assert "1 added" in msg
+    assert released == [before + 1]  # once, after the new passage was stored
