@@ -125,7 +125,14 @@ class Settings(BaseSettings):
         description="How much lower the answer threshold is for a cell of a comparison than "
         "for a chat answer: a cell asks whether a country's documents address a topic, not "
         "whether one span answers a question. Chosen on the tune part of the compare gold "
-        "matrix by balanced accuracy (addressed and not-addressed cells weigh the same).",
+        "matrix (scripts/tune_compare.py).",
+    )
+    compare_second_margin: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="A cell quotes a second span (not overlapping the first) when its "
+        "probability reaches the answer threshold less this margin (and the cell's own "
+        "threshold); chosen on the tune part of the compare gold matrix "
+        "(scripts/tune_compare.py).",
     )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(

@@ -1,0 +1,127 @@
+"""Choose the comparison cells' constants on the tune part of the gold matrix (never the test).
+
+    PYTHONPATH=$PWD python scripts/tune_compare.py [--gold FILE] [--show]
+
+Each tune topic is read once per country and passage depth (``Reading``: the answer step's
+spans with their calibrated probabilities); every rule of the grid is then applied to the same
+readings, so the sweep shows exactly what the matrix would do. Printed: cell accuracy for each
+(depth, margin, second margin), with the addressed and not-addressed parts and their balanced
+mean, and a leave-one-topic-out cross-validation of choosing the grid point by cell accuracy
+(ties: the smallest margins and depth). ``--show`` prints each cell's best candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import os
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+MARGINS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+SECOND = (None, 0.0, 0.1, 0.2, 0.3, 0.4)  # None: one quote only
+DEPTHS = (6, 8, 10)
+
+
+def _rule(threshold: float, margin: float, second: float | None) -> Any:
+    from assistant.compare.cells import Rule
+
+    t = max(0.0, threshold - margin)
+    if second is None:
+        return Rule(t, 2.0, 1)
+    return Rule(t, max(t, threshold - second), 2)
+
+
+def _score(cells: Sequence[tuple[str, Any, Any]]) -> dict[str, float]:
+    """cells: (topic, gold cell, cell) -> accuracy, addressed, not addressed, balanced."""
+    from assistant.evaluation.compare import cell_right
+
+    right = [cell_right(cell, gold)[1] for _, gold, cell in cells]
+    addr = [r for r, (_, g, _) in zip(right, cells, strict=True) if g.status == "addressed"]
+    silent = [r for r, (_, g, _) in zip(right, cells, strict=True) if g.status != "addressed"]
+    share = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+    return {"acc": share(right), "addr": share(addr), "silent": share(silent),
+            "balanced": (share(addr) + share(silent)) / 2, "n": len(right)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--gold", default=None, help="gold matrix (default corpus/eval/...)")
+    ap.add_argument("--show", action="store_true", help="print each cell's best candidates")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    from pathlib import Path
+
+    from assistant.answer import Assistant
+    from assistant.compare.cells import positions, read_topic
+    from assistant.compare.matrix import cell_from
+    from assistant.config import get_settings
+    from assistant.evaluation.compare import cell_right, default_gold, load_gold
+    from assistant.retrieve.query_vectors import with_query_vectors
+
+    settings = get_settings(torch_threads=args.threads)
+    gold = [g for g in load_gold(Path(args.gold) if args.gold else default_gold(settings))
+            if g.split == "tune"]  # the test part is never read here
+    bot = Assistant(settings)
+    threshold = bot.threshold
+    print(f"{len(gold)} tune topics, {sum(len(g.cells) for g in gold)} cells; answer model "
+          f"threshold {threshold:.3f}; load average {os.getloadavg()[0]:.2f}")
+    readings: dict[int, list[tuple[Any, str, Any]]] = {}
+    for depth in DEPTHS:
+        retriever = with_query_vectors(bot.retriever)
+        retriever.settings = settings.model_copy(update={"k": depth, "max_per_doc": depth})
+        reader = copy.copy(bot)
+        reader.retriever = retriever
+        readings[depth] = [(g, c, read_topic(reader, f"{g.topic}: {g.query}", c))
+                           for g in gold for c in g.cells]
+
+    if args.show:
+        for g, c, r in readings[DEPTHS[0]]:
+            gc = g.cells[c]
+            print(f"\n== {g.topic} / {c}: gold {gc.status}; facts {gc.facts}")
+            for x in positions(r)[:5]:
+                print(f"  {x.probability:.3f} {x.span.kind:9} rel "
+                      f"{x.span.sp.relevance or 0:.2f} | {x.span.shown[:160]}")
+
+    grid = list(itertools.product(DEPTHS, MARGINS, SECOND))
+    results: dict[tuple[Any, ...], list[tuple[str, Any, Any]]] = {}
+    for depth, margin, second in grid:
+        rule = _rule(threshold, margin, second)
+        results[(depth, margin, second)] = [(g.topic, g.cells[c], cell_from(r, rule))
+                                            for g, c, r in readings[depth]]
+    print("\ndepth margin second | cell acc  addressed  not-addr  balanced")
+    for key in grid:
+        m = _score(results[key])
+        print(f"{key[0]:5} {key[1]:6.2f} {str(key[2]):6} | {m['acc']:.3f}    {m['addr']:.3f}"
+              f"      {m['silent']:.3f}     {m['balanced']:.3f}")
+
+    def pick(keep: set[str]) -> tuple[Any, ...]:
+        """The grid point with the best cell accuracy on the topics kept (ties: smallest)."""
+        def value(key: tuple[Any, ...]) -> tuple[float, ...]:
+            m = _score([x for x in results[key] if x[0] in keep])
+            return (-m["acc"], -m["balanced"], key[1], -1 if key[2] is None else key[2],
+                    key[0])
+        return min(grid, key=value)
+
+    topics = sorted({g.topic for g in gold})
+    held_right = []
+    chosen = []
+    for t in topics:
+        key = pick(set(topics) - {t})
+        chosen.append(key)
+        held_right += [cell_right(cell, gc)[1] for tt, gc, cell in results[key] if tt == t]
+    best = pick(set(topics))
+    print(f"\nleave-one-topic-out: cell accuracy {statistics.mean(held_right):.3f} over "
+          f"{len(held_right)} cells; points chosen per fold: "
+          f"{sorted({str(k) for k in chosen})}")
+    m = _score(results[best])
+    print(f"chosen on all tune topics: depth {best[0]}, margin {best[1]}, second {best[2]}: "
+          f"cell accuracy {m['acc']:.3f} (addressed {m['addr']:.3f}, not addressed "
+          f"{m['silent']:.3f})")
+
+
+if __name__ == "__main__":
+    main()
