@@ -22,7 +22,7 @@ from typing import Any
 
 MARGINS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 SECOND = (None, 0.0, 0.1, 0.2, 0.3, 0.4)  # None: one quote only
-DEPTHS = (6, 8, 10)
+DEPTHS = (4, 6, 8, 10)  # passages read per cell (4: the chat's cap per document)
 
 
 def _rule(threshold: float, margin: float, second: float | None) -> Any:
@@ -56,6 +56,7 @@ def main() -> None:
     from pathlib import Path
 
     from assistant.answer import Assistant
+    from assistant.compare import Topic
     from assistant.compare.cells import positions, read_topic
     from assistant.compare.matrix import cell_from
     from assistant.config import get_settings
@@ -75,7 +76,7 @@ def main() -> None:
         retriever.settings = settings.model_copy(update={"k": depth, "max_per_doc": depth})
         reader = copy.copy(bot)
         reader.retriever = retriever
-        readings[depth] = [(g, c, read_topic(reader, f"{g.topic}: {g.query}", c))
+        readings[depth] = [(g, c, read_topic(reader, Topic(g.topic, g.query).search, c))
                            for g in gold for c in g.cells]
 
     if args.show:

@@ -94,6 +94,7 @@ class FakeAssistant:
         self.reads = read
         self.answers = answers or {}
         self.asked: list[tuple[str, tuple[str, ...]]] = []
+        self.thresholds: list[float | None] = []  # the answer threshold each ask saw
         self.index = SimpleNamespace(embeddings=object())
         lex = SimpleNamespace(passages=[_passage(c, c, "x") for c in countries])
         self.retriever = SimpleNamespace(index=self.index, lexicon=lambda: lex,
@@ -119,6 +120,7 @@ class FakeAssistant:
             mode: str | None = None) -> Answer:
         country = filters["country"][0]
         self.asked.append((question, tuple(filters["country"])))
+        self.thresholds.append(self.settings.answer_threshold)
         return self.answers[country]
 
 
@@ -182,6 +184,9 @@ def test_a_quote_from_another_country_never_lands_in_a_cell(fake: FakeAssistant)
     m = compare(fake, [TOPIC], ["AM"], mode="llm")
     assert [q.quote for q in m.rows[0].cells["AM"].quotes] == [own[1]]
     assert m.dropped["wrong_country"] == 1
+    margin = fake.settings.compare_threshold_margin  # asked with the threshold lowered
+    assert fake.thresholds == [pytest.approx(max(0.0, fake.threshold - margin))]
+    assert fake.settings.answer_threshold is None  # the chat's own is untouched
 
 
 def test_an_unverified_quote_is_dropped_and_counted() -> None:
@@ -396,6 +401,23 @@ def test_real_model_addresses_a_topic_both_reports_cover(real_assistant: Any) ->
         assert 1 <= len(cell.quotes) <= 2
         assert all(q.passage.country == country and q.verified for q in cell.quotes)
         assert any("legal framework" in q.quote for q in cell.quotes), cell.quotes
+    assert m.dropped == {"wrong_country": 0, "unverified": 0}
+
+
+@pytest.mark.integration
+def test_real_default_matrix_quotes_no_survey_question(real_assistant: Any) -> None:
+    """A new-user trial saw a questionnaire question shown as Armenia's position on the NQF:
+    no cell of the default matrix on the bundled reports quotes a survey question, an
+    instruction to respondents or the appendix questionnaire."""
+    from assistant.compare.cells import QUESTIONNAIRE
+
+    m = compare(real_assistant, default_topics(real_assistant.settings), ["AM", "GE"])
+    quotes = [q for r in m.rows for cell in r.cells.values() for q in cell.quotes]
+    assert len(quotes) >= 12  # most default topics are addressed by at least one report
+    for q in quotes:
+        assert "?" not in q.quote, q.quote
+        assert not re.match(r"\W*(please|you may select)\b", q.quote, re.I), q.quote
+        assert not QUESTIONNAIRE.search(q.passage.section), q.passage.section
     assert m.dropped == {"wrong_country": 0, "unverified": 0}
 
 

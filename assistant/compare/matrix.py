@@ -279,7 +279,8 @@ def compare(
     The cells are read by a shallow copy of the assistant whose retriever remembers query
     vectors (a topic is embedded once for every country). In the extractive mode (the default)
     each cell is the answer step's reading of the topic filtered to the country, decided by
-    :func:`cell_rule`; in the llm and verify modes it is the mode's answer (``cell_of``).
+    :func:`cell_rule`; in the llm and verify modes it is the mode's answer (``cell_of``), asked
+    with the answer threshold ``compare_threshold_margin`` lower.
     """
     from assistant.retrieve.query_vectors import with_query_vectors
 
@@ -288,6 +289,9 @@ def compare(
     bot = copy.copy(assistant)
     bot.retriever = with_query_vectors(assistant.retriever)
     rule = cell_rule(bot) if mode == "extractive" else None
+    if rule is None:  # the mode's own answer: its threshold lowered the same way
+        bot.settings = bot.settings.model_copy(update={"answer_threshold": max(
+            0.0, bot.threshold - bot.settings.compare_threshold_margin)})
     t0 = time.perf_counter()
     total = len(topics) * len(countries)
     rows: list[Row] = []
