@@ -127,13 +127,6 @@ class Settings(BaseSettings):
         "whether one span answers a question. Chosen on the tune part of the compare gold "
         "matrix (scripts/tune_compare.py).",
     )
-    compare_second_margin: float = Field(
-        0.0, ge=0.0, le=1.0,
-        description="A cell quotes a second span (not overlapping the first) when its "
-        "probability reaches the answer threshold less this margin (and the cell's own "
-        "threshold); chosen on the tune part of the compare gold matrix "
-        "(scripts/tune_compare.py).",
-    )
     max_question_chars: int = Field(1000, ge=10)
     support_threshold: float = Field(
         0.55, description="Similarity at which an llm sentence counts as supported."

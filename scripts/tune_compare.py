@@ -5,9 +5,10 @@
 Each tune topic is read once per country and passage depth (``Reading``: the answer step's
 spans with their calibrated probabilities); every rule of the grid is then applied to the same
 readings, so the sweep shows exactly what the matrix would do. Printed: cell accuracy for each
-(depth, margin, second margin), with the addressed and not-addressed parts and their balanced
-mean, and a leave-one-topic-out cross-validation of choosing the grid point by cell accuracy
-(ties: the smallest margins and depth). ``--show`` prints each cell's best candidates.
+(depth, margin, quotes at most), with the addressed and not-addressed parts and their balanced
+mean, and a leave-one-topic-out cross-validation of the choice: the simplest point (the chat's
+depth, the smallest margin, one quote) within one cell of the best cell accuracy. ``--show``
+prints each cell's best candidates.
 """
 
 from __future__ import annotations
@@ -21,17 +22,14 @@ from collections.abc import Sequence
 from typing import Any
 
 MARGINS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-SECOND = (None, 0.0, 0.1, 0.2, 0.3, 0.4)  # None: one quote only
+QUOTES = (1, 2)  # quotes at most: the best, and the next non-overlapping one above the bar
 DEPTHS = (4, 6, 8, 10)  # passages read per cell (4: the chat's cap per document)
 
 
-def _rule(threshold: float, margin: float, second: float | None) -> Any:
+def _rule(threshold: float, margin: float, quotes: int) -> Any:
     from assistant.compare.cells import Rule
 
-    t = max(0.0, threshold - margin)
-    if second is None:
-        return Rule(t, 2.0, 1)
-    return Rule(t, max(t, threshold - second), 2)
+    return Rule(max(0.0, threshold - margin), quotes)
 
 
 def _score(cells: Sequence[tuple[str, Any, Any]]) -> dict[str, float]:
@@ -87,25 +85,26 @@ def main() -> None:
                 print(f"  {x.probability:.3f} {x.span.kind:9} rel "
                       f"{x.span.sp.relevance or 0:.2f} | {x.span.shown[:160]}")
 
-    grid = list(itertools.product(DEPTHS, MARGINS, SECOND))
+    grid = list(itertools.product(DEPTHS, MARGINS, QUOTES))
     results: dict[tuple[Any, ...], list[tuple[str, Any, Any]]] = {}
-    for depth, margin, second in grid:
-        rule = _rule(threshold, margin, second)
-        results[(depth, margin, second)] = [(g.topic, g.cells[c], cell_from(r, rule))
+    for depth, margin, quotes in grid:
+        rule = _rule(threshold, margin, quotes)
+        results[(depth, margin, quotes)] = [(g.topic, g.cells[c], cell_from(r, rule))
                                             for g, c, r in readings[depth]]
-    print("\ndepth margin second | cell acc  addressed  not-addr  balanced")
+    print("\ndepth margin quotes | cell acc  addressed  not-addr  balanced")
     for key in grid:
         m = _score(results[key])
         print(f"{key[0]:5} {key[1]:6.2f} {str(key[2]):6} | {m['acc']:.3f}    {m['addr']:.3f}"
               f"      {m['silent']:.3f}     {m['balanced']:.3f}")
 
     def pick(keep: set[str]) -> tuple[Any, ...]:
-        """The grid point with the best cell accuracy on the topics kept (ties: smallest)."""
-        def value(key: tuple[Any, ...]) -> tuple[float, ...]:
-            m = _score([x for x in results[key] if x[0] in keep])
-            return (-m["acc"], -m["balanced"], key[1], -1 if key[2] is None else key[2],
-                    key[0])
-        return min(grid, key=value)
+        """The simplest grid point within one cell of the best cell accuracy on the topics
+        kept: the chat's depth first, then the smallest margin, then one quote."""
+        scores = {k: _score([x for x in results[k] if x[0] in keep]) for k in grid}
+        best = max(m["acc"] for m in scores.values())
+        one_cell = 1 / max(m["n"] for m in scores.values())
+        near = [k for k in grid if scores[k]["acc"] >= best - one_cell - 1e-9]
+        return min(near, key=lambda k: (k[0], k[1], k[2]))
 
     topics = sorted({g.topic for g in gold})
     held_right = []
@@ -119,7 +118,7 @@ def main() -> None:
           f"{len(held_right)} cells; points chosen per fold: "
           f"{sorted({str(k) for k in chosen})}")
     m = _score(results[best])
-    print(f"chosen on all tune topics: depth {best[0]}, margin {best[1]}, second {best[2]}: "
+    print(f"chosen on all tune topics: depth {best[0]}, margin {best[1]}, quotes {best[2]}: "
           f"cell accuracy {m['acc']:.3f} (addressed {m['addr']:.3f}, not addressed "
           f"{m['silent']:.3f})")
 

@@ -472,19 +472,29 @@ def test_a_survey_question_or_instruction_is_never_a_position(fake: FakeAssistan
     assert [q.quote for q in cell.closest] == [finding]
 
 
-def test_a_second_quote_that_reaches_its_bar_and_does_not_overlap(fake: FakeAssistant) -> None:
+def test_a_lead_in_alone_or_a_contents_line_is_not_a_position(fake: FakeAssistant) -> None:
+    """A lead-in without its list ("...the following tendencies were revealed:") and a contents
+    line with its dot leaders say nothing about the topic: the cell quotes the finding."""
+    contents = "13 Diagram 2. Experience in implementing courses ..... 14 Diagram 3."
+    lead_in = "The following tendencies were revealed:"
+    finding = "Most institutions already run short courses."
+    p = _passage("am4", "AM", f"{contents}\n{lead_in}\n\n{finding}", section="Findings")
+    fake.reads["AM"] = [(p, contents, 0.9), (p, lead_in, 0.85), (p, finding, 0.6)]
+    cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
+    assert [q.quote for q in cell.quotes] == [finding]
+
+
+def test_a_second_quote_that_reaches_the_bar_and_does_not_overlap(fake: FakeAssistant) -> None:
     """A topic's facts are often two sentences apart: a second span is quoted when it reaches
-    the answer threshold less ``compare_second_margin`` and does not overlap the first."""
-    both = AM_TEXT
+    the cell threshold too and does not overlap the first."""
     first = "The main challenge is the lack of an appropriate legal framework."
     second = "Employers are rarely involved."
     fake.threshold = 0.5
-    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.2,
-                                                     "compare_second_margin": 0.1})
-    fake.reads["AM"] = [(AM, first, 0.9), (AM, both, 0.8), (AM, second, 0.45)]
+    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.2})
+    fake.reads["AM"] = [(AM, first, 0.9), (AM, AM_TEXT, 0.8), (AM, second, 0.31)]
     cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
     assert [q.quote for q in cell.quotes] == [first, second]  # the overlapping span is skipped
-    fake.reads["AM"] = [(AM, first, 0.9), (AM, second, 0.35)]  # below 0.5 - 0.1
+    fake.reads["AM"] = [(AM, first, 0.9), (AM, second, 0.29)]  # below 0.5 - 0.2
     cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
     assert [q.quote for q in cell.quotes] == [first]
 

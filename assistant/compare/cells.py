@@ -12,10 +12,10 @@ question ("do this country's documents address the topic?", not "which one span 
 - Status: *addressed* when the best candidate reaches the cell threshold (the answer model's
   threshold less ``compare_threshold_margin``); otherwise *not addressed*, with the best
   candidate sentence shown as the closest passage.
-- Quotes: the best candidate, and a second one that does not overlap it when that one also
-  reaches ``compare_second_quote`` (a topic's facts are often two sentences apart).
+- Quotes: the best candidate, and the next one that does not overlap it when that one reaches
+  the cell threshold too (a topic's facts are often two sentences apart).
 
-Both constants were chosen on the tune part of the gold matrix only
+The margin, and one or two quotes, were chosen on the tune part of the gold matrix only
 (``scripts/tune_compare.py``; the sweep is in the branch notes).
 """
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # The questionnaire printed in a report's appendix: its questions and answer options are the
 # form the respondents filled in, not what the country's documents say.
 QUESTIONNAIRE = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
+_DOT_LEADER = re.compile(r"(?:\.\s?){4,}|…{2,}")  # a contents line: "Diagram 2. … ..... 14"
 # A unit addressed to respondents: "Please indicate…", "If yes, …", "(You may select more…)".
 _INSTRUCTION = re.compile(r"^\W*(?:please\b|if (?:yes|no|so|other)\b|\(?you may (?:select|"
                           r"choose|tick)\b)", re.I)
@@ -56,11 +57,10 @@ class Reading:
 
 @dataclass(frozen=True)
 class Rule:
-    """The cell decision: the probabilities a first and a second quote need."""
+    """The cell decision: the probability every quote needs, and how many quotes at most."""
 
     threshold: float  # the best candidate reaches this: the cell is addressed
-    second: float  # a second, non-overlapping candidate reaches this: it is quoted too
-    max_quotes: int = 2
+    max_quotes: int = 2  # further non-overlapping candidates that reach it are quoted too
 
 
 def read_topic(bot: Assistant, question: str, country: str) -> Reading:
@@ -76,10 +76,12 @@ def read_topic(bot: Assistant, question: str, country: str) -> Reading:
 
 def states_a_position(span_text: str, units: Sequence[str], section: str) -> bool:
     """Can this span be a country's position? Not a questionnaire's text, no question, no
-    instruction to respondents, and its first unit says something (not a heading or option)."""
+    instruction to respondents, not a lead-in without what it leads in to ("…the following:"),
+    not a contents line, and its first unit says something (not a heading or option)."""
     if QUESTIONNAIRE.search(section) or not units:
         return False
-    if "?" in display(span_text):
+    shown = display(span_text).strip()
+    if "?" in shown or shown.endswith(":") or _DOT_LEADER.search(shown):
         return False
     if any(_INSTRUCTION.match(display(u)) for u in units):
         return False
@@ -110,7 +112,7 @@ def choose(reading: Reading, rule: Rule) -> tuple[list[ScoredSpan], ScoredSpan |
     if cands and cands[0].probability >= rule.threshold:
         chosen = [cands[0]]
         for c in cands[1:]:
-            if len(chosen) >= rule.max_quotes or c.probability < rule.second:
+            if len(chosen) >= rule.max_quotes or c.probability < rule.threshold:
                 break
             if not any(_overlaps(c, q) for q in chosen):
                 chosen.append(c)

@@ -240,10 +240,8 @@ def cell_from(reading: Reading, rule: Rule) -> Cell:
 
 
 def cell_rule(bot: Assistant) -> Rule:
-    """The cell decision of ``bot``'s settings: its thresholds below the chat's answer one."""
-    s = bot.settings
-    threshold = max(0.0, bot.threshold - s.compare_threshold_margin)
-    return Rule(threshold, max(threshold, bot.threshold - s.compare_second_margin), MAX_QUOTES)
+    """The cell decision of ``bot``'s settings: the answer threshold less the cells' margin."""
+    return Rule(max(0.0, bot.threshold - bot.settings.compare_threshold_margin), MAX_QUOTES)
 
 
 def _numbered(rows: list[Row]) -> list[Row]:
