@@ -23,7 +23,7 @@ from typing import Any
 
 MARGINS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 QUOTES = (1, 2)  # quotes at most: the best, and the next non-overlapping one above the bar
-DEPTHS = (4, 6, 8, 10)  # passages read per cell (4: the chat's cap per document)
+DEPTHS = (0, 4, 8, 10)  # passages read per cell (0: the chat's own k and cap per document)
 
 
 def _rule(threshold: float, margin: float, quotes: int) -> Any:
@@ -71,7 +71,8 @@ def main() -> None:
     readings: dict[int, list[tuple[Any, str, Any]]] = {}
     for depth in DEPTHS:
         retriever = with_query_vectors(bot.retriever)
-        retriever.settings = settings.model_copy(update={"k": depth, "max_per_doc": depth})
+        if depth:
+            retriever.settings = settings.model_copy(update={"k": depth, "max_per_doc": depth})
         reader = copy.copy(bot)
         reader.retriever = retriever
         readings[depth] = [(g, c, read_topic(reader, Topic(g.topic, g.query).search, c))
@@ -97,30 +98,36 @@ def main() -> None:
         print(f"{key[0]:5} {key[1]:6.2f} {str(key[2]):6} | {m['acc']:.3f}    {m['addr']:.3f}"
               f"      {m['silent']:.3f}     {m['balanced']:.3f}")
 
-    def pick(keep: set[str]) -> tuple[Any, ...]:
-        """The simplest grid point within one cell of the best cell accuracy on the topics
-        kept: the chat's depth first, then the smallest margin, then one quote."""
+    def pick(keep: set[str], rule: str = "acc") -> tuple[Any, ...]:
+        """The grid point chosen on the topics kept, by one of the selection rules:
+        ``acc``  the best cell accuracy (ties: balanced accuracy, then the simplest point);
+        ``one-cell``  the simplest point within one cell of the best cell accuracy;
+        ``balanced``  the best balanced accuracy (ties: cell accuracy, then the simplest).
+        Simplest: the chat's depth, the smallest margin, one quote."""
         scores = {k: _score([x for x in results[k] if x[0] in keep]) for k in grid}
-        best = max(m["acc"] for m in scores.values())
-        one_cell = 1 / max(m["n"] for m in scores.values())
-        near = [k for k in grid if scores[k]["acc"] >= best - one_cell - 1e-9]
-        return min(near, key=lambda k: (k[0], k[1], k[2]))
+        if rule == "one-cell":
+            best = max(m["acc"] for m in scores.values())
+            one_cell = 1 / max(m["n"] for m in scores.values())
+            near = [k for k in grid if scores[k]["acc"] >= best - one_cell - 1e-9]
+            return min(near, key=lambda k: (k[0], k[1], k[2]))
+        first, second = ("acc", "balanced") if rule == "acc" else ("balanced", "acc")
+        return min(grid, key=lambda k: (-round(scores[k][first], 9),
+                                        -round(scores[k][second], 9), k[0], k[1], k[2]))
 
     topics = sorted({g.topic for g in gold})
-    held_right = []
-    chosen = []
-    for t in topics:
-        key = pick(set(topics) - {t})
-        chosen.append(key)
-        held_right += [cell_right(cell, gc)[1] for tt, gc, cell in results[key] if tt == t]
-    best = pick(set(topics))
-    print(f"\nleave-one-topic-out: cell accuracy {statistics.mean(held_right):.3f} over "
-          f"{len(held_right)} cells; points chosen per fold: "
-          f"{sorted({str(k) for k in chosen})}")
-    m = _score(results[best])
-    print(f"chosen on all tune topics: depth {best[0]}, margin {best[1]}, quotes {best[2]}: "
-          f"cell accuracy {m['acc']:.3f} (addressed {m['addr']:.3f}, not addressed "
-          f"{m['silent']:.3f})")
+    for rule in ("acc", "one-cell", "balanced"):
+        held_right, chosen = [], []
+        for t in topics:
+            key = pick(set(topics) - {t}, rule)
+            chosen.append(key)
+            held_right += [cell_right(cell, gc)[1] for tt, gc, cell in results[key] if tt == t]
+        best = pick(set(topics), rule)
+        m = _score(results[best])
+        print(f"\nselection by {rule}: leave-one-topic-out cell accuracy "
+              f"{statistics.mean(held_right):.3f} over {len(held_right)} cells; points chosen "
+              f"per fold: {sorted({str(k) for k in chosen})}; on all tune topics: depth "
+              f"{best[0]}, margin {best[1]}, quotes {best[2]}: cell accuracy {m['acc']:.3f} "
+              f"(addressed {m['addr']:.3f}, not addressed {m['silent']:.3f})")
 
 
 if __name__ == "__main__":
