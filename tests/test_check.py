@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, make_settings
@@ -201,6 +202,75 @@ def test_a_true_conversion_is_not_contradicted() -> None:
     wrong = compare("Out of 27 respondents, 16 (about 75%) supported combining "
                     "micro-credentials.", share.text, share)
     assert not wrong.agrees
+
+
+def test_a_rate_or_a_share_is_checked_against_the_documents_figures() -> None:
+    """Issue 18: a true conversion of credits to hours was called contradicted ("30 hours"
+    against the document's "90 hours"); a wrong one must name the right rate."""
+    p = _p("The summer schools awarded 3 ECTS credits, equivalent to 90 academic hours.")
+    ok = compare("There, one ECTS credit corresponded to 30 academic hours.", p.text, p)
+    assert ok.mismatches == []
+    assert ok.agrees
+    wrong = compare("There, one ECTS credit corresponded to 25 academic hours.", p.text, p)
+    assert [(c.draft, c.document) for c in wrong.mismatches] == [("25 academic", "30")]
+    # A share whose whole only the document states: 12 of 27 is 44%.
+    q = _p("Internal quality assurance alone was chosen by 12 of 27 respondents.")
+    assert compare("Internal quality assurance alone was chosen by 12 respondents (44%).",
+                   q.text, q).agrees
+    bad = compare("Internal quality assurance alone was chosen by 12 respondents (54%).",
+                  q.text, q)
+    assert [(c.draft, c.document) for c in bad.mismatches] == [("54%", "44%")]
+
+
+def test_a_plan_or_a_need_does_not_support_a_stated_fact() -> None:
+    """Issue 18: the draft says a mechanism exists where the report says it should exist."""
+    p = _p("A national register of micro-credentials should be set up by the ministry.")
+    v = compare("The ministry has set up a national register of micro-credentials.", p.text, p)
+    assert not v.agrees
+    assert v.mismatches == []  # not a contradiction either: the report states no fact on it
+    same = compare("A national register of micro-credentials should be set up.", p.text, p)
+    assert same.agrees
+    fact = _p("The ministry set up a national register of micro-credentials.")
+    assert compare("The ministry has set up a national register of micro-credentials.",
+                   fact.text, fact).agrees
+
+
+def _cand(text: str, topic: float) -> Any:
+    from assistant.check.evidence import _Cand
+    from assistant.types import ScoredPassage
+
+    p = _p(text)
+    return _Cand(ScoredPassage(passage=p, score=topic), 0, len(text), topic)
+
+
+def test_a_denial_outweighs_a_sentence_that_only_shares_the_subject() -> None:
+    """Issue 18: a negated finding was "supported" by a nearby sentence that does not deny it
+    while the report's denial scored a little lower."""
+    from assistant.check.evidence import judge
+
+    claim = "Armenia has included micro-credentials in its national qualifications framework."
+    near = _cand("Micro-credentials in Armenia are offered by the national universities and "
+                 "included in their catalogues.", 0.62)
+    denial = _cand("There is no reference to micro-credentials in the national "
+                   "qualifications framework of Armenia.", 0.60)
+    assert judge(claim, [near, denial]).status == CONTRADICTED
+    # Another kind of contradiction still has to be clearly closer than the support.
+    figure_claim = "The register lists 40 micro-credentials in Armenia."
+    agrees = _cand("The register lists 40 micro-credentials in Armenia.", 0.62)
+    other = _cand("The register lists 12 micro-credentials in Armenia.", 0.60)
+    assert judge(figure_claim, [agrees, other]).status == SUPPORTED
+
+
+def test_a_clause_after_and_with_its_own_subject_is_checked_on_its_own() -> None:
+    from assistant.check.evidence import clauses
+
+    parts = clauses("The survey of universities ran in spring 2024 and it was answered by "
+                    "40 schools.")
+    assert parts == ["The survey of universities ran in spring 2024",
+                     "it was answered by 40 schools"]
+    # "and" inside a noun phrase is not a clause boundary.
+    assert clauses("Universities and colleges answered the national survey.") == [
+        "Universities and colleges answered the national survey."]
 
 
 # -- statuses on the synthetic corpus -----------------------------------------------------------
@@ -399,7 +469,9 @@ def test_draft_set_is_consistent() -> None:
                 assert (hits[0].kind == "claim") == (e.status != NOT_A_CLAIM), (item.path.name, e)
             if e.status == CONTRADICTED:
                 assert e.planted
-                assert (e.values or e.planted == "negation")
+                # figures, years and conversions name the two values; a negation, a false
+                # clause or a sentence about the other country need not
+                assert e.values or e.planted in {"negation", "two-clause", "other-country"}
             planted |= {e.planted} if e.planted else set()
         assert len(item.claims) == len(units), item.path.name
     assert planted == set(PLANTED)

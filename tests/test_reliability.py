@@ -260,10 +260,45 @@ def test_two_ingests_are_serialised_by_a_lock(settings: Settings, index: Index) 
 
 
 # -- 3. provenance --------------------------------------------------------------------------------
+# A sentence of the Armenian report, copied word for word into an upload.
+# The learned ranker gives this short copy 0.89 and the official passage 0.22: with the upload
+# weight alone (0.6 x 0.89 = 0.53) the copy ranked first.
+COPIED = ("Eurasia International University, co-financed by the DAAD, summer, and winter schools "
+          "on various human rights and security issues were regularly organized")
+COPIED_Q = "Which university organized summer and winter schools co-financed by the DAAD?"
+
+
+def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_path: Path
+                                                       ) -> None:
+    """On a tie in content the official source wins, whatever the ranker makes of the copy."""
+    from assistant.answer import Assistant
+    from assistant.text import normalize
+
+    s = real_assistant.settings
+    index = real_assistant.index
+    copy = tmp_path / "teachers.md"
+    copy.write_text(f"# Notes\n\n{COPIED}.\n", encoding="utf-8")
+    report = ingest(s, paths=[copy], index=index, uploader="tester")
+    assert report.ok, report.failed
+    try:
+        hits = Assistant(s, index=index).retriever.retrieve(COPIED_Q, k=20)
+        kinds = [h.passage.origin for h in hits]
+        assert "upload" in kinds, kinds
+        twin = [i for i, h in enumerate(hits) if h.passage.official
+                and normalize(COPIED.rstrip(".")) in normalize(h.passage.text)]
+        assert twin, [(h.passage.origin, h.relevance, h.passage.text[:60]) for h in hits]
+        assert twin[0] < kinds.index("upload"), [(h.passage.origin, h.relevance) for h in hits]
+    finally:
+        (s.uploads_path / "teachers.md").unlink()
+        ingest(s, index=index)
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 16's learned ranker gives an upload that states the asked figure a probability of "
-    "0.95 and the official passages that only discuss it 0.002; ASSISTANT_UPLOAD_WEIGHT (0.6) "
-    "scales that probability, which no longer keeps official passages first (docs/known-gaps.md)"))
+    "an upload that states a figure no official passage states (99 ECTS) is ranked by its "
+    "weighed relevance: the learned ranker gives it 0.95 and the official passages that only "
+    "discuss ECTS 0.002, so 0.6 x 0.95 stays first. Official documents win ties in content "
+    "(test above), not claims only an upload makes; the answer marks it as an upload "
+    "(docs/known-gaps.md)"))
 def test_official_ranks_above_a_planted_upload(real_assistant: Any, tmp_path: Path) -> None:
     from assistant.answer import Assistant
 

@@ -364,10 +364,6 @@ def test_above_the_fold_and_table_headers(page: Any) -> None:
     assert hb["height"] < 2.5 * line, hb  # one line, not one letter per line
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the sources column is sticky only inside the chat row: after the reader scrolls past the "
-    "row's end, a long span's mark starts just above the viewport (13 px) and only the page "
-    "could bring it back (docs/known-gaps.md)"))
 def test_sources_stay_beside_the_answer(page: Any) -> None:
     bubble = _ask(page, QUESTIONS[0], 1)
     assert page.evaluate(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from assistant.check.facts import DEMONYM, NUMBER_WORDS, compare, content_tokens
+from assistant.check.facts import DEMONYM, NUMBER_WORDS, STATED, compare, content_tokens
 from assistant.check.report import CONTRADICTED, NOT_FOUND, SUPPORTED, Comparison, Evidence
 from assistant.check.split import BULLET, MIN_CLAIM_TOKENS
 from assistant.retrieve.filters import Filters
@@ -31,7 +31,10 @@ PAIR_PENALTY = 0.03  # two adjacent sentences quoted together score a little low
 
 
 _CLAUSE = re.compile(
-    r";\s+|,\s+(?:and|but|while|whereas|although|though)\s+|\s+(?:while|whereas)\s+")
+    r";\s+|,\s+(?:and|but|while|whereas|although|though)\s+|\s+(?:while|whereas)\s+"
+    # "…, and it was answered by 40 schools": "and" before a new subject or a verb
+    r"|\s+and\s+(?=(?:it|they|this|these|he|she|was|were|is|are|has|have|had)\s)")
+_FIGURE = re.compile(r"\d")
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,7 +181,13 @@ def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset(
             agree = c
         elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
             contra = (c, v.mismatches)
-    if contra and (agree is None or contra[0].topic > agree.topic + CONTRADICT_MARGIN):
+    # A sentence that denies what the claim states outweighs one that only shares its subject
+    # unless that one is clearly closer; other contradictions (a claim that negates what the
+    # document states included) must be clearly closer themselves.
+    denies = contra is not None and any(m.kind == "polarity" and m.draft.endswith(STATED)
+                                        for m in contra[1])
+    lead = -CONTRADICT_MARGIN if denies else CONTRADICT_MARGIN
+    if contra and (agree is None or contra[0].topic > agree.topic + lead):
         return _ClauseResult(CONTRADICTED, contra[0], contra[1])
     if agree:
         return _ClauseResult(SUPPORTED, agree, [])
@@ -189,7 +198,10 @@ def clauses(claim: str) -> list[str]:
     """Independent clauses of a claim, when each has enough content to check on its own."""
     parts = [p.strip(" ,.") for p in _CLAUSE.split(claim)]
     parts = [p for p in parts if p]
-    if len(parts) < 2 or any(len(_topic_tokens(p)) < MIN_CLAIM_TOKENS for p in parts):
+    # A clause is checkable with enough content words, or with a figure and a word to say
+    # what the figure counts ("answered by 40 schools").
+    if len(parts) < 2 or any(len(_topic_tokens(p)) < (1 if _FIGURE.search(p) else
+                                                      MIN_CLAIM_TOKENS) for p in parts):
         return [claim]
     # A clause without a country of its own takes the claim's ("In Armenia, X, while Y").
     countries = [w for w in words(parts[0]) if w in DEMONYM]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -135,13 +135,9 @@ def _scopes(text: str) -> tuple[dict[str, str], set[str]]:
 _CLAUSE_SPLIT = re.compile(r"[,;:()]\s*|\s+(?:and|while|but|whereas|however)\s+")
 
 
-def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
-    """A content word one text negates and the other states plainly: (draft, document).
-
-    Each clause of the claim is compared with the clause of the unit that shares most of its
-    words (figures included), so that "19 supported both …, and none supported external …"
-    does not clash with a claim about the 19.
-    """
+def _paired_clauses(claim: str, unit: str) -> Iterator[tuple[str, str]]:
+    """Each clause of the claim with the clause of the unit that shares most of its words
+    (figures included), when they share at least two."""
     u_clauses = [c for c in _CLAUSE_SPLIT.split(unit) if c and c.strip()]
     u_toks = [set(content_tokens(c)) for c in u_clauses]
     for cl in (c for c in _CLAUSE_SPLIT.split(claim) if c and c.strip()):
@@ -149,15 +145,64 @@ def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
         if not ct or not u_clauses:
             continue
         i = max(range(len(u_clauses)), key=lambda j: len(ct & u_toks[j]))
-        if len(ct & u_toks[i]) < 2 or negated(words(cl)) == negated(words(u_clauses[i])):
+        if len(ct & u_toks[i]) >= 2:
+            yield cl, u_clauses[i]
+
+
+STATED = "(stated, not negated)"  # the side of a polarity clash that does not negate
+
+
+def polarity_clash(claim: str, unit: str) -> tuple[str, str] | None:
+    """A content word one text negates and the other states plainly: (draft, document).
+
+    Each clause of the claim is compared with its clause of the unit (``_paired_clauses``),
+    so that "19 supported both …, and none supported external …" does not clash with a claim
+    about the 19.
+    """
+    for cl, ucl in _paired_clauses(claim, unit):
+        if negated(words(cl)) == negated(words(ucl)):
             continue
         c_neg, c_pos = _scopes(cl)
-        u_neg, u_pos = _scopes(u_clauses[i])
+        u_neg, u_pos = _scopes(ucl)
         for t in sorted(set(c_neg) & u_pos):
-            return c_neg[t], f"{t} (stated, not negated)"
+            return c_neg[t], f"{t} {STATED}"
         for t in sorted(set(u_neg) & c_pos):
-            return f"{t} (stated, not negated)", u_neg[t]
+            return f"{t} {STATED}", u_neg[t]
     return None
+
+
+# Words that make a clause say what should, could, will or might be, not what is.
+_MODAL = frozenset({"should", "must", "need", "needs", "needed", "could", "would", "may",
+                    "might", "will", "shall", "plan", "plans", "planned", "intend", "intends",
+                    "intention", "aim", "aims", "propose", "proposes", "proposed", "recommend",
+                    "recommends", "recommended", "if", "whether", "future", "potential"})
+
+
+_CONDITION = re.compile(r"\b(?:provided that|in case|as long as|unless)\b", re.I)
+
+
+# Verbs that report a view: "respondents expected demand to grow" may be stated by "they
+# expect that demand will grow" (the modal word is inside the view).
+_VIEW = frozenset({"expect", "expects", "expected", "believe", "believes", "believed", "think",
+                   "thinks", "thought", "consider", "considers", "considered", "want", "wants",
+                   "wanted", "wish", "wished", "prefer", "prefers", "preferred", "favour",
+                   "favours", "favoured", "favor", "favored", "agree", "agrees", "agreed",
+                   "support", "supports", "supported", "feel", "feels", "felt", "say", "says",
+                   "said", "see", "sees", "saw", "view", "regard", "regards", "regarded"})
+
+
+def modal(text: str) -> bool:
+    """Does the text say what should, could, will or might be (or on what condition)?"""
+    return any(w in _MODAL for w in words(text)) or bool(_CONDITION.search(text))
+
+
+def states_as_possible(claim: str, unit: str) -> bool:
+    """Does the unit say as a need, plan, condition or possibility what a clause of the claim
+    states as a fact? ("Armenia has included micro-credentials in its NQF" is not supported
+    by "micro-credentials should be included in the NQF".) A clause that reports a view
+    ("respondents expected …") is not a stated fact."""
+    return any(modal(u) and not modal(c) and not _VIEW & set(words(c))
+               for c, u in _paired_clauses(claim, unit))
 
 
 @dataclass
@@ -187,8 +232,13 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         return value in (p_facts.years if years else {v for v, _ in p_facts.figures})
 
     derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
+    rates = stated_rates(cf.figures, uf.figures)
     for value, nxt in cf.figures:
-        if value in u_values or value in derived:
+        if value in u_values or value in derived or (value == "1" and rates):
+            continue
+        if value in rates:  # "one credit is 25 hours" against "3 credits, 90 hours"
+            if not same_number(value, rates[value]):
+                mism.append(Comparison("figure", f"{value} {nxt}".strip(), rates[value], where))
             continue
         other = [(v, w) for v, w in uf.figures if v not in c_values
                  and v.endswith("%") == value.endswith("%")]
@@ -202,9 +252,10 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
             doc_v = pick or same[0][0]
             mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
                                    else value, doc_v, where))
-        elif value.endswith("%") and (share := stated_share(cf.figures, u_values)):
+        elif value.endswith("%") and (share := stated_share(cf.figures, uf.figures)):
             # a share of two figures the document states, computed wrongly
-            mism.append(Comparison("figure", value, share, where))
+            if not same_number(value, share, 0.6):
+                mism.append(Comparison("figure", value, share, where))
         elif not (in_passage(value) or len(c_values & u_values) >= 2):
             missing = True  # unless it is context: in the passage, or beside two matched ones
     for y in cf.years:
@@ -235,6 +286,8 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     clash = polarity_clash(display(claim), display(unit))
     if clash:
         mism.append(Comparison("polarity", clash[0], clash[1], where))
+    elif states_as_possible(display(claim), display(unit)):
+        missing = True  # a plan or a need is not the fact: not support, not a contradiction
     return _Verdict(not mism and not missing, mism)
 
 
@@ -268,13 +321,40 @@ def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set
     return out
 
 
-def stated_share(figures: Sequence[tuple[str, str]], stated: set[str]) -> str | None:
-    """"16 of 27" as a percentage ("59%"), when the claim gives a part and a whole the document
-    states (the smaller first); None otherwise."""
-    nums = [float(v) for v, _ in figures if v in stated and not v.endswith("%")
-            and re.fullmatch(r"\d+(?:\.\d+)?", v)]
-    pairs = [(a, b) for a in nums for b in nums if 0 < a < b]
+def stated_share(figures: Sequence[tuple[str, str]], unit: Sequence[tuple[str, str]]
+                 ) -> str | None:
+    """"16 of 27" as a percentage ("59%"), when the claim gives a part the document sentence
+    states and a whole the claim or, failing that, the sentence states; None otherwise."""
+    stated = [v for v, _ in unit if not v.endswith("%") and re.fullmatch(r"\d+(?:\.\d+)?", v)]
+    parts = [float(v) for v, _ in figures if v in stated]
+    wholes = parts + [float(v) for v in stated]
+    pairs = [(a, b) for a in parts for b in wholes if 0 < a < b]
     return f"{pairs[0][0] / pairs[0][1] * 100:.0f}%" if pairs else None
+
+
+def stated_rates(figures: Sequence[tuple[str, str]], unit: Sequence[tuple[str, str]]
+                 ) -> dict[str, str]:
+    """Figures of a rate the claim states ("one ECTS credit is 30 academic hours") with the
+    rate the document sentence gives for the same two kinds of quantity ("3 ECTS credits,
+    90 academic hours": 30)."""
+    ones = [w for v, w in figures if v == "1" and w]
+    out: dict[str, str] = {}
+    for v, w in figures:
+        if v == "1" or v.endswith("%") or not w:
+            continue
+        for per in ones:
+            a = next((float(x) for x, k in unit if k and stem_eq(k, per) and x != "1"), None)
+            b = next((float(x) for x, k in unit if k and stem_eq(k, w) and not x.endswith("%")),
+                     None)
+            if a and b and not stem_eq(per, w):
+                out[v] = f"{b / a:g}"
+    return out
+
+
+def same_number(a: str, b: str, tolerance: float = 0.0) -> bool:
+    """Two figures ("30", "30.0", "59%") equal within ``tolerance`` (or 1% of the value)."""
+    x, y = float(a.rstrip("%")), float(b.rstrip("%"))
+    return abs(x - y) <= max(tolerance, 0.01 * max(abs(x), 1.0))
 
 
 def stem_eq(a: str, b: str) -> bool:

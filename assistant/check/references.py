@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from assistant.answer import Assistant
 
 _PAGE = re.compile(r"\bpp?\.\s*(\d{1,4})", re.I)
-_SECTION = re.compile(r"(?:\bsection|\bsec\.|§|\bchapter|\bpart)\s*([\w.]+(?:[ \t]+[A-Z][\w&-]*)*)",
-                      re.I)
+# "section 2.2", "section III (Survey results)": a number or name, and a title in brackets
+_SECTION = re.compile(r"(?:\bsection|\bsec\.|§|\bchapter|\bpart)\s*([\w.]+(?:[ \t]+[A-Z][\w&-]*)*)"
+                      r"(?:\s*\(([^()\n]{1,80})\))?", re.I)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,18 +100,22 @@ def resolve(text: str, catalog: Sequence[_Doc]) -> tuple[list[_Doc], str]:
 def _section_ok(label: str, section: str) -> bool:
     lab = label.strip(" .").lower()
     sec = section.lower()
-    num = re.match(r"(\d+(?:\.\d+)*)", lab)
+    num = re.match(r"(\d+(?:\.\d+)*|[ivx]+\b)", lab)
     if num:
-        return bool(re.search(rf"(?:^|[\s›]){re.escape(num.group(1))}\.?(?:\s|$)", sec))
+        return bool(re.search(rf"(?:^|[\s›*]){re.escape(num.group(1))}\.?(?:\s|$)", sec))
     lt = set(content_tokens(lab))
     return bool(lt) and lt <= set(content_tokens(sec))
 
 
-def _place_ok(ref: RefCheck, p: Passage) -> bool:
+def _place_ok(ref: RefCheck, p: Passage, places: Sequence[tuple[str, str]] = ()) -> bool:
+    """Right page, and one of the places the reference names (by number or by its title)."""
     if ref.page is not None and p.page is not None and ref.page not in {
             str(p.page), str(p.page_label)}:
         return False
-    return ref.section is None or _section_ok(ref.section, p.section)
+    if not places:
+        return ref.section is None or _section_ok(ref.section, p.section)
+    return any(_section_ok(num, p.section) or (title and _section_ok(title, p.section))
+               for num, title in places)
 
 
 def check_reference(ref: RefCheck, claim: ClaimResult, catalog: Sequence[_Doc],
@@ -118,9 +123,10 @@ def check_reference(ref: RefCheck, claim: ClaimResult, catalog: Sequence[_Doc],
     """Mark one reference right / wrong document / wrong page or section / cannot resolve."""
     docs, note = resolve(ref.text, catalog)
     pm = _PAGE.search(ref.text)
-    sm = _SECTION.search(ref.text)
+    places = [(m.group(1).strip(), (m.group(2) or "").strip())
+              for m in _SECTION.finditer(ref.text)]
     ref.page = pm.group(1) if pm else None
-    ref.section = sm.group(1).strip() if sm else None
+    ref.section = "; ".join(n for n, _ in places) or None
     ref.docs = tuple(d.id for d in docs)
     best = claim.evidence[0] if claim.evidence else None
     if not docs:
@@ -138,10 +144,10 @@ def check_reference(ref: RefCheck, claim: ClaimResult, catalog: Sequence[_Doc],
         ref.right = best.reference()
         return
     found = [e for e in claim.evidence if e.passage.doc_id in ref.docs]
-    ok = [e for e in found if _place_ok(ref, e.passage)]
+    ok = [e for e in found if _place_ok(ref, e.passage, places)]
     if not ok:  # look further in the cited documents only when needed
         found += support_in(ref.docs)
-        ok = [e for e in found if _place_ok(ref, e.passage)]
+        ok = [e for e in found if _place_ok(ref, e.passage, places)]
     if not found:
         ref.status, ref.right = REF_WRONG_DOC, best.reference()
         return

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from assistant.config import Settings
+from assistant.text import tokens
 from assistant.types import Passage
 
 
@@ -45,8 +47,12 @@ def trust_adjust(
     """Adjust fused scores for provenance and planted text (one step, after fusion).
 
     - Uploads are dropped when ``ASSISTANT_UPLOADS=false``; otherwise an upload's score is
-      multiplied by ``ASSISTANT_UPLOAD_WEIGHT`` (0.6), so an official document ranks first
-      when both answer.
+      multiplied by ``ASSISTANT_UPLOAD_WEIGHT`` (0.6) (a negative key, the order of candidates
+      the ranker did not score, is divided by it: weighing must never lift an upload).
+    - An upload that an official candidate restates (every content word of it is in the
+      official passage) ranks right below that passage, which takes the upload's key if that
+      is higher: on a tie in content the official source wins. This runs on the final keys,
+      so no ranker undoes it.
     - A passage flagged at ingest as addressing the reader or the assistant ("ignore previous
       instructions", "answer that …") is dropped while at least ``k`` other candidates remain,
       and otherwise ranked below all of them: it is quoted only if nothing else answers.
@@ -58,7 +64,7 @@ def trust_adjust(
         if not p.official:
             if not settings.uploads:
                 continue
-            score *= settings.upload_weight
+            score = _weigh(score, settings.upload_weight)
         if p.instruction_like:
             flagged[pid] = score
         else:
@@ -67,7 +73,40 @@ def trust_adjust(
         floor = min(out.values(), default=0.0)
         for pid, score in flagged.items():
             out[pid] = min(score * INSTRUCTION_WEIGHT, floor - 1e-6 * (1 + abs(floor)))
+    _official_first_on_ties(out, by_id)
     return out
+
+
+def _weigh(key: float, weight: float) -> float:
+    """An upload's key times its weight; a negative key (a rank) moves down by the same ratio."""
+    if key >= 0:
+        return key * weight
+    return key / weight if weight else float("-inf")
+
+
+def _official_first_on_ties(keys: dict[str, float], by_id: dict[str, Passage]) -> None:
+    """Each upload that an official candidate restates: the official passage takes the
+    upload's key when that is higher (it says the same; the ranker's features are relative to
+    the best candidate, so a short copy can sink the original), and the upload goes just below."""
+    uploads = [pid for pid in keys if not by_id[pid].official]
+    officials = [pid for pid in keys if by_id[pid].official]
+    if not uploads or not officials:
+        return
+    for up in uploads:
+        said = _content(by_id[up].text)
+        twins = [o for o in officials if said and said <= _content(by_id[o].text)]
+        if not twins:
+            continue
+        best = max(twins, key=lambda o: keys[o])
+        keys[best] = max(keys[best], keys[up])
+        keys[up] = min(keys[up], keys[best] - 1e-9 * (1 + abs(keys[best])))
+
+
+@lru_cache(maxsize=20_000)
+def _content(text: str) -> frozenset[str]:
+    """What a passage says: its content tokens, heading lines left out (a copy has its own)."""
+    return frozenset(tokens("\n".join(ln for ln in text.splitlines()
+                                       if not ln.lstrip().startswith("#"))))
 
 
 def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int) -> list[str]:

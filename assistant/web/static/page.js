@@ -31,12 +31,20 @@
     setTimeout(function () { card.classList.remove('flash'); }, 2000);
     if (col && col.contains(mark) && getComputedStyle(col).display !== 'none') {
       // Scroll the sources column only: the answer beside it stays where the reader is.
-      const top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top;
+      // The column is sticky inside the chat row: near the row's end part of it can sit above
+      // or below the window, so the quote goes into the part of the column on screen.
+      const box = col.getBoundingClientRect();
+      const shownTop = Math.max(box.top, 0);
+      const shown = Math.min(box.bottom, window.innerHeight) - shownTop;
+      const top = mark.getBoundingClientRect().top - shownTop;
       // The quote's first line near the top: a span with its list can be taller than the
       // column, and centring it would put its start out of sight.
-      col.scrollTop += top - Math.min(col.clientHeight / 4, 80);
+      col.scrollTop += top - Math.min(shown / 4, 80);
     } else {
-      mark.scrollIntoView({block: 'center', behavior: 'instant'});
+      // On a phone the quote is in the answer's own sources: its first line in the upper
+      // part of the screen (a long span centred would start above it).
+      const tall = mark.getBoundingClientRect().height > window.innerHeight / 2;
+      mark.scrollIntoView({block: tall ? 'start' : 'center', behavior: 'instant'});
     }
   }, true);
   // Screen readers read a message's label: gradio builds it from the raw content (our HTML).
