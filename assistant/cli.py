@@ -103,7 +103,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(note, file=sys.stderr)
     print(report.summary())
+    if report.chunks_added or report.removed or report.updated:
+        _prepare_start(settings)
     return 0 if report.ok else EXIT_ERROR
+
+
+def _prepare_start(settings: Settings) -> None:
+    """Save the lexical index and the sentence vectors of the new index beside it, so the next
+    start of the page or ``ask`` reads them instead of building them (at 50x the bundled corpus
+    the first start after an ingest took 12 s instead of 3 s)."""
+    import time
+
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
+
+    t = time.perf_counter()
+    try:
+        HybridRetriever(Index(settings), settings).lexicon()
+    except AssistantError as exc:  # the next start builds it instead
+        print(f"warning: the index was not prepared for the next start: {exc}", file=sys.stderr)
+        return
+    print(f"Prepared for the next start in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
 
 def cmd_corpus_list(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 _QUOTES = str.maketrans({
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
@@ -89,6 +90,7 @@ def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     return offsets[pos], offsets[pos + len(q) - 1] + 1
 
 
+@lru_cache(maxsize=32768)  # pure; every question shows the same passages' sentences again
 def display(text: str) -> str:
     """A passage sentence as shown to the reader: markup dropped, whitespace folded.
 
@@ -201,7 +203,15 @@ def words(text: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Stemmed content tokens (stopwords dropped): the vocabulary of lexical matching."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=32768)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Cached: every question tokenises the same passages and sentences again (a tenth of the
+    # page's GIL-held time under 20 users went here).
+    return tuple(stem(w) for w in words(text)
+                 if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
 
 
 # -- sentences ---------------------------------------------------------------------------------

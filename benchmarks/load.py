@@ -17,6 +17,7 @@ sends traffic off the machine. Every loop is bounded by --seconds.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +25,9 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +59,17 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used so far, or None if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(tmp: Path, index: Path | None = None,
                  extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """The app on a free loopback port with a copy of the bundled corpus under ``tmp``."""
@@ -84,26 +98,86 @@ def upload(url: str, path: Path) -> tuple[float, str]:
     return time.perf_counter() - t, str(msg)
 
 
-def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str]]:
-    """Each user asks questions in turn until the time is up; latencies in ms and errors."""
-    from gradio_client import Client
+class HttpUser:
+    """A light client: the page's REST call (POST ``/gradio_api/call/ask``, then its event
+    stream) over one keep-alive connection. gradio_client spends about as much CPU per request
+    as the server does, which on a 2-core machine halves what the server gets."""
 
+    def __init__(self, url: str) -> None:
+        import http.client
+
+        u = urlparse(url)
+        self.prefix = u.path.rstrip("/") + "/gradio_api/call"
+        self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=600)
+        self.session = uuid.uuid4().hex  # one session per user, as one browser tab has
+
+    def predict(self, question: str) -> list[dict[str, Any]]:
+        """The chat the page returns for ``question`` (its last event's first output)."""
+        return self.call("ask", [question, [], [], "extractive"])
+
+    def call(self, api_name: str, data: list[Any]) -> Any:
+        """One call of the page's endpoint ``api_name`` in this user's session: its first output."""
+        body = json.dumps({"data": data, "session_hash": self.session})
+        prefix = f"{self.prefix}/{api_name}"
+        self.conn.request("POST", prefix, body, {"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        event_id = json.loads(resp.read())["event_id"]
+        self.conn.request("GET", f"{prefix}/{event_id}")
+        resp = self.conn.getresponse()
+        event, data = "", ""
+        for raw in resp.read().decode("utf-8").splitlines():
+            if raw.startswith("event: "):
+                event = raw[7:]
+            elif raw.startswith("data: ") and event in {"generating", "complete", "error"}:
+                data = raw[6:]
+        if event != "complete":
+            raise RuntimeError(f"the page ended with {event!r}: {data[:160]}")
+        return json.loads(data)[0]
+
+
+def run(url: str, users: int, seconds: float, client: str = "gradio",
+        turns: int = 0) -> tuple[list[float], list[str]]:
+    """Each user asks questions in turn until the time is up; latencies in ms and errors.
+
+    With ``turns``, a user starts a new conversation (the page's New conversation) after that
+    many questions; without, each user's conversation grows for the whole run, and the page
+    keeps every answer of it in the session's state.
+    """
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    clients = [Client(url, verbose=False) for _ in range(users)]
+    if client == "http":
+        clients: list[Any] = [HttpUser(url) for _ in range(users)]
+    else:
+        from gradio_client import Client
+
+        clients = [Client(url, verbose=False) for _ in range(users)]
     end = time.monotonic() + seconds
 
+    def ask(i: int, q: str) -> list[dict[str, Any]]:
+        if client == "http":
+            return clients[i].predict(q)  # type: ignore[no-any-return]
+        chat, _, _ = clients[i].predict(q, [], [], "extractive", api_name="/ask")
+        return chat  # type: ignore[no-any-return]
+
+    def clear(i: int) -> None:
+        if client == "http":
+            clients[i].call("clear", [])
+        else:
+            clients[i].predict(api_name="/clear")
+
     def user(i: int) -> None:
-        client = clients[i]
         n = i
+        asked = 0
         while time.monotonic() < end:
+            if turns and asked and asked % turns == 0:
+                clear(i)
+            asked += 1
             q = QUESTIONS[n % len(QUESTIONS)]
             n += 1
             t = time.perf_counter()
             try:
-                chat, _, _ = client.predict(q, [], [], "extractive", api_name="/ask")
-                content = chat[-1]["content"]
+                content = ask(i, q)[-1]["content"]
                 text = content[0]["text"] if isinstance(content, list) else str(content)
                 ok = not text.startswith("⚠")
                 err = "" if ok else text[:120]
@@ -124,6 +198,13 @@ def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str]]:
     return latencies, errors
 
 
+def used(pid: int | None, start: tuple[float | None, float]) -> tuple[float | None, float]:
+    """CPU seconds the server (None if unknown) and this process used since ``start``."""
+    now = cpu_seconds(pid)
+    server = None if now is None or start[0] is None else now - start[0]
+    return server, time.process_time() - start[1]
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -131,11 +212,16 @@ def pct(values: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
-def report(label: str, lat: list[float], errors: list[str], wall: float) -> None:
+def report(label: str, lat: list[float], errors: list[str], wall: float,
+           cpu: tuple[float | None, float] = (None, 0.0)) -> None:
+    """One phase's line; ``cpu``: CPU seconds the server and this client process used in it."""
     n = len(lat) + len(errors)
+    server, client = cpu
+    per = (f"  CPU/request server {server / n * 1000:4.0f} ms client {client / n * 1000:4.0f} ms"
+           if server is not None and n else "")
     print(f"{label:18s} requests {n:5d} ({n / wall:5.1f}/s)  errors {len(errors):3d}  "
           f"p50 {pct(lat, 0.50):6.0f} ms  p95 {pct(lat, 0.95):6.0f} ms  "
-          f"max {max(lat, default=float('nan')):6.0f} ms  load {os.getloadavg()[0]:.1f}",
+          f"max {max(lat, default=float('nan')):6.0f} ms  load {os.getloadavg()[0]:.1f}{per}",
           flush=True)
     for e in sorted(set(errors))[:3]:
         print(f"    {e}")
@@ -150,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pid", type=int, help="the running server's pid, for its RSS")
     ap.add_argument("--index", type=Path, help="copy this index folder in instead of ingesting")
     ap.add_argument("--chroma-url", help="the started server uses this Chroma server (loopback)")
+    ap.add_argument("--client", choices=["gradio", "http"], default="gradio",
+                    help="gradio_client (as a Python user would), or the lighter REST call "
+                         "(leaves the server more of the machine's CPU)")
+    ap.add_argument("--turns", type=int, default=0,
+                    help="each user starts a new conversation after this many questions")
     args = ap.parse_args(argv)
     if args.seconds > 3600:
         raise SystemExit("--seconds is at most 3600 per phase")
@@ -173,12 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         from gradio_client import Client
 
         Client(url, verbose=False).predict(QUESTIONS[0], [], [], "extractive", api_name="/ask")
-        print(f"against {url}; load average {os.getloadavg()}", flush=True)
+        print(f"against {url} ({args.client} client); load average {os.getloadavg()}", flush=True)
         before = rss_mb(pid)
         for users in args.users:
-            t0 = time.monotonic()
-            lat, errors = run(url, users, args.seconds)
-            report(f"{users} users", lat, errors, time.monotonic() - t0)
+            t0, c0 = time.monotonic(), (cpu_seconds(pid), time.process_time())
+            lat, errors = run(url, users, args.seconds, args.client, args.turns)
+            report(f"{users} users", lat, errors, time.monotonic() - t0, used(pid, c0))
             failed |= bool(errors)
         if args.ingest:
             users = args.users[len(args.users) // 2]
@@ -191,10 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                     done["result"] = (float("nan"), f"{type(exc).__name__}: {exc}")
 
             th = threading.Thread(target=ingest, daemon=True)
-            t0 = time.monotonic()
+            t0, c0 = time.monotonic(), (cpu_seconds(pid), time.process_time())
             th.start()
-            lat, errors = run(url, users, args.seconds)
-            report(f"{users} users+ingest", lat, errors, time.monotonic() - t0)
+            lat, errors = run(url, users, args.seconds, args.client, args.turns)
+            report(f"{users} users+ingest", lat, errors, time.monotonic() - t0, used(pid, c0))
             th.join(timeout=1800)
             secs, msg = done.get("result", (float("nan"), "still running"))  # type: ignore[misc]
             print(f"    upload of {args.ingest.name}: {secs:.1f} s: {str(msg)[:160]}")

@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pdf", type=Path, default=DEFAULT_PDF)
     ap.add_argument("--question", default="What does CRAN stand for?")
     ap.add_argument("--index", type=Path, help="copy this index folder in instead of ingesting")
+    ap.add_argument("--turns", type=int, default=0,
+                    help="each user starts a new conversation after this many questions "
+                         "(default: one conversation per user and minute)")
+    ap.add_argument("--client", choices=["gradio", "http"], default="gradio")
     args = ap.parse_args(argv)
     if not args.pdf.is_file():
         raise SystemExit(f"{args.pdf} is missing: apt-get install r-doc-pdf, or pass --pdf")
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.users} users for {args.minutes:g} min against {url}; "
               f"load average {os.getloadavg()}", flush=True)
         for m in range(int(args.minutes)):
-            lat, errors = run(url, args.users, 60.0)
+            lat, errors = run(url, args.users, 60.0, args.client, args.turns)
             minutes.append((lat, errors))
             print(f"minute {m + 1:2d}: {len(lat) + len(errors):5d} requests, {len(errors)} errors,"
                   f" p50 {pct(lat, 0.5):5.0f} ms, p95 {pct(lat, 0.95):5.0f} ms, RSS "

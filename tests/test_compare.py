@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from conftest import make_settings
 
+from assistant.answer.questions import QuestionInfo, read_question
+from assistant.answer.scorer import ScoredSpan
+from assistant.answer.spans import Span
 from assistant.compare import (
     ADDRESSED,
     NOT_ADDRESSED,
@@ -31,6 +34,8 @@ from assistant.compare import (
 )
 from assistant.errors import InputError
 from assistant.evaluation.compare import GoldCell, cell_right, load_gold, score
+from assistant.retrieve.hybrid import QueryTerms, Retrieval
+from assistant.text import sentence_spans
 from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassage
 from assistant.web.compare_tab import sources_html, table_html
 
@@ -59,27 +64,63 @@ def _answer(citations: list[Citation], passages: list[Passage], abstained: bool 
     return a
 
 
-class FakeAssistant:
-    """The answer step's surface that ``compare`` uses, with answers prepared per country."""
+Candidate = tuple[Passage, str, float]  # a passage, a span of its text, its probability
 
-    def __init__(self, settings: Any, answers: dict[str, Answer],
-                 countries: tuple[str, ...] = ("AM", "GE")) -> None:
+
+def _scored(cands: list[Candidate]) -> tuple[list[ScoredPassage], list[ScoredSpan]]:
+    """Passages and scored spans (sentences) as the answer step's ``read`` returns them."""
+    sps: dict[str, ScoredPassage] = {}
+    out = []
+    for p, quote, prob in cands:
+        sp = sps.setdefault(p.id, ScoredPassage(p, 1.0, rank=len(sps) + 1, sentences=tuple(
+            (s, e, 0.5) for s, e in sentence_spans(p.text))))
+        start = p.text.index(quote)
+        span = Span(sp, start, start + len(quote), "sentence", ((start, start + len(quote)),),
+                    (0.5,))
+        out.append(ScoredSpan(span, prob))
+    return list(sps.values()), sorted(out, key=lambda c: -c.probability)
+
+
+class FakeAssistant:
+    """The answer step's surface that ``compare`` uses: per country, the spans its reading
+    scores (extractive) or the answer it gives (llm mode)."""
+
+    threshold = 0.5
+
+    def __init__(self, settings: Any, read: dict[str, list[Candidate]],
+                 countries: tuple[str, ...] = ("AM", "GE"),
+                 answers: dict[str, Answer] | None = None) -> None:
         self.settings = settings
-        self.answers = answers
+        self.reads = read
+        self.answers = answers or {}
         self.asked: list[tuple[str, tuple[str, ...]]] = []
+        self.thresholds: list[float | None] = []  # the answer threshold each ask saw
         self.index = SimpleNamespace(embeddings=object())
         lex = SimpleNamespace(passages=[_passage(c, c, "x") for c in countries])
-        self.retriever = SimpleNamespace(index=self.index, lexicon=lambda: lex)
+        self.retriever = SimpleNamespace(index=self.index, lexicon=lambda: lex,
+                                         retrieve=self._retrieve)
 
     def coverage(self) -> list[tuple[DocumentInfo, bool]]:
         eu = DocumentInfo(id="eu-rec", title="Council Recommendation", country="EU",
                           path="documents/eu-rec.pdf", urls=())
         return [(eu, False)]
 
+    def read_question(self, q: str) -> QuestionInfo:
+        return read_question(q, q)
+
+    def _retrieve(self, query: str, filters: Any) -> Retrieval:
+        self.asked.append((query, tuple(filters["country"])))
+        passages, _ = _scored(self.reads[filters["country"][0]])
+        return Retrieval(query, tuple(passages), QueryTerms())
+
+    def read(self, info: QuestionInfo, retrieval: Retrieval) -> list[ScoredSpan]:
+        return _scored(self.reads[self.asked[-1][1][0]])[1]
+
     def ask(self, question: str, history: Any = None, filters: Any = None,
             mode: str | None = None) -> Answer:
         country = filters["country"][0]
         self.asked.append((question, tuple(filters["country"])))
+        self.thresholds.append(self.settings.answer_threshold)
         return self.answers[country]
 
 
@@ -87,9 +128,8 @@ class FakeAssistant:
 def fake(tmp_path: Path) -> FakeAssistant:
     s = make_settings(tmp_path)
     return FakeAssistant(s, {
-        "AM": _answer([Citation(1, AM, "The main challenge is the lack of an appropriate legal "
-                                       "framework.")], [AM]),
-        "GE": _answer([], [GE], abstained=True),
+        "AM": [(AM, "The main challenge is the lack of an appropriate legal framework.", 0.9)],
+        "GE": [(GE, "In Georgia the main challenge is low public awareness.", 0.05)],
     })
 
 
@@ -125,20 +165,28 @@ def test_json_has_the_issue_shape(fake: FakeAssistant) -> None:
 
 
 def test_a_quote_from_another_country_never_lands_in_a_cell(fake: FakeAssistant) -> None:
-    stray = Citation(1, GE, "In Georgia the main challenge is low public awareness.")
-    own = Citation(2, AM, "Employers are rarely involved.")
-    fake.answers["AM"] = _answer([stray, own], [GE, AM])
+    stray = (GE, "In Georgia the main challenge is low public awareness.", 0.95)
+    own = (AM, "Employers are rarely involved.", 0.8)
+    fake.reads["AM"] = [stray, own]
     m = compare(fake, [TOPIC], ["AM", "GE"])
     cell = m.rows[0].cells["AM"]
     assert [q.quote for q in cell.quotes] == ["Employers are rarely involved."]
     assert all(q.passage.country == "AM" for q in cell.citations)
-    assert m.dropped["wrong_country"] == 1
-    # The only quote from the wrong country: the cell is not addressed, its closest is its own.
-    fake.answers["AM"] = _answer([stray], [GE, AM])
+    assert m.dropped["wrong_country"] == 1  # the stray passage, counted by the guard
+    # Only the other country's span reaches the bar: not addressed, its closest is its own.
+    fake.reads["AM"] = [stray, (AM, "Employers are rarely involved.", 0.05)]
     cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
     assert cell.status == NOT_ADDRESSED
     assert cell.quotes == ()
     assert [q.passage.country for q in cell.closest] == ["AM"]
+    # The llm and verify modes: the mode's answer, its quotes guarded the same way.
+    fake.answers["AM"] = _answer([Citation(1, GE, stray[1]), Citation(2, AM, own[1])], [GE, AM])
+    m = compare(fake, [TOPIC], ["AM"], mode="llm")
+    assert [q.quote for q in m.rows[0].cells["AM"].quotes] == [own[1]]
+    assert m.dropped["wrong_country"] == 1
+    margin = fake.settings.compare_threshold_margin  # asked with the threshold lowered
+    assert fake.thresholds == [pytest.approx(max(0.0, fake.threshold - margin))]
+    assert fake.settings.answer_threshold is None  # the chat's own is untouched
 
 
 def test_an_unverified_quote_is_dropped_and_counted() -> None:
@@ -356,6 +404,23 @@ def test_real_model_addresses_a_topic_both_reports_cover(real_assistant: Any) ->
     assert m.dropped == {"wrong_country": 0, "unverified": 0}
 
 
+@pytest.mark.integration
+def test_real_default_matrix_quotes_no_survey_question(real_assistant: Any) -> None:
+    """A new-user trial saw a questionnaire question shown as Armenia's position on the NQF:
+    no cell of the default matrix on the bundled reports quotes a survey question, an
+    instruction to respondents or the appendix questionnaire."""
+    from assistant.compare.cells import QUESTIONNAIRE
+
+    m = compare(real_assistant, default_topics(real_assistant.settings), ["AM", "GE"])
+    quotes = [q for r in m.rows for cell in r.cells.values() for q in cell.quotes]
+    assert len(quotes) >= 12  # most default topics are addressed by at least one report
+    for q in quotes:
+        assert "?" not in q.quote, q.quote
+        assert not re.match(r"\W*(please|you may select)\b", q.quote, re.I), q.quote
+        assert not QUESTIONNAIRE.search(q.passage.section), q.passage.section
+    assert m.dropped == {"wrong_country": 0, "unverified": 0}
+
+
 def test_a_questionnaire_option_is_not_a_position() -> None:
     form = _passage("am2", "AM", "c. Not satisfied, there is little national interest.",
                     section="Appendix 1 › Questionnaire on the current practices › 4. Satisfied?")
@@ -365,24 +430,73 @@ def test_a_questionnaire_option_is_not_a_position() -> None:
     assert [q.quote for q in cell.quotes] == ["Employers are rarely involved."]
 
 
-def test_cells_ask_with_a_threshold_lowered_by_the_margin(fake: FakeAssistant) -> None:
-    """A cell asks whether a country's documents address a topic: the answer threshold the
-    cells use is ``compare_threshold_margin`` below the chat's; the chat's own is untouched."""
-    seen: list[float | None] = []
-    real_ask = FakeAssistant.ask
-
-    def ask(self: FakeAssistant, *args: Any, **kwargs: Any) -> Answer:
-        seen.append(self.settings.answer_threshold)
-        return real_ask(self, *args, **kwargs)
-
-    fake.threshold = 0.55  # type: ignore[attr-defined]
+def test_a_cell_is_addressed_from_the_cell_threshold(fake: FakeAssistant) -> None:
+    """A cell asks whether a country's documents address a topic: its best span needs the
+    answer threshold less ``compare_threshold_margin``, not the chat's own threshold (the
+    new-user trial's Georgian "Main obstacles" cell stated its obstacle below the chat's)."""
+    fake.threshold = 0.55
     fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.3})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(FakeAssistant, "ask", ask)
-        m = compare(fake, [TOPIC], ["AM", "GE"])
-    assert seen == pytest.approx([0.25, 0.25])
-    assert fake.settings.answer_threshold is None
-    assert [m.rows[0].cells[c].status for c in ("AM", "GE")] == [ADDRESSED, NOT_ADDRESSED]
+    fake.reads = {"AM": [(AM, "Employers are rarely involved.", 0.3)],
+                  "GE": [(GE, "In Georgia the main challenge is low public awareness.", 0.2)]}
+    m = compare(fake, [TOPIC], ["AM", "GE"])
+    am, ge = m.rows[0].cells["AM"], m.rows[0].cells["GE"]
+    assert (am.status, [q.quote for q in am.quotes]) == (ADDRESSED, ["Employers are rarely "
+                                                                     "involved."])
+    assert (ge.status, ge.quotes) == (NOT_ADDRESSED, ())
+    assert [q.quote for q in ge.closest] == ["In Georgia the main challenge is low public "
+                                             "awareness."]
+    assert fake.settings.answer_threshold is None  # the chat's own threshold is untouched
+    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.0})
+    assert compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"].status == NOT_ADDRESSED
+
+
+QUESTION = ("Please indicate what are the main challenges for your institution for the "
+            "implementation of micro-credentials?")
+
+
+def test_a_survey_question_or_instruction_is_never_a_position(fake: FakeAssistant) -> None:
+    """A report prints its survey's questions among the results (not only in the appendix):
+    the best-scored span being one of them must not make it the country's position."""
+    text = (f"{QUESTION} (you may select more than one answer)\nThe main challenge is the "
+            "lack of an appropriate legal framework.\nPlease select one answer only.")
+    p = _passage("ge2", "GE", text, section="III. Survey results › The main challenges")
+    finding = "The main challenge is the lack of an appropriate legal framework."
+    fake.reads["GE"] = [(p, QUESTION, 0.95), (p, "Please select one answer only.", 0.9),
+                        (p, finding, 0.6)]
+    cell = compare(fake, [TOPIC], ["GE"]).rows[0].cells["GE"]
+    assert (cell.status, [q.quote for q in cell.quotes]) == (ADDRESSED, [finding])
+    # When only the question reaches the bar, the cell is not addressed and does not show it.
+    fake.reads["GE"] = [(p, QUESTION, 0.95), (p, finding, 0.1)]
+    cell = compare(fake, [TOPIC], ["GE"]).rows[0].cells["GE"]
+    assert cell.status == NOT_ADDRESSED
+    assert [q.quote for q in cell.closest] == [finding]
+
+
+def test_a_lead_in_alone_or_a_contents_line_is_not_a_position(fake: FakeAssistant) -> None:
+    """A lead-in without its list ("...the following tendencies were revealed:") and a contents
+    line with its dot leaders say nothing about the topic: the cell quotes the finding."""
+    contents = "13 Diagram 2. Experience in implementing courses ..... 14 Diagram 3."
+    lead_in = "The following tendencies were revealed:"
+    finding = "Most institutions already run short courses."
+    p = _passage("am4", "AM", f"{contents}\n{lead_in}\n\n{finding}", section="Findings")
+    fake.reads["AM"] = [(p, contents, 0.9), (p, lead_in, 0.85), (p, finding, 0.6)]
+    cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
+    assert [q.quote for q in cell.quotes] == [finding]
+
+
+def test_a_second_quote_that_reaches_the_bar_and_does_not_overlap(fake: FakeAssistant) -> None:
+    """A topic's facts are often two sentences apart: a second span is quoted when it reaches
+    the cell threshold too and does not overlap the first."""
+    first = "The main challenge is the lack of an appropriate legal framework."
+    second = "Employers are rarely involved."
+    fake.threshold = 0.5
+    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.2})
+    fake.reads["AM"] = [(AM, first, 0.9), (AM, AM_TEXT, 0.8), (AM, second, 0.31)]
+    cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
+    assert [q.quote for q in cell.quotes] == [first, second]  # the overlapping span is skipped
+    fake.reads["AM"] = [(AM, first, 0.9), (AM, second, 0.29)]  # below 0.5 - 0.2
+    cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
+    assert [q.quote for q in cell.quotes] == [first]
 
 
 def test_the_closest_excerpt_is_a_statement_not_a_question() -> None:

@@ -16,7 +16,7 @@ import appserver
 import pytest
 import test_ui_browser
 from conftest import make_settings, settings_env
-from test_ui_browser import ARTIFACTS, DESKTOP, PHONE, _open
+from test_ui_browser import ARTIFACTS, DESKTOP, PHONE, _download, _open
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 browser = test_ui_browser.browser  # the same module-scoped fixture: one chromium per module
@@ -96,14 +96,6 @@ def _md_rows(md: str) -> list[list[str]]:
 
     rows = [ln for ln in md.splitlines() if ln.startswith("| ")]
     return [[plain(c) for c in re.split(r"(?<!\\)\|", ln)[1:-1]] for ln in rows[1:]]
-
-
-def _download(page: Any, button: str, folder: Path) -> Path:
-    with page.expect_download(timeout=30_000) as dl:
-        page.locator(button).click()
-    path = folder / dl.value.suggested_filename
-    dl.value.save_as(str(path))
-    return path
 
 
 def test_compare_tab_on_desktop(browser: Any, app_url: str, tmp_path: Path) -> None:

@@ -38,12 +38,13 @@ def test_downloads_on_a_full_disk_say_so(page: Any, monkeypatch: pytest.MonkeyPa
 
     _, fns, _ = page
     state = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))[-1][2]
-    monkeypatch.setattr(chat_tab, "export_files", _no_space)
-    with pytest.warns(UserWarning, match="The downloads could not be written: The disk holding "
-                                         ".* is full"):
-        box, *files = fns["exports"](state)
+    monkeypatch.setattr(chat_tab, "write_export", _no_space)
+    box, *_buttons = fns["exports"](state)
     assert "References" in box["value"]  # the copy box still works
-    assert all(f["visible"] is False for f in files)
+    with pytest.warns(UserWarning, match="The download could not be written: The disk holding "
+                                         ".* is full"):
+        out = fns["download_answer_docx"](state)
+    assert out["value"] is None
 
 
 def test_an_upload_on_a_full_disk_says_so(page: Any, settings: Settings,

@@ -171,6 +171,37 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _download(page: Any, button: str, folder: Path) -> Path:
+    """Click a download button and save what the browser downloads into ``folder``."""
+    with page.expect_download(timeout=30_000) as dl:
+        page.locator(button).click()
+    path = folder / dl.value.suggested_filename
+    dl.value.save_as(str(path))
+    return path
+
+
+def test_downloads_are_written_when_clicked(page: Any, tmp_path: Path) -> None:
+    """Issue 19: an answer writes no file; each button writes its own when clicked, and the
+    browser downloads it (the answer on screen, or the whole conversation)."""
+    from docx import Document
+
+    _ask(page, QUESTIONS[0], 1)
+    _ask(page, QUESTIONS[1], 2)
+    page.locator("#dl-md").wait_for(state="visible", timeout=30_000)
+    answer = _download(page, "#dl-md", tmp_path)
+    assert answer.name == "answer-2.md"
+    assert "References" in answer.read_text(encoding="utf-8")
+    conversation = _download(page, "#conv-md", tmp_path).read_text(encoding="utf-8")
+    assert QUESTIONS[0] in conversation
+    assert QUESTIONS[1] in conversation
+    docx = _download(page, "#conv-docx", tmp_path)
+    assert docx.name == "conversation-2.docx"
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert QUESTIONS[1] in text
+    one = Document(str(_download(page, "#dl-docx", tmp_path)))
+    assert QUESTIONS[0] not in "\n".join(p.text for p in one.paragraphs)
+
+
 def test_desktop_citations_copy_and_controls(page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "desktop_first_visit.png"), full_page=True)

@@ -1,11 +1,13 @@
 """Compare countries: each topic asked of each country's documents, one cited cell per answer.
 
-Sits after the answer step (it calls ``Assistant.ask`` once per cell), beside ``check``, and
+Sits after the answer step (it reads each cell with it), beside ``check``, and
 before evaluation, the page and the command line. May import: the shared top, ``answer``,
 ``retrieve`` and ``store``.
 
 - ``topics``  the rows: ``corpus/compare.toml`` and topics a user types
-- ``matrix``  cells from answers (status, verified quotes of the cell's country only), the matrix
+- ``cells``   one cell: the answer step's reading of a topic in one country, and its decision
+              (status from the calibrated span probability, quotes that state a position)
+- ``matrix``  cells with verified quotes of the cell's country only, the matrix
 - ``export``  the cell texts, Markdown and Word, with one reference list
 - ``cli``     ``assistant compare``
 """

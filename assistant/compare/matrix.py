@@ -1,27 +1,36 @@
-"""A comparison matrix: each topic asked of each country's documents, one cited cell per answer.
+"""A comparison matrix: each topic read in each country's documents, one cited cell each.
 
-A cell is one call of the chat's answer step (``Assistant.ask``) filtered to the country, so
-every improvement of that step (ranking, span answers, the outcome score) reaches the cells.
-The answer's outcome decides the status: ``answer`` is *addressed* (one or two of its verbatim,
-verified quotes); ``evidence`` and ``none`` are *not addressed*, with the closest passage shown
-as such. Answers from before the outcome existed fall back to ``abstained``.
+A cell is the chat's answer step filtered to the country (``cells.read_topic``: the same
+question reading, retrieval, ranker and answer model), so every improvement of that step
+reaches the cells; only the decision is the cell's own (``cells.choose``: status from the
+answer model's calibrated probability, one or two quotes that state a position). In the llm
+and verify modes a cell is that mode's answer, its outcome deciding the status (``cell_of``).
 
 Every quote is checked again here: a quote whose passage is from another country's document,
 or that is not found verbatim in its passage, never lands in a cell; each one dropped is
-counted (``Matrix.dropped``). A quote from the questionnaire printed in a report's appendix is
-left out too: its questions and answer options state no position. Markers are numbered across
-the whole matrix, in reading order, so the table and its reference list share one numbering.
+counted (``Matrix.dropped``). A quote from the questionnaire printed in a report's appendix, or
+one that is a question or an instruction to respondents, is left out too: it states no
+position. Markers are numbered across the whole matrix, in reading order, so the table and its
+reference list share one numbering.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.compare.cells import (
+    QUESTIONNAIRE,
+    Reading,
+    Rule,
+    choose,
+    citation,
+    read_topic,
+    states_a_position,
+)
 from assistant.compare.topics import Topic
 from assistant.errors import InputError
 from assistant.types import COUNTRIES, Answer, Citation, ScoredPassage, format_reference
@@ -34,9 +43,6 @@ NOT_ADDRESSED = "not addressed"
 MAX_QUOTES = 2  # quotes in an addressed cell
 COUNTRY_ORDER = ("AM", "GE", "EU")
 EXCERPT_CHARS = 300  # a closest passage without sentence scores is shown up to this length
-# The questionnaire printed in a report's appendix: its questions and answer options are the
-# form the respondents filled in, not what the country's documents say.
-QUESTIONNAIRE = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
 
 Progress = Callable[[int, int, str], None]
 
@@ -156,15 +162,21 @@ def outcome_of(answer: Answer) -> str:
     return "none" if answer.abstained else "answer"
 
 
-def _own(citations: Sequence[Citation], country: str) -> tuple[list[Citation], int, int]:
-    """The citations from ``country``'s documents found verbatim; and how many were dropped."""
+def _own(citations: Sequence[Citation], country: str, positions: bool = True,
+         ) -> tuple[list[Citation], int, int]:
+    """The citations from ``country``'s documents found verbatim; and how many were dropped.
+
+    The questionnaire printed in a report's appendix is never quoted; with ``positions``, nor is
+    a quote that states no position (a question, an instruction to respondents, an option).
+    """
     from assistant.answer import verify_quote
 
     kept, wrong, unverified = [], 0, 0
     for c in citations:
         if c.passage.country != country:
             wrong += 1
-        elif QUESTIONNAIRE.search(c.passage.section):
+        elif QUESTIONNAIRE.search(c.passage.section) or positions and not states_a_position(
+                c.quote, [c.quote], c.passage.section):
             continue  # a blank form's question or answer option states no position
         elif not (c.quote.strip() and verify_quote(c.quote, c.passage)):
             unverified += 1
@@ -191,19 +203,45 @@ def _excerpt(sp: ScoredPassage) -> Citation:
 
 
 def cell_of(answer: Answer, country: str, max_quotes: int = MAX_QUOTES) -> Cell:
-    """One cell from one answer filtered to ``country``."""
+    """One cell from one answer filtered to ``country`` (the llm and verify modes)."""
     outcome = outcome_of(answer)
     quotes, wrong, unverified = _own(answer.citations, country)
     if outcome == "answer" and quotes:
         return Cell(country, ADDRESSED, quotes=tuple(quotes[:max_quotes]), outcome=outcome,
                     dropped_country=wrong, dropped_unverified=unverified)
     # Not addressed: an evidence outcome's highlighted quote, else the closest passage.
-    closest = quotes[:1]
+    return _not_addressed(country, outcome, quotes[:1], answer.passages, wrong, unverified)
+
+
+def _not_addressed(country: str, outcome: str, closest: list[Citation],
+                   passages: Sequence[ScoredPassage], wrong: int, unverified: int) -> Cell:
     if not closest:  # every passage's excerpt is checked, so a stray one is counted too
-        closest, w, u = _own([_excerpt(sp) for sp in answer.passages], country)
+        closest, w, u = _own([_excerpt(sp) for sp in passages], country, positions=False)
         wrong, unverified = wrong + w, unverified + u
     return Cell(country, NOT_ADDRESSED, closest=tuple(closest[:1]), outcome=outcome,
                 dropped_country=wrong, dropped_unverified=unverified)
+
+
+def cell_from(reading: Reading, rule: Rule) -> Cell:
+    """One cell from the answer step's reading of a topic in one country (extractive)."""
+    chosen, near = choose(reading, rule)
+    country = reading.country
+    quotes, wrong, unverified = _own([citation(c) for c in chosen], country)
+    # A passage of another country that the country filter let through is counted here (its
+    # spans never reach the cell: ``choose`` reads the cell's own country only).
+    wrong += sum(sp.passage.country != country for sp in reading.retrieval.passages)
+    if quotes:
+        return Cell(country, ADDRESSED, quotes=tuple(quotes), outcome="answer",
+                    dropped_country=wrong, dropped_unverified=unverified)
+    closest, w, u = _own([citation(near)] if near else [], country, positions=False)
+    outcome = "evidence" if reading.scored else "none"
+    return _not_addressed(country, outcome, closest, reading.retrieval.passages,
+                          wrong + w, unverified + u)
+
+
+def cell_rule(bot: Assistant) -> Rule:
+    """The cell decision of ``bot``'s settings: the answer threshold less the cells' margin."""
+    return Rule(max(0.0, bot.threshold - bot.settings.compare_threshold_margin), MAX_QUOTES)
 
 
 def _numbered(rows: list[Row]) -> list[Row]:
@@ -236,21 +274,22 @@ def compare(
 ) -> Matrix:
     """Ask every topic of every country's documents; the matrix of cited cells.
 
-    The cells are asked of a shallow copy of the assistant that differs from the chat in two
-    ways: its retriever remembers query vectors (a topic is embedded once for every country),
-    and its answer threshold is ``compare_threshold_margin`` lower (a cell asks whether the
-    topic is addressed, not whether one span answers a question).
+    The cells are read by a shallow copy of the assistant whose retriever remembers query
+    vectors (a topic is embedded once for every country). In the extractive mode (the default)
+    each cell is the answer step's reading of the topic filtered to the country, decided by
+    :func:`cell_rule`; in the llm and verify modes it is the mode's answer (``cell_of``), asked
+    with the answer threshold ``compare_threshold_margin`` lower.
     """
     from assistant.retrieve.query_vectors import with_query_vectors
 
     countries = check_countries(assistant, list(countries))
-    s = assistant.settings
+    mode = mode or assistant.settings.mode
     bot = copy.copy(assistant)
-    threshold = getattr(assistant, "threshold", None)
-    if isinstance(threshold, float) and s.compare_threshold_margin:
-        bot.settings = s.model_copy(update={
-            "answer_threshold": max(0.0, threshold - s.compare_threshold_margin)})
     bot.retriever = with_query_vectors(assistant.retriever)
+    rule = cell_rule(bot) if mode == "extractive" else None
+    if rule is None:  # the mode's own answer: its threshold lowered the same way
+        bot.settings = bot.settings.model_copy(update={"answer_threshold": max(
+            0.0, bot.threshold - bot.settings.compare_threshold_margin)})
     t0 = time.perf_counter()
     total = len(topics) * len(countries)
     rows: list[Row] = []
@@ -258,8 +297,11 @@ def compare(
     for topic in topics:
         cells: dict[str, Cell] = {}
         for c in countries:
-            answer = bot.ask(topic.search, history=[], filters={"country": [c]}, mode=mode)
-            cells[c] = cell_of(answer, c)
+            if rule is not None:
+                cells[c] = cell_from(read_topic(bot, topic.search, c), rule)
+            else:
+                answer = bot.ask(topic.search, history=[], filters={"country": [c]}, mode=mode)
+                cells[c] = cell_of(answer, c)
             done += 1
             if progress:
                 progress(done, total, f"{topic.label} · {c}")

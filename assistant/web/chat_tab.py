@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from assistant.errors import AssistantError
 from assistant.types import Answer, answer_markdown
 from assistant.web.catalog import country_choices, filter_problem, missing_html
 from assistant.web.common import GENERIC_ERROR, Page, new_state, safe_error, static_text
-from assistant.web.exports import export_files
+from assistant.web.exports import write_export
 from assistant.web.feedback import record_feedback
 from assistant.web.sources import chat_text, sources_html
 
@@ -32,6 +33,12 @@ EXAMPLES = [
     "What challenges did institutions in both countries report?",
 ]
 EXPORT_OUTPUTS = ("refs", "dl_md", "dl_docx", "conv_md", "conv_docx")
+# The download buttons and what each writes when it is clicked (not after every answer).
+DOWNLOADS = {"dl_md": "answer-md", "dl_docx": "answer-docx", "conv_md": "conversation-md",
+             "conv_docx": "conversation-docx"}
+# Starts the browser's download of the file just written into the hidden download button.
+CLICK_DOWNLOAD_JS = ("() => { const b = document.querySelector('#dl-file');"
+                     " (b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); }")
 
 
 @dataclass
@@ -48,10 +55,11 @@ class ChatTab:
     mode: gr.Radio
     copy_btn: gr.Button
     clear_btn: gr.Button
-    dl_md: gr.DownloadButton
-    dl_docx: gr.DownloadButton
-    conv_md: gr.DownloadButton
-    conv_docx: gr.DownloadButton
+    dl_md: gr.Button
+    dl_docx: gr.Button
+    conv_md: gr.Button
+    conv_docx: gr.Button
+    dl_file: gr.DownloadButton  # hidden: holds the file a download button has just written
     refs: gr.Textbox
     up_btn: gr.Button
     down_btn: gr.Button
@@ -137,37 +145,50 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
 
 
 def make_exports(page: Page) -> Callable[[dict[str, Any] | None], tuple[Any, ...]]:
-    """The handler that fills the copy box and the downloads after every answer."""
+    """The handler that fills the copy box and shows the downloads after every answer.
+
+    No file is written here: each download is written when its button is clicked
+    (:func:`make_download`), so an answer costs no file writes.
+    """
     import gradio as gr
 
     def exports(state: dict[str, Any] | None) -> tuple[Any, ...]:
-        """Copy box and downloads, always from the answer now on screen."""
+        """Copy box and download buttons, always for the answer now on screen."""
         answers = (state or {}).get("answers") or []
         if not answers:
-            hidden = gr.update(value=None, visible=False)
             return (gr.update(value="", label="Answer with references"),
-                    hidden, hidden, hidden, hidden)
+                    *[gr.update(visible=False)] * len(DOWNLOADS))
         last = answers[-1]
-        folder = page.exports_dir / f"{id(state):x}-{len(answers)}"
         label = f"Answer {len(answers)} with references (“{last.question[:80]}”)"
+        return (gr.update(value=answer_markdown(last), label=label),
+                *[gr.update(visible=True)] * len(DOWNLOADS))
+
+    return exports
+
+
+def make_download(page: Page, kind: str) -> Callable[[dict[str, Any] | None], Any]:
+    """The handler of one download button: writes that file for the answer on screen."""
+    import gradio as gr
+
+    def download(state: dict[str, Any] | None) -> Any:
+        answers = (state or {}).get("answers") or []
+        if not answers:
+            gr.Warning("Ask a question first: the downloads hold the answer on screen.")
+            return gr.update(value=None)
         try:
-            md, docx, conv_md, conv_docx = export_files(answers, folder)
+            path = write_export(kind, answers, page.exports_dir / uuid.uuid4().hex)
         except OSError as exc:
             from assistant.store.files import disk_full_error
 
             full = disk_full_error(exc, page.exports_dir, 0)
             if full is None:
                 raise
-            gr.Warning(f"The downloads could not be written: {full}")
-            hidden = gr.update(value=None, visible=False)
-            return (gr.update(value=answer_markdown(last), label=label),
-                    hidden, hidden, hidden, hidden)
-        return (gr.update(value=answer_markdown(last), label=label),
-                gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
-                gr.update(value=str(conv_md), visible=True),
-                gr.update(value=str(conv_docx), visible=True))
+            gr.Warning(f"The download could not be written: {full}")
+            return gr.update(value=None)
+        return gr.update(value=str(path))
 
-    return exports
+    download.__name__ = f"download_{kind.replace('-', '_')}"
+    return download
 
 
 def clear() -> tuple[Any, ...]:
@@ -273,19 +294,18 @@ def _copy_and_downloads() -> dict[str, Any]:
         copy_btn = gr.Button("Copy answer with references", size="sm", elem_id="copy")
         clear_btn = gr.Button("New conversation", size="sm")
     with gr.Row():
-        dl_md = gr.DownloadButton("Answer (.md)", size="sm", visible=False, elem_id="dl-md")
-        dl_docx = gr.DownloadButton("Answer (.docx)", size="sm", visible=False,
-                                    elem_id="dl-docx")
-        conv_md = gr.DownloadButton("Conversation (.md)", size="sm", visible=False,
-                                    elem_id="conv-md")
-        conv_docx = gr.DownloadButton("Conversation (.docx)", size="sm", visible=False,
-                                      elem_id="conv-docx")
+        dl_md = gr.Button("Answer (.md)", size="sm", visible=False, elem_id="dl-md")
+        dl_docx = gr.Button("Answer (.docx)", size="sm", visible=False, elem_id="dl-docx")
+        conv_md = gr.Button("Conversation (.md)", size="sm", visible=False, elem_id="conv-md")
+        conv_docx = gr.Button("Conversation (.docx)", size="sm", visible=False,
+                              elem_id="conv-docx")
+        dl_file = gr.DownloadButton("Download", visible="hidden", elem_id="dl-file")
     refs = gr.Textbox(label="Answer with references", lines=4,
                       buttons=["copy"], interactive=False, elem_id="refs",
                       placeholder="The answer on screen, with its "
                                   "references, shows here after a question.")
     return {"copy_btn": copy_btn, "clear_btn": clear_btn, "dl_md": dl_md, "dl_docx": dl_docx,
-            "conv_md": conv_md, "conv_docx": conv_docx, "refs": refs}
+            "conv_md": conv_md, "conv_docx": conv_docx, "dl_file": dl_file, "refs": refs}
 
 
 def _feedback_box() -> dict[str, Any]:
@@ -330,6 +350,11 @@ def wire_chat_tab(page: Page, tab: ChatTab) -> None:
     tab.copy_btn.click(copy_refs, inputs=[tab.state], outputs=[tab.refs],
                        api_name="references").then(
         None, inputs=[tab.refs], outputs=[tab.refs], js=static_text("copy.js"))
+    for name, kind in DOWNLOADS.items():
+        getattr(tab, name).click(
+            make_download(page, kind), inputs=[tab.state], outputs=[tab.dl_file],
+            api_visibility="private", concurrency_limit=None,
+        ).then(None, js=CLICK_DOWNLOAD_JS)
     tab.up_btn.click(lambda c, s: feedback("up", c, s), inputs=[tab.comment, tab.state],
                      outputs=[tab.feedback_msg, tab.comment], api_name="feedback_up")
     tab.down_btn.click(lambda c, s: feedback("down", c, s), inputs=[tab.comment, tab.state],

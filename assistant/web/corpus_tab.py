@@ -23,6 +23,7 @@ from assistant.web.uploads import (
     discard_upload,
     first_heading,
     page_uploader,
+    release_memory,
     remove_upload,
     upload_sidecar,
     uploaded_docs,
@@ -141,6 +142,7 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             return GENERIC_ERROR, *table()
         finally:
             discard_upload(path)
+            release_memory()
         if report.failed and not (settings.uploads_path / path.name).exists():
             sidecar.unlink(missing_ok=True)
         lines = [f"**{path.name}**: {report.summary()}", *(f"- {n}" for n in report.notes)]

@@ -50,14 +50,24 @@ def write_docx(answers: Sequence[Answer], path: Path, title: str | None = None) 
     return path
 
 
-def export_files(answers: Sequence[Answer], folder: Path) -> tuple[Path, Path, Path, Path]:
-    """The last answer and the whole conversation as Markdown and Word files in ``folder``."""
+EXPORT_KINDS = ("answer-md", "answer-docx", "conversation-md", "conversation-docx")
+
+
+def write_export(kind: str, answers: Sequence[Answer], folder: Path) -> Path:
+    """One download, written when it is asked for: the last answer (``answer-md``,
+    ``answer-docx``) or the whole conversation (``conversation-md``, ``conversation-docx``)."""
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"unknown export {kind!r}: one of {', '.join(EXPORT_KINDS)}")
     folder.mkdir(parents=True, exist_ok=True)
-    turn = len(answers)
-    md = folder / f"answer-{turn}.md"
-    md.write_text(answer_markdown(answers[-1], markdown_file=True), encoding="utf-8")
-    docx = write_docx(answers[-1:], folder / f"answer-{turn}.docx")
-    conv_md = folder / f"conversation-{turn}.md"
-    conv_md.write_text(conversation_markdown(answers), encoding="utf-8")
-    conv_docx = write_docx(answers, folder / f"conversation-{turn}.docx", title="Conversation")
-    return md, docx, conv_md, conv_docx
+    what, fmt = kind.split("-")
+    path = folder / f"{what}-{len(answers)}.{fmt}"
+    if kind == "answer-md":
+        path.write_text(answer_markdown(answers[-1], markdown_file=True), encoding="utf-8")
+    elif kind == "conversation-md":
+        path.write_text(conversation_markdown(answers), encoding="utf-8")
+    elif kind == "answer-docx":
+        write_docx(answers[-1:], path)
+    else:
+        write_docx(answers, path, title="Conversation")
+    return path
+

@@ -55,6 +55,20 @@ def warm_up(bot: Assistant, ready: threading.Event) -> None:
         ready.set()
 
 
+# Gradio rebuilds a pandas table of up to 10,000 past events after every event, for its
+# monitoring page (which this page does not enable): 6% of the server's GIL-held time under 20
+# users after a few hundred questions, and more as the table fills. Never rebuilt here.
+GRADIO_ENV = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**9)}
+
+
+def gradio_env() -> None:
+    """Gradio's settings for serving (the environment can override them); before the queue."""
+    import os
+
+    for key, value in GRADIO_ENV.items():
+        os.environ.setdefault(key, value)
+
+
 def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the binding, index a fresh clone's corpus, and start the page (loading at start)."""
     import os
@@ -66,6 +80,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
 
     install_log_redaction(settings)
     trust_forwarded_headers(settings)
+    gradio_env()
     # Gradio keeps uploads in its own folder: ours, emptied on every start.
     tmp = upload_tmp_dir(settings)
     os.environ["GRADIO_TEMP_DIR"] = str(tmp)
