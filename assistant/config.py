@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         "outcome is `evidence`); empty = the threshold chosen with the answer model on the "
         "tuning part (assistant/answer/answerer.json).",
     )
+    answer_none_below: float | None = Field(
+        None, ge=0, le=1,
+        description="Outcome `none` when every passage's reranker relevance is below this; "
+        "empty = the floor chosen with the answer model on the tuning part, 0 = never.",
+    )
     answer_model_path: Path | None = Field(
         None, description="Another answer model file (scripts/train_answerer.py writes one); "
         "empty = the one shipped with the code.",

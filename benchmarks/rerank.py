@@ -4,8 +4,9 @@
     python benchmarks/rerank.py                 # needs the `train` extra (scikit-learn)
     ASSISTANT_LLM_BACKEND=llamacpp ASSISTANT_LLM_GGUF_PATH=... python benchmarks/rerank.py
 
-Rows: today's hybrid order (``rerank_depth=0``); the learned ranker (logistic regression, the
-shipped model) and gradient-boosted trees over the same features; pseudo-relevance feedback on
+Rows: the hybrid order (``rerank_depth=0``); the learned ranker (the shipped model) and, with
+``--also CONFIG`` (a name from scripts/train_ranker.py's CONFIGS), other learned configurations
+(gradient-boosted trees, LightGBM LambdaRank, fewer features); pseudo-relevance feedback on
 the lexical side (RM3: ten expansion terms from the ten best passages, original terms weighted
 0.5, the expanded BM25 list fused with the hybrid order by reciprocal rank); and, when a local
 model is configured, a hypothetical answer sentence it writes, retrieved for and fused with the
@@ -40,13 +41,16 @@ from assistant.evaluation.qa import QAItem, load_qa  # noqa: E402
 from assistant.evaluation.run import default_sets  # noqa: E402
 from assistant.retrieve.fusion import diversify, trust_adjust  # noqa: E402
 from assistant.retrieve.hybrid import FirstStage, HybridRetriever  # noqa: E402
-from assistant.retrieve.rerank import load_ranker  # noqa: E402
+from assistant.retrieve.rerank import FEATURES, load_ranker  # noqa: E402
 from assistant.store.index import Index  # noqa: E402
 from assistant.text import tokens  # noqa: E402
 from scripts.train_ranker import (  # noqa: E402
+    CHOSEN,
+    CONFIGS,
     FOLDS,
     Group,
     build_groups,
+    columns,
     fit,
     fold_models,
     standalone,
@@ -108,14 +112,21 @@ def rm3_order(first: FirstStage, fetch_k: int) -> list[str]:
     return rrf(first.order, [lex.passages[i].id for i in ranked])
 
 
-class _Trees:
-    """Gradient-boosted trees behind the Ranker interface (scikit-learn at run time)."""
+class _Fitted:
+    """A model fitted by scripts/train_ranker.py behind the Ranker interface (scikit-learn or
+    LightGBM at run time), reading its own feature columns."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, features: Sequence[str]) -> None:
         self.model = model
+        self.cols = columns(features)
 
     def relevance(self, rows: Any) -> Any:
-        return self.model.predict_proba(rows)[:, 1]
+        x = rows[:, self.cols]
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict_proba(x)[:, 1]
+        import numpy as np
+
+        return 1.0 / (1.0 + np.exp(-self.model.predict(x)))  # a ranker's scores, kept in order
 
 
 # -- the local model --------------------------------------------------------------------------
@@ -163,8 +174,9 @@ def hyde_order(retriever: HybridRetriever, llm: LocalModel, first: FirstStage,
 
 
 # -- the table --------------------------------------------------------------------------------
-def items_of(settings: Settings, split: str) -> list[QAItem]:
-    items = [it for path in default_sets(settings) for it in load_qa(path, settings)]
+def items_of(settings: Settings, split: str, paths: Sequence[Path] | None = None
+             ) -> list[QAItem]:
+    items = [it for path in paths or default_sets(settings) for it in load_qa(path, settings)]
     return [it for it in items if it.answerable and it.split == split]
 
 
@@ -206,7 +218,7 @@ def learned(retriever: HybridRetriever, ranker_of: Callable[[QAItem], Any]) -> A
 
 
 def methods_for(retriever: HybridRetriever, llm: LocalModel | None,
-                ranker_of: Callable[[QAItem], Any], trees_of: Callable[[QAItem], Any],
+                ranker_of: Callable[[QAItem], Any], others: dict[str, Callable[[QAItem], Any]],
                 ) -> dict[str, Any]:
     def hybrid(it: QAItem, q: str, first: FirstStage) -> tuple[list[Any], float]:
         return top_k(retriever, first, first.order), 0.0
@@ -217,9 +229,10 @@ def methods_for(retriever: HybridRetriever, llm: LocalModel | None,
         ms = (time.perf_counter() - t) * 1000
         return top_k(retriever, first, order), ms
 
-    methods = {"hybrid (today)": hybrid,
-               "learned ranker: logistic regression": learned(retriever, ranker_of),
-               "learned ranker: gradient-boosted trees": learned(retriever, trees_of),
+    methods = {"hybrid (first stage)": hybrid,
+               f"learned ranker, shipped ({CHOSEN})": learned(retriever, ranker_of),
+               **{f"learned ranker: {name}": learned(retriever, of)
+                  for name, of in others.items()},
                "pseudo-relevance feedback (RM3, fused)": prf}
     if llm is not None:
         def hyde(it: QAItem, q: str, first: FirstStage) -> tuple[list[Any], float]:
@@ -243,26 +256,39 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--doc2query", type=int, default=0, metavar="N",
                     help="time the local model writing questions for N passages")
+    ap.add_argument("--test-qa", metavar="FILE", action="append",
+                    help="the Q&A files whose test part is reported (default: the bundled sets)")
+    ap.add_argument("--also", metavar="CONFIG", action="append", default=[],
+                    help="another configuration of scripts/train_ranker.py to add as a row")
     args = ap.parse_args()
     settings = Settings()
     retriever = HybridRetriever(Index(settings), settings)
     llm = LocalModel(settings) if settings.llm_gguf_path else None
-    tune, test = items_of(settings, "tune"), items_of(settings, "test")
+    tune = items_of(settings, "tune")
+    test = items_of(settings, "test", [Path(p) for p in args.test_qa] if args.test_qa else None)
 
     groups: list[Group] = build_groups(retriever, tune)
     by_fold = fold_models(groups)
     real = [g for g in groups if not g.synthetic]
     synth = [g for g in groups if g.synthetic]
     fold_of = {g.qid: i % FOLDS for i, g in enumerate(sorted(real, key=lambda g: g.qid))}
-    trees_fold = {k: _Trees(fit("hgb", [g for g in real if fold_of[g.qid] != k] + synth))
-                  for k in range(FOLDS)}
-    shipped, trees_all = load_ranker(), _Trees(fit("hgb", groups))
+    shipped = load_ranker()
+    tune_of: dict[str, Callable[[QAItem], Any]] = {}
+    test_of: dict[str, Callable[[QAItem], Any]] = {}
+    for name in args.also:
+        cfg = CONFIGS[name]
+        feats = cfg.get("features", FEATURES)
+        extra = synth if cfg["synthetic"] else []
+        folds = {k: _Fitted(fit(cfg["kind"], [g for g in real if fold_of[g.qid] != k] + extra,
+                                feats), feats) for k in range(FOLDS)}
+        whole = _Fitted(fit(cfg["kind"], real + extra, feats), feats)
+        tune_of[name] = lambda it, folds=folds: folds[fold_of[it.id]]
+        test_of[name] = lambda it, whole=whole: whole
 
     load = os.getloadavg()
     res_tune = run(retriever, tune, methods_for(
-        retriever, llm, lambda it: by_fold[it.id], lambda it: trees_fold[fold_of[it.id]]))
-    res_test = run(retriever, test, methods_for(
-        retriever, llm, lambda it: shipped, lambda it: trees_all))
+        retriever, llm, lambda it: by_fold[it.id], tune_of))
+    res_test = run(retriever, test, methods_for(retriever, llm, lambda it: shipped, test_of))
 
     print(f"tune: {len(tune)} answerable questions (learned rows {FOLDS}-fold cross-validated); "
           f"test: {len(test)}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
@@ -277,7 +303,7 @@ def main() -> int:
     if llm is None:
         print("\nhypothetical answer: not measured (no local model: set ASSISTANT_LLM_GGUF_PATH)")
     print("\nTest part by category (hit@5 / MRR):\n")
-    cats = list(dict.fromkeys(res_test["hybrid (today)"]["cats"]))
+    cats = list(dict.fromkeys(res_test["hybrid (first stage)"]["cats"]))
     print("| method | " + " | ".join(cats) + " |")
     print("|---|" + "---|" * len(cats))
     for name, r in res_test.items():

@@ -4,12 +4,12 @@
     assistant ingest                     # the bundled corpus, with the default embedding model
     python scripts/train_answerer.py     # writes assistant/answer/answerer.json
 
-For every item of corpus/eval/known_qa.jsonl and corpus/eval/user_qa.jsonl with "split":
-"tune", the question is asked as the assistant asks it (follow-up resolved, retrieval with the
-configured k), and every span of the evidence passages becomes one row: its features
-(``assistant.answer.scorer.FEATURES``) and its label, 1 when the span holds at least half of
-the item's facts (the evaluation's own bar for a correct answer), else 0. Items that cannot be
-answered (near-miss and out-of-scope questions) give only negatives.
+For every item of the bundled Q&A sets with "split": "tune" (corpus/eval/known_qa.jsonl,
+user_qa.jsonl and tune_qa.jsonl), the question is asked as the assistant asks it (follow-up
+resolved, retrieval with the configured k), and every span of the evidence passages becomes
+one row: its features (``assistant.answer.scorer.FEATURES``) and its label, 1 when the span
+holds at least half of the item's facts (the evaluation's own bar for a correct answer), else
+0. Items that cannot be answered (near-miss and out-of-scope questions) give only negatives.
 
 The model is a standardised logistic regression. Its probabilities are calibrated by Platt
 scaling fitted on cross-validated scores (folds by item, so no item scores itself). The
@@ -18,6 +18,13 @@ span): it minimises FALSE_ANSWER_COST × wrong answers + needless refusals, wher
 is an answer to an unanswerable item or a best span without the facts, and a needless refusal
 is an item whose best span holds the facts but stays below the threshold. The test part and
 any blind set are never read.
+
+The reranker was trained on the same tune questions, so its relevance is too sure of them. The
+answer model must learn from relevance as it is on questions the reranker never saw: each
+answerable tune item is retrieved with the reranker trained without its fold (cross-fitting,
+``--no-cross-fit`` to skip). The same relevance chooses ``none_below`` (outcome ``none`` when
+every passage's relevance is below it): the lowest floor that catches the most unanswerable
+tune items while at most NONE_BUDGET of the answerable ones fall under it.
 """
 
 from __future__ import annotations
@@ -33,27 +40,63 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FALSE_ANSWER_COST = 2.0  # a verified-looking wrong answer costs two needless refusals
+NONE_BUDGET = 0.02  # share of answerable tune items `none_below` may turn into `none`
 FOLDS = 5
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
 
 
-def retrieve_all(settings: Any) -> list[dict[str, Any]]:
-    """Each tuning item, read and retrieved as the assistant does (None: rules decline it)."""
+def fold_rankers(settings: Any, cache: Path | None = None) -> dict[str, Any]:
+    """For each answerable tune item, the reranker trained without the item's fold (the
+    configuration scripts/train_ranker.py ships; ``cache``: its ``--cache`` file)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_ranker
+
+    return train_ranker.fold_models(train_ranker.groups_cached(settings, cache))
+
+
+def retrieve_all(settings: Any, rankers: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each tuning item, read and retrieved as the assistant does (None: rules decline it),
+    with the item's own reranker when ``rankers`` has one (cross-fitting)."""
     from assistant.answer import Assistant, abstain
     from assistant.answer.questions import check_question
     from assistant.evaluation.qa import load_qa
     from assistant.evaluation.run import default_sets
+    from assistant.retrieve.rerank import load_ranker
 
     items = [it for path in default_sets(settings) for it in load_qa(path, settings)
              if it.split == "tune"]
     a = Assistant(settings)
+    shipped = load_ranker()
     out = []
     for it in items:
+        a.retriever.ranker = (rankers or {}).get(it.id, shipped)
         info = a.read_question(check_question(it.question, settings), list(it.history))
         retrieval = a.retriever.retrieve(info.standalone, k=settings.k)
         stop = abstain.before_answering(info, retrieval)
-        out.append({"item": it, "info": info, "retrieval": None if stop else retrieval})
+        top = max((sp.relevance for sp in retrieval.passages if sp.relevance is not None),
+                  default=None)
+        out.append({"item": it, "info": info, "retrieval": None if stop else retrieval,
+                    "top_relevance": top})
     return out
+
+
+def choose_none_below(found: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:
+    """The lowest relevance floor (steps of 0.01) that turns the most unanswerable items into
+    `none` while at most NONE_BUDGET of the answerable items fall under it, and what it does on
+    the tune items; 0 when it catches no unanswerable item."""
+    tops = [(f["top_relevance"], f["item"].answerable) for f in found
+            if f["top_relevance"] is not None]
+    n_ans = sum(a for _, a in tops) or 1
+    best, stats = 0.0, {"answerable_none": 0, "unanswerable_none": 0}
+    for i in range(1, 100):
+        floor = i / 100
+        ans_none = sum(1 for t, a in tops if a and t < floor)
+        if ans_none / n_ans > NONE_BUDGET:
+            break
+        una_none = sum(1 for t, a in tops if not a and t < floor)
+        if una_none > stats["unanswerable_none"]:
+            best, stats = floor, {"answerable_none": ans_none, "unanswerable_none": una_none}
+    return best, stats
 
 
 def collect(found: list[dict[str, Any]], signal: str) -> dict[str, Any]:
@@ -69,7 +112,8 @@ def collect(found: list[dict[str, Any]], signal: str) -> dict[str, Any]:
     for g, f in enumerate(found):
         it, info, retrieval = f["item"], f["info"], f["retrieval"]
         if retrieval is None:
-            item_meta.append({"id": it.id, "answerable": it.answerable, "spans": 0})
+            item_meta.append({"id": it.id, "answerable": it.answerable, "spans": 0,
+                              "category": it.category})
             continue
         spans = [s for sp in retrieval.evidence for s in build_spans(sp)]
         feats = span_features(info, retrieval, spans, signal)
@@ -130,18 +174,72 @@ def decide_threshold(probs: Any, labels: Any, groups: Any,
     return choice, curve
 
 
+def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
+                    ) -> tuple[float, float, Any, float, list[dict[str, float]]]:
+    """Platt's a and b, the calibrated cross-validated probabilities (folds by item), the
+    threshold chosen on them and the curve."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    cv_scores = np.zeros(len(y))
+    for train, held in GroupKFold(n_splits=FOLDS).split(x, y, groups):
+        mean, scale, lr = fit(x[train], y[train])
+        cv_scores[held] = lr.decision_function((x[held] - mean) / scale)
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(cv_scores.reshape(-1, 1), y)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    cv_probs = 1.0 / (1.0 + np.exp(-(a * cv_scores + b)))
+    threshold, curve = decide_threshold(cv_probs, y, groups, answerable)
+    return a, b, cv_probs, threshold, curve
+
+
+def summary_line(curve: list[dict[str, float]], threshold: float) -> str:
+    c = next(c for c in curve if c["threshold"] == threshold)
+    return (f"threshold {threshold:.2f}: precision {c['precision']:.2f}, recall "
+            f"{c['recall']:.2f}, {c['answered']} answered, {c['wrong']} wrong, "
+            f"{c['false_answers']} to unanswerable items, cost {c['cost']:.0f}")
+
+
+def by_category(probs: Any, labels: Any, groups: Any, data: dict[str, Any],
+                threshold: float) -> str:
+    """Per category at the threshold (one decision per item, its best span): answered right
+    of the answerable items, and answers to unanswerable items."""
+    best: dict[int, tuple[float, int]] = {}
+    for p, y, g in zip(probs, labels, groups, strict=True):
+        if g not in best or p > best[g][0]:
+            best[g] = (float(p), int(y))
+    rows: dict[str, list[int]] = {}
+    for g, meta in enumerate(data["items"]):
+        r = rows.setdefault(meta["category"], [0, 0, 0, 0])  # n, right, unanswerable, answered
+        p, y = best.get(g, (0.0, 0))
+        r[0] += 1
+        if meta["answerable"]:
+            r[1] += int(p >= threshold and y == 1)
+        else:
+            r[2] += 1
+            r[3] += int(p >= threshold)
+    return "  " + "; ".join(
+        f"{c} {r[1]}/{r[0]} right" if r[2] == 0 else f"{c} {r[3]}/{r[2]} answered"
+        for c, r in sorted(rows.items()))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "assistant" / "answer" / "answerer.json"))
     ap.add_argument("--signal", choices=["auto", "fused", "relevance"], default="auto",
                     help="passage signal: the reranker's relevance when retrieval gives one "
                          "(auto), or the fused score")
+    ap.add_argument("--no-cross-fit", action="store_true",
+                    help="retrieve every item with the shipped reranker (its relevance is then "
+                         "in-sample for the tune questions it was trained on)")
     ap.add_argument("--cache", metavar="FILE.pickle",
                     help="keep the tuning items' retrievals here and reuse them (same index)")
+    ap.add_argument("--ranker-cache", metavar="FILE.pickle",
+                    help="the candidate rows scripts/train_ranker.py --cache kept (same index)")
+    ap.add_argument("--compare", action="store_true",
+                    help="only print the cross-validated comparison of the feature sets")
     args = ap.parse_args()
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
 
     from assistant.answer.scorer import FEATURES, AnswerModel
     from assistant.config import Settings
@@ -158,22 +256,25 @@ def main() -> int:
     if cache and cache.exists():
         found = pickle.loads(cache.read_bytes())
     else:
-        found = retrieve_all(settings)
+        rankers = None if args.no_cross_fit or signal != "relevance" else fold_rankers(
+            settings, Path(args.ranker_cache) if args.ranker_cache else None)
+        found = retrieve_all(settings, rankers)
         if cache:
             cache.write_bytes(pickle.dumps(found))
     data = collect(found, signal)
     x = np.asarray(data["rows"], dtype=np.float64)
     y = np.asarray(data["labels"])
     groups = np.asarray(data["groups"])
-    # Cross-validated scores (folds by item) for the calibration and the threshold.
-    cv_scores = np.zeros(len(y))
-    for train, held in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        mean, scale, lr = fit(x[train], y[train])
-        cv_scores[held] = lr.decision_function((x[held] - mean) / scale)
-    platt = LogisticRegression(C=1e6, max_iter=1000).fit(cv_scores.reshape(-1, 1), y)
-    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    cv_probs = 1.0 / (1.0 + np.exp(-(a * cv_scores + b)))
-    threshold, curve = decide_threshold(cv_probs, y, groups, data["answerable"])
+    if args.compare:
+        first = FEATURES.index("list_asked")
+        for name, cols in (("the first model's 24 features", list(range(first))),
+                           (f"all {len(FEATURES)} features", list(range(len(FEATURES))))):
+            *_, probs, t, crv = cross_validated(x[:, cols], y, groups, data["answerable"])
+            print(f"{name}: " + summary_line(crv, t))
+            print(by_category(probs, y, groups, data, t))
+        return 0
+    a, b, cv_probs, threshold, curve = cross_validated(x, y, groups, data["answerable"])
+    none_below, none_stats = choose_none_below(found) if signal == "relevance" else (0.0, {})
     mean, scale, lr = fit(x, y)
     bins = np.linspace(0, 1, 6)
     reliability = []
@@ -186,8 +287,11 @@ def main() -> int:
     model = AnswerModel(
         FEATURES, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
         tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), a, b, threshold,
-        signal, meta={
-            "trained_on": "tune split of corpus/eval/known_qa.jsonl and user_qa.jsonl",
+        signal, none_below, meta={
+            "trained_on": "tune split of corpus/eval/known_qa.jsonl, user_qa.jsonl and "
+                          "tune_qa.jsonl",
+            "cross_fitted_relevance": signal == "relevance" and not args.no_cross_fit,
+            "none_budget": NONE_BUDGET, "none_on_tune": none_stats,
             "items": len(data["items"]), "spans": int(len(y)), "positives": int(y.sum()),
             "k": settings.k, "embedding_model": settings.embedding_model or "e5-small",
             "folds": FOLDS, "C": C, "false_answer_cost": FALSE_ANSWER_COST,
@@ -196,11 +300,10 @@ def main() -> int:
         })
     out = Path(args.out)
     out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
-    chosen = next(c for c in curve if c["threshold"] == threshold)
     print(f"{len(y)} spans of {len(data['items'])} items ({int(y.sum())} positive); signal "
-          f"{signal}; threshold {threshold:.2f}: precision {chosen['precision']:.2f}, recall "
-          f"{chosen['recall']:.2f}, {chosen['answered']} answered, {chosen['wrong']} wrong, "
-          f"{chosen['false_answers']} to unanswerable items (cross-validated on tune)")
+          f"{signal}; " + summary_line(curve, threshold) + " (cross-validated on tune); "
+          f"none below relevance {none_below:.2f}: {none_stats}")
+    print(by_category(cv_probs, y, groups, data, threshold))
     for name, w in sorted(zip(FEATURES, lr.coef_[0], strict=True), key=lambda t: -abs(t[1])):
         print(f"  {name:20s} {w:+.3f}")
     print(f"wrote {out}")

@@ -14,7 +14,9 @@ one fold); the test part is never read.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import pickle
 import random
 import re
 import sys
@@ -42,6 +44,8 @@ from assistant.text import STOPWORDS, normalize, sentence_spans, stem, words  # 
 SYNTHETIC_PER_PASSAGE = 2
 SYNTHETIC_WORDS = 4  # content words a synthetic question keeps from its sentence
 FOLDS = 5
+# The features of the first shipped model (before the block, lead-in and other-language ones).
+FIRST_MODEL = FEATURES[: FEATURES.index("sentence_top3")]
 FIRST_STAGE = ("fused", "fused_rank", "dense", "dense_gap", "sentence", "sentence_gap", "bm25")
 
 
@@ -54,6 +58,7 @@ class Group:
     rows: Any  # float matrix, one row per candidate (first-stage order)
     labels: Any  # 0/1 per row
     synthetic: bool
+    category: str = "synthetic"
 
 
 def standalone(item: QAItem) -> str:
@@ -71,14 +76,14 @@ def tune_items(settings: Settings) -> list[QAItem]:
 
 
 def group_of(retriever: HybridRetriever, qid: str, query: str, relevant: Any,
-             synthetic: bool) -> Group | None:
+             synthetic: bool, category: str = "synthetic") -> Group | None:
     first = retriever.first_stage(query)
     cands = first.candidates(retriever.settings.rerank_depth)
     if not cands:
         return None
     rows = feature_rows(query, cands, no_terms=not first.terms.known)
     labels = np.asarray([1 if relevant(c.passage) else 0 for c in cands])
-    return Group(qid, query, rows, labels, synthetic)
+    return Group(qid, query, rows, labels, synthetic, category)
 
 
 def synthetic_questions(retriever: HybridRetriever, seed: int = 0) -> list[tuple[str, str, str]]:
@@ -114,7 +119,7 @@ def build_groups(retriever: HybridRetriever, items: Sequence[QAItem],
     groups = []
     for it in items:
         g = group_of(retriever, it.id, standalone(it),
-                     lambda p, it=it: is_relevant(p, it.sources), False)
+                     lambda p, it=it: is_relevant(p, it.sources), False, it.category)
         if g is not None:
             groups.append(g)
     if synthetic:
@@ -123,6 +128,18 @@ def build_groups(retriever: HybridRetriever, items: Sequence[QAItem],
             g = group_of(retriever, qid, q, lambda p, ns=ns: ns in normalize(p.text), True)
             if g is not None and g.labels.any():
                 groups.append(g)
+    return groups
+
+
+def groups_cached(settings: Settings, cache: Path | None = None) -> list[Group]:
+    """The tune and synthetic groups, read from ``cache`` when it exists (same index and
+    code), else built (and saved there)."""
+    if cache and cache.exists():
+        return [Group(*fields) for fields in pickle.loads(cache.read_bytes())]
+    groups = build_groups(HybridRetriever(Index(settings), settings), tune_items(settings))
+    if cache:
+        cache.write_bytes(pickle.dumps([(g.qid, g.query, g.rows, g.labels, g.synthetic,
+                                         g.category) for g in groups]))
     return groups
 
 
@@ -146,6 +163,13 @@ def fit(kind: str, groups: Sequence[Group], features: Sequence[str] = FEATURES,
     if kind == "lr":
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
         model.fit(X, y, logisticregression__sample_weight=w)
+    elif kind == "lambdarank":  # LightGBM's LambdaRank: rows grouped by question, in order
+        from lightgbm import LGBMRanker
+
+        model = LGBMRanker(objective="lambdarank", n_estimators=200, learning_rate=0.05,
+                           num_leaves=15, min_child_samples=20, subsample=0.8, subsample_freq=1,
+                           colsample_bytree=0.8, random_state=0, verbose=-1)
+        model.fit(X, y, group=[len(g.labels) for g in groups])
     else:
         model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
                                                max_leaf_nodes=15, random_state=0)
@@ -154,7 +178,10 @@ def fit(kind: str, groups: Sequence[Group], features: Sequence[str] = FEATURES,
 
 
 def scores(model: Any, g: Group, features: Sequence[str] = FEATURES) -> Any:
-    return model.predict_proba(g.rows[:, columns(features)])[:, 1]
+    x = g.rows[:, columns(features)]
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(x)[:, 1]
+    return model.predict(x)  # a ranker's scores: only their order counts
 
 
 def ranks(groups: Sequence[Group], score_of: Any) -> list[int | None]:
@@ -180,27 +207,47 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lr, tune + synthetic, first-stage features only": {
         "kind": "lr", "synthetic": True, "features": FIRST_STAGE},
     "gradient-boosted trees, tune + synthetic": {"kind": "hgb", "synthetic": True},
+    "LightGBM LambdaRank, tune + synthetic": {"kind": "lambdarank", "synthetic": True},
+    "LightGBM LambdaRank, tune questions only": {"kind": "lambdarank", "synthetic": False},
+    "lr, tune + synthetic, the first model's 25 features": {
+        "kind": "lr", "synthetic": True, "features": FIRST_MODEL},
+    "lr, tune questions only, the first model's 25 features": {
+        "kind": "lr", "synthetic": False, "features": FIRST_MODEL},
+    "lr, tune + synthetic at weight 0.3": {"kind": "lr", "synthetic": True, "weight": 0.3},
 }
-CHOSEN = "lr, tune + synthetic"
+CHOSEN = "lr, tune questions only"
 
 
-def cross_validate(groups: Sequence[Group], folds: int = FOLDS) -> dict[str, dict[str, float]]:
+def cross_validate(groups: Sequence[Group], folds: int = FOLDS,
+                   configs: Sequence[str] = tuple(CONFIGS),
+                   ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, str]]]:
     """Grouped k-fold over the tune questions: hit@1, hit@5, MRR of each config on held-out
-    questions (synthetic rows are always in training, never scored)."""
+    questions (synthetic rows are always in training, never scored), overall and as
+    "hit@5 / MRR" per category."""
     real = [g for g in groups if not g.synthetic]
     synth = [g for g in groups if g.synthetic]
     fold_of = {g.qid: i % folds for i, g in enumerate(sorted(real, key=lambda g: g.qid))}
-    out = {"first stage (fused order)": summary(ranks(real, lambda g: g.rows[:, 1]))}
-    for name, cfg in CONFIGS.items():
+    first = dict(zip((g.qid for g in real), ranks(real, lambda g: g.rows[:, 1]), strict=True))
+    got = {"first stage (fused order)": first}
+    for name in configs:
+        cfg = CONFIGS[name]
+        if cfg["kind"] == "lambdarank" and importlib.util.find_spec("lightgbm") is None:
+            print(f"{name}: not run (pip install lightgbm==4.7.0)", file=sys.stderr)
+            continue
         feats = cfg.get("features", FEATURES)
-        rs: list[int | None] = []
+        rs: dict[str, int | None] = {}
         for k in range(folds):
             held = [g for g in real if fold_of[g.qid] == k]
             train = [g for g in real if fold_of[g.qid] != k] + (synth if cfg["synthetic"] else [])
-            model = fit(cfg["kind"], train, feats)
-            rs += ranks(held, lambda g, model=model, feats=feats: scores(model, g, feats))
-        out[name] = summary(rs)
-    return out
+            model = fit(cfg["kind"], train, feats, cfg.get("weight", 1.0))
+            rs.update(zip((g.qid for g in held), ranks(
+                held, lambda g, model=model, feats=feats: scores(model, g, feats)), strict=True))
+        got[name] = rs
+    cats = sorted({g.category for g in real})
+    overall = {name: summary(list(rs.values())) for name, rs in got.items()}
+    per_cat = {name: {c: "{hit@5:.2f} / {mrr:.2f}".format(**summary(
+        [rs[g.qid] for g in real if g.category == c])) for c in cats} for name, rs in got.items()}
+    return overall, per_cat
 
 
 def fold_models(groups: Sequence[Group], folds: int = FOLDS) -> dict[str, Ranker]:
@@ -209,12 +256,22 @@ def fold_models(groups: Sequence[Group], folds: int = FOLDS) -> dict[str, Ranker
     real = [g for g in groups if not g.synthetic]
     synth = [g for g in groups if g.synthetic]
     fold_of = {g.qid: i % folds for i, g in enumerate(sorted(real, key=lambda g: g.qid))}
+    cfg = CONFIGS[CHOSEN]
     out = {}
     for k in range(folds):
-        train = [g for g in real if fold_of[g.qid] != k] + synth
-        ranker = Ranker(export(fit("lr", train), train))
+        train = [g for g in real if fold_of[g.qid] != k] + (synth if cfg["synthetic"] else [])
+        ranker = Ranker(chosen_model(train))
         out.update({g.qid: ranker for g in real if fold_of[g.qid] == k})
     return out
+
+
+def chosen_model(groups: Sequence[Group], cv: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The CHOSEN configuration fitted on ``groups`` (its synthetic groups dropped when it
+    trains on tune questions only), as the JSON that Ranker reads."""
+    cfg = CONFIGS[CHOSEN]
+    train = [g for g in groups if cfg["synthetic"] or not g.synthetic]
+    return export(fit(cfg["kind"], train, cfg.get("features", FEATURES),
+                      cfg.get("weight", 1.0)), train, cv)
 
 
 def export(model: Any, groups: Sequence[Group], cv: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -239,22 +296,32 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
     ap.add_argument("--no-write", action="store_true", help="only print the comparison")
+    ap.add_argument("--chosen-only", action="store_true",
+                    help="cross-validate only the chosen configuration (quicker)")
+    ap.add_argument("--cache", metavar="FILE.pickle",
+                    help="keep the candidate rows here and reuse them (same index and code)")
     args = ap.parse_args()
-    settings = Settings()
-    retriever = HybridRetriever(Index(settings), settings)
-    groups = build_groups(retriever, tune_items(settings))
-    real = sum(not g.synthetic for g in groups)
-    print(f"{real} tune questions, {len(groups) - real} synthetic, "
+    groups = groups_cached(Settings(), Path(args.cache) if args.cache else None)
+    real = [g for g in groups if not g.synthetic]
+    print(f"{len(real)} tune questions, {len(groups) - len(real)} synthetic, "
           f"{sum(len(g.labels) for g in groups)} rows", file=sys.stderr)
-    cv = cross_validate(groups)
-    print(f"| grouped {FOLDS}-fold CV on the tune part | hit@1 | hit@5 | MRR |")
+    cv, per_cat = cross_validate(groups, configs=[CHOSEN] if args.chosen_only else CONFIGS)
+    print(f"| grouped {FOLDS}-fold CV on the tune part ({len(real)} questions) | hit@1 | hit@5 "
+          "| MRR |")
     print("|---|---|---|---|")
     for name, m in cv.items():
         print(f"| {name} | {m['hit@1']:.2f} | {m['hit@5']:.2f} | {m['mrr']:.2f} |")
+    cats = list(next(iter(per_cat.values())))
+    counts = {c: sum(g.category == c for g in real) for c in cats}
+    print("\nhit@5 / MRR by category (same cross-validation)\n")
+    print("| config | " + " | ".join(f"{c} (n={counts[c]})" for c in cats) + " |")
+    print("|---|" + "---|" * len(cats))
+    for name, row in per_cat.items():
+        print(f"| {name} | " + " | ".join(row[c] for c in cats) + " |")
     if args.no_write:
         return 0
-    model = export(fit("lr", groups), groups,
-                   {name: {k: round(v, 3) for k, v in m.items()} for name, m in cv.items()})
+    model = chosen_model(groups, {name: {k: round(v, 3) for k, v in m.items()}
+                                  for name, m in cv.items()})
     args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({CHOSEN})", file=sys.stderr)
     return 0

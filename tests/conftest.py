@@ -53,6 +53,9 @@ def make_settings(tmp_path: Path, copy_corpus: bool = True, **overrides: object)
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
         collection=f"t_{uuid.uuid4().hex[:12]}",
+        # The reranker's relevance of a fake embedding's passages means nothing: no `none`
+        # from the relevance floor unless a test asks for it (the real assistant does).
+        answer_none_below=0.0,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -145,7 +148,7 @@ def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embeddings):  
     from assistant.store.index import Index
     from assistant.store.ingest import ingest
 
-    s = make_settings(tmp_path_factory.mktemp("real"))
+    s = make_settings(tmp_path_factory.mktemp("real"), answer_none_below=None)
     index = Index(s, embeddings=real_embeddings)
     report = ingest(s, index=index)
     assert report.ok, report.summary()

@@ -19,8 +19,8 @@ from assistant.evaluation.metrics import (
     percentile,
     quote_overlaps,
 )
-from assistant.evaluation.qa import QAItem, Source, load_qa, validate_qa
-from assistant.evaluation.run import build_report, format_summary, run_items
+from assistant.evaluation.qa import QAItem, Source, load_qa, select_split, validate_qa
+from assistant.evaluation.run import build_report, default_sets, format_summary, run_items
 from assistant.prompts import ABSTAIN_TEXT
 from assistant.types import Answer, Citation, Passage, ScoredPassage
 
@@ -285,6 +285,18 @@ def test_the_bundled_set_is_valid(tmp_path: Path) -> None:
     items = load_qa(QA_FILE, make_settings(tmp_path))
     assert len(items) == 100
     assert sum(i.answerable for i in items) >= 80
+
+
+def test_the_tuning_file_is_a_default_set_and_holds_tune_items_only(tmp_path: Path) -> None:
+    s = make_settings(tmp_path / "own")
+    (s.corpus_path / "eval").mkdir()
+    for name in ("known_qa.jsonl", "tune_qa.jsonl"):
+        (s.corpus_path / "eval" / name).write_text("", encoding="utf-8")
+    assert [p.name for p in default_sets(s)] == ["known_qa.jsonl", "tune_qa.jsonl"]
+    items = load_qa(REPO / "corpus" / "eval" / "tune_qa.jsonl", make_settings(tmp_path))
+    assert len(items) >= 150
+    assert {i.split for i in items} == {"tune"}
+    assert select_split(items, "test") == []  # the test part of the default sets is unchanged
 
 
 # -- thresholds and the CLI --------------------------------------------------------------------

@@ -8,11 +8,14 @@ Rules, in the order they are applied:
 1. ``injection``      the question asks to change the rules
 2. ``unknown_name``   it names something (a capitalised word) the documents never mention
 3. ``no_evidence``    no passage cleared the relevance floor
-4. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
+4. ``off_subject``    (extractive and verify) even the most relevant passage is unlikely to
+                      hold the answer: the reranker's relevance of every passage is below the
+                      answer model's ``none_below`` (chosen on the tune part); outcome ``none``
+5. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
                       outcome is ``evidence``: the closest passage is shown, not quoted as an
                       answer; see ``scorer.py``)
-5. ``judge_rejected`` (verify mode) the local model judged that no candidate states the answer
-6. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
+6. ``judge_rejected`` (verify mode) the local model judged that no candidate states the answer
+7. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
                       wrote is supported by a passage
 """
 
@@ -28,6 +31,7 @@ from assistant.text import tokens
 INJECTION = "injection"
 UNKNOWN_NAME = "unknown_name"
 NO_EVIDENCE = "no_evidence"
+OFF_SUBJECT = "off_subject"
 BELOW_THRESHOLD = "below_threshold"
 JUDGE_REJECTED = "judge_rejected"
 LLM_NO_ANSWER = "llm_no_answer"
@@ -58,6 +62,16 @@ def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None
         return Abstention(NO_EVIDENCE, "no passage of the indexed documents is close enough to "
                                        "the question")
     return None
+
+
+def off_subject(retrieval: Retrieval, floor: float) -> Abstention | None:
+    """Rule 4: no passage's relevance (the reranker's probability that it holds the answer)
+    reaches ``floor``; with no relevance (reranking off) or floor 0 the rule does not apply."""
+    rel = [sp.relevance for sp in retrieval.passages if sp.relevance is not None]
+    if floor <= 0 or not rel or max(rel) >= floor:
+        return None
+    return Abstention(OFF_SUBJECT, "the indexed documents do not seem to speak of what was "
+                                   f"asked (best relevance {max(rel):.2f}, needs {floor:.2f})")
 
 
 def proper_nouns(question: str) -> set[str]:

@@ -242,12 +242,22 @@ class Assistant:
         t = self.settings.answer_threshold
         return self.answer_model.threshold if t is None else t
 
+    @property
+    def none_below(self) -> float:
+        """The relevance every passage must miss for the outcome `none` (the model's, unless
+        set)."""
+        f = self.settings.answer_none_below
+        return self.answer_model.none_below if f is None else f
+
     def read(self, info: QuestionInfo, retrieval: Retrieval) -> list[ScoredSpan]:
         """Every span of the evidence passages with its probability of stating the answer."""
         spans = [span for sp in retrieval.evidence for span in build_spans(sp)]
         return score_spans(info, retrieval, spans, self.answer_model)
 
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
+        off = abstain.off_subject(retrieval, self.none_below)
+        if off:
+            return self._abstention(info, retrieval, mode, off)
         scored = asked_country_first(info, self.read(info, retrieval))
         if not scored:
             return self._evidence(info, retrieval, mode, scored, abstain.below_threshold(0.0, 1))

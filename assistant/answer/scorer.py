@@ -25,6 +25,7 @@ from assistant.answer.questions import QuestionInfo
 from assistant.answer.spans import Span, is_statement
 from assistant.errors import ConfigError
 from assistant.retrieve.hybrid import Retrieval
+from assistant.retrieve.rerank import asks
 from assistant.text import display, tokens
 
 MODEL_PATH = Path(__file__).with_name("answerer.json")
@@ -55,7 +56,18 @@ FEATURES = (
     "lead_in_alone",  # a single unit ending in ":" (its list is not part of it)
     "log_chars",  # log of the span's length
     "has_figure",  # a digit outside list numbering
+    "list_asked",  # the question asks for several things ("what are the main …", "which …")
+    "list_asked_list_span",  # … and the span is a lead-in with its items
+    "yes_no_asked",  # the question asks yes or no ("Is …", "Are …", "Does …")
+    "key_term_missing",  # weight share of the question's heaviest term when neither the span
+    #                      nor its passage's title and section hold it (else 0)
+    "unknown_share",  # share of the question's weight in words the corpus never uses
+    "other_language_signal",  # passage_signal when the question shares no corpus words, else 0
+    "other_language_place",  # similarity_place the same way
 )
+# "Is …?", "Are …?", "Does …?": a question answered by yes or no (English; Russian "ли").
+_YES_NO = re.compile(r"^\W*(is|are|does|do|did|can|could|has|have|had|was|were|will|would|"
+                     r"should|must|may)\b|\bли\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class AnswerModel:
     platt_b: float
     threshold: float
     signal: str = "fused"  # "fused" or "relevance": the passage signal it was trained on
+    none_below: float = 0.0  # `none` when every passage's relevance is below this (0: never)
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
@@ -88,7 +101,7 @@ class AnswerModel:
         return {"features": list(self.features), "mean": list(self.mean),
                 "scale": list(self.scale), "coef": list(self.coef), "intercept": self.intercept,
                 "platt_a": self.platt_a, "platt_b": self.platt_b, "threshold": self.threshold,
-                "signal": self.signal, "meta": self.meta}
+                "signal": self.signal, "none_below": self.none_below, "meta": self.meta}
 
 
 def model_from_dict(d: dict[str, Any]) -> AnswerModel:
@@ -99,7 +112,8 @@ def model_from_dict(d: dict[str, Any]) -> AnswerModel:
             "regenerate it: python scripts/train_answerer.py")
     return AnswerModel(names, tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
                        float(d["intercept"]), float(d["platt_a"]), float(d["platt_b"]),
-                       float(d["threshold"]), str(d.get("signal", "fused")), d.get("meta", {}))
+                       float(d["threshold"]), str(d.get("signal", "fused")),
+                       float(d.get("none_below", 0.0)), d.get("meta", {}))
 
 
 @lru_cache(maxsize=4)
@@ -147,7 +161,9 @@ def span_features(
     noun_forms: set[str] = set()
     if slot is not None and slot.noun:
         noun_forms = {slot.noun} | set(terms.equivalents.get(slot.noun, ()))
+    kind = _Asked.of(q, retrieval, total, uses_words)
     rows = []
+    extras = []
     ctx_cache: dict[str, set[str]] = {}
     for span in spans:
         sp, p = span.sp, span.sp.passage
@@ -169,6 +185,7 @@ def span_features(
             filled = 1.0 if named else 0.0
         first = p.text[span.units[0][0] : span.units[0][1]]
         sims = span.sims or (0.0,)
+        extras.append(kind.row(span, ctx, passage_signal(sp, top_fused, signal)))
         rows.append([
             passage_signal(sp, top_fused, signal),
             1.0 / max(sp.rank, 1),
@@ -197,7 +214,46 @@ def span_features(
     for i, r in enumerate(rows):
         r[9:9] = [r[3] - best_cov, 1.0 / by_sim[i], 1.0 / by_cov[i], 1.0 / by_both[i],
                   0.0 if uses_words else r[6]]
+        r.extend([*extras[i], 0.0 if uses_words else 1.0 / by_sim[i]])
     return rows
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The question read as a whole, for the features added on 2026-11-30 (list, yes/no, its
+    heaviest term, words the corpus never uses, another language)."""
+
+    list_asked: bool
+    yes_no: bool
+    key: str | None  # the question's heaviest term
+    key_share: float  # its share of the question's weight
+    unknown_share: float
+    uses_words: bool
+    equivalents: frozenset[str]  # the heaviest term's equivalents
+
+    @classmethod
+    def of(cls, q: QuestionInfo, retrieval: Retrieval, total: float,
+           uses_words: bool) -> _Asked:
+        terms = retrieval.terms
+        weights = terms.weights
+        key = max(weights, key=lambda t: weights[t], default=None)
+        return cls("list" in asks(q.standalone), bool(_YES_NO.search(q.standalone)), key,
+                   weights[key] / total if key is not None else 0.0,
+                   terms.typical_weight * len(terms.unknown) / total, uses_words,
+                   terms.equivalents.get(key, frozenset()) if key is not None else frozenset())
+
+    def row(self, span: Span, context: set[str], signal: float) -> list[float]:
+        """Its features of one span (``context``: the span's words with its passage's title
+        and section)."""
+        missing = self.key is not None and not _covered(self.key, self.equivalents, context)
+        return [
+            1.0 if self.list_asked else 0.0,
+            1.0 if self.list_asked and span.kind == "list" else 0.0,
+            1.0 if self.yes_no else 0.0,
+            self.key_share if missing else 0.0,
+            self.unknown_share,
+            0.0 if self.uses_words else signal,
+        ]
 
 
 def _places(values: Sequence[float]) -> list[int]:

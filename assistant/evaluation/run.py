@@ -197,8 +197,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--qa", metavar="FILE", action="append",
                    help="Q&A set (JSON lines; any category name; history as earlier questions);"
-                        " repeat for several (default: corpus/eval/known_qa.jsonl, user_qa.jsonl "
-                        "and blind_qa.jsonl when present)")
+                        " repeat for several (default: corpus/eval/known_qa.jsonl, user_qa.jsonl, "
+                        "blind_qa.jsonl and tune_qa.jsonl when present)")
     p.add_argument("--pdf-qa", metavar="FILE",
                    help="questions over PDFs from Debian packages: ingest them into a temporary "
                         "index, ask each, report fact recall, page and printed label")
@@ -222,12 +222,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_compare_arguments(p)
 
 
-DEFAULT_SETS = ("known_qa.jsonl", "user_qa.jsonl", "blind_qa.jsonl")
+DEFAULT_SETS = ("known_qa.jsonl", "user_qa.jsonl", "blind_qa.jsonl", "tune_qa.jsonl")
 
 
 def default_sets(settings: Settings) -> list[Path]:
-    """The bundled Q&A sets: the known set, the set written the way users ask, and the blind
-    set written by someone who saw neither the code nor the other sets (test part only)."""
+    """The bundled Q&A sets: the known set, the set written the way users ask, the blind set
+    written by someone who saw neither the code nor the other sets (test part only), and the
+    extra tuning items written the same way (tune part only: the test part is unchanged)."""
     folder = settings.corpus_path / "eval"
     return [folder / n for n in DEFAULT_SETS if (folder / n).exists()] or [
         folder / "known_qa.jsonl"]

@@ -152,6 +152,9 @@ class FirstStage:
             shares = [term_share(weights, eq, self.lex.tokens_of(p.text[a:b]))
                       for a, b, _ in sents]
             focus = max(range(len(sents)), key=lambda i: sents[i][2] + shares[i], default=None)
+            top3 = sorted((c for _, _, c in self.sentences[pid]), reverse=True)[:3]
+            lead_ins = [c for a, b, c in self.sentences[pid]
+                        if p.text[a:b].rstrip(" \t*_").endswith(":")]
             out.append(Candidate(
                 passage=p,
                 rank=rank,
@@ -164,6 +167,8 @@ class FirstStage:
                 title_terms=term_share(weights, eq,
                                        self.lex.tokens_of(f"{p.title} {p.section}")),
                 focus="" if focus is None else p.text[sents[focus][0]:sents[focus][1]],
+                sentence_top3=sum(top3) / len(top3) if top3 else 0.0,
+                lead_in_sim=max(lead_ins, default=0.0),
             ))
         return out
 

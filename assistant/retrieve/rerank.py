@@ -52,6 +52,11 @@ FEATURES: tuple[str, ...] = (
     "type_recommendation",
     "type_law",
     "length",  # log of the passage's characters
+    "sentence_top3",  # mean cosine of the passage's three best sentences (a block that matches)
+    "lead_in_sim",  # best cosine of a lead-in (a sentence ending in ':') of the passage, else 0
+    "list_lead_in_sim",  # the same when the question asks for a list, else 0
+    "other_language_dense",  # the passage's cosine when the question has no corpus word, else 0
+    "other_language_sentence",  # its best sentence's cosine, the same way
 )
 
 # What kind of value a question asks for (coarse: a feature, not a rule).
@@ -94,6 +99,8 @@ class Candidate:
     sentence_terms: float
     title_terms: float
     focus: str  # the sentence that best matches the question (cosine plus terms)
+    sentence_top3: float = 0.0  # mean cosine of its three best sentences
+    lead_in_sim: float = 0.0  # best cosine of a sentence ending in ':' (0 when none)
 
 
 def feature_rows(question: str, candidates: Sequence[Candidate], no_terms: bool) -> Any:
@@ -139,6 +146,11 @@ def feature_rows(question: str, candidates: Sequence[Candidate], no_terms: bool)
             "type_recommendation": float(p.doc_type == "recommendation"),
             "type_law": float(p.doc_type == "law"),
             "length": math.log(max(len(p.text), 1)),
+            "sentence_top3": c.sentence_top3,
+            "lead_in_sim": c.lead_in_sim,
+            "list_lead_in_sim": c.lead_in_sim if "list" in kinds else 0.0,
+            "other_language_dense": c.dense if no_terms else 0.0,
+            "other_language_sentence": c.sentence if no_terms else 0.0,
         }
         rows.append([row[f] for f in FEATURES])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
