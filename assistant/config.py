@@ -126,7 +126,7 @@ class Settings(BaseSettings):
         "empty = the one shipped with the code.",
     )
     compare_threshold_margin: float = Field(
-        0.25, ge=0.0, le=1.0,
+        0.35, ge=0.0, le=1.0,
         description="How much lower the answer threshold is for a cell of a comparison than "
         "for a chat answer: a cell asks whether a country's documents address a topic, not "
         "whether one span answers a question. Every quote of a cell (one, or two that do not "
