@@ -145,7 +145,7 @@ def test_extractive_answer_quotes_verbatim_with_citations(assistant: Assistant) 
 # items on this fake corpus, and below its threshold (0.64): a known gap, kept visible.
 LIST_GAP = pytest.mark.xfail(strict=True, reason="issue 16 known gap: the retrained answer model "
                              "prefers the lead-in alone to the lead-in with its items; see "
-                             "docs/notes-issue-16-learn.md")
+                             "docs/known-gaps.md")
 
 
 @LIST_GAP

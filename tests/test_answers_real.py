@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 # Issue 16, a known gap: the calibrated answer threshold (chosen on the tune part) shows these
 # as `evidence`, not as an answer. Strict: the run fails as soon as they answer again.
 RECALL_GAP = pytest.mark.xfail(strict=True, reason="issue 16 known gap: shown as evidence, not "
-                               "an answer; see docs/notes-issue-16-read.md")
+                               "an answer; see docs/known-gaps.md")
 
 
 def test_the_minister_question_abstains(real_assistant: Assistant) -> None:

@@ -196,7 +196,7 @@ def test_the_learned_model_moves_the_right_passage_up(retriever: HybridRetriever
 # -- the real model ------------------------------------------------------------------------------
 # A tune question (corpus/eval/known_qa.jsonl, am-001) that paraphrases its passage ("institutions
 # responded" for "Response ... was obtained from 50 respondents"); the fused order ranks it 4th.
-# No item of the tune part's `paraphrase` category moves to first: see docs/notes-issue-16-rank.md.
+# No item of the tune part's `paraphrase` category moves to first: see docs/evaluation.md.
 PARAPHRASE = "How many institutions responded to the micro-credentials survey in Armenia?"
 PARAPHRASE_QUOTE = Source("d11-armenia", "Response in the survey was obtained from 50 respondents")
 
@@ -204,7 +204,7 @@ PARAPHRASE_QUOTE = Source("d11-armenia", "Response in the survey was obtained fr
 @pytest.mark.integration
 @pytest.mark.xfail(strict=True, reason="issue 16 known gap (branch issue-16-learn): the ranker "
                    "retrained on the 203 tune questions no longer puts this passage first; see "
-                   "docs/notes-issue-16-learn.md")
+                   "docs/known-gaps.md")
 def test_real_rerank_puts_a_paraphrased_question_s_passage_first(real_assistant) -> None:  # noqa: ANN001
     retriever = real_assistant.retriever
     wide = retriever.settings.model_copy(update={"rerank_depth": 0})

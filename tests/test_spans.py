@@ -256,7 +256,7 @@ def test_comparison_names_the_silent_country(tmp_path: Path, bow_embeddings) -> 
 @pytest.mark.integration
 @pytest.mark.xfail(strict=True, reason="issue 16 known gap (branch issue-16-learn): the answer "
                    "model retrained on the enlarged tune part shows this list as evidence; see "
-                   "docs/notes-issue-16-learn.md")
+                   "docs/known-gaps.md")
 def test_real_list_question_quotes_the_lead_in_and_its_items(real_assistant: Assistant) -> None:
     # ge-025, a tune-split item: its answer is an item of a list under a lead-in.
     ans = real_assistant.ask("How many non-formal education providers with various profiles "
