@@ -456,7 +456,11 @@ def answer_text(answer: Answer, esc: Escape = export_text) -> str:
 
 
 def cited(answer: Answer) -> list[Citation]:
-    """The citations an answer's text refers to, in number order (an abstention has none)."""
+    """The citations an answer's text refers to, in number order. ``evidence`` gives its
+    highlighted sentences (their text quotes them, and a quote taken away must say where it is
+    from); an abstention with nothing quoted has none."""
+    if answer.outcome == "evidence":
+        return sorted(answer.highlights, key=lambda c: c.n)
     if answer.abstained:
         return []
     return sorted(answer.citations, key=lambda c: c.n)

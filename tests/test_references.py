@@ -70,6 +70,31 @@ def test_answer_markdown_has_clean_text_and_every_reference() -> None:
     assert "## 2. second?" in conv
 
 
+def test_evidence_taken_away_says_where_its_quotes_are_from(tmp_path: Path) -> None:
+    """An `evidence` outcome quotes the closest passage's best sentences: pasted or downloaded,
+    those quotes carry the passage's reference (a trial found them unattributed)."""
+    from docx import Document
+
+    p = _p("The questionnaire was available from May 2nd to May 18th, 2024.",
+           section="II. Methodology › 2.2. Selection", page=7)
+    quote = "The questionnaire was available from May 2nd to May 18th, 2024."
+    text = f"The documents discuss this subject.\n\n\u201c{quote}\u201d"
+    ans = Answer(question="When?", text=text,
+                 citations=[], passages=[ScoredPassage(p, 0.1)], abstained=True,
+                 mode="extractive", outcome="evidence", highlights=[Citation(1, p, quote)])
+    md = answer_markdown(ans)
+    assert "References" in md
+    assert ("[1] Micro-GEAR D1.1 Armenia (2024), II. Methodology › 2.2. Selection, p. 7: "
+            "\u201cThe questionnaire was available") in md
+    text = "\n".join(par.text for par in Document(
+        str(write_docx([ans], tmp_path / "e.docx"))).paragraphs)
+    assert "II. Methodology › 2.2. Selection, p. 7" in text
+    # an abstention that quotes nothing still has no references
+    none = Answer(question="Fee?", text="Not found.", citations=[], passages=[], abstained=True,
+                  mode="extractive", outcome="none")
+    assert "References" not in answer_markdown(none)
+
+
 def test_docx_holds_the_same_text(tmp_path: Path) -> None:
     from docx import Document
 
