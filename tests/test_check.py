@@ -588,3 +588,21 @@ def test_draft_audit_on_a_full_disk_leaves_whole_lines(assistant: Assistant,
     records, problems = read_jsonl(audit_path(assistant))
     assert problems == []
     assert len(records) == 2
+
+
+def test_a_wrong_month_in_the_same_date_is_a_contradiction() -> None:
+    """A trial's draft moved a questionnaire's end from May 18th to June 18th and was told
+    "supported": the days and the year matched, the month was not read."""
+    unit = "The questionnaire was available from May 2nd to May 18th, 2024."
+    p = _p(unit)
+    assert facts("from May 2nd to June 18th, 2024").months == ("May", "June")
+    assert facts("Universities may offer courses in June.").months == ()  # no date
+    assert facts("It was adopted on 16.06.2022.").months == ("June",)
+    wrong = compare("It was available from May 2nd to June 18th, 2024.", unit, p)
+    assert not wrong.agrees
+    assert [(c.kind, c.draft, c.document) for c in wrong.mismatches] == [("date", "June", "May")]
+    assert compare("It was available from May 2nd to May 18th, 2024.", unit, p).agrees
+    # Another statement of the date that does not give the day: neither support nor a clash.
+    other = compare("It was adopted on 16 June 2022.", "It was adopted in May 2022.", p)
+    assert not other.agrees
+    assert other.mismatches == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,11 +45,16 @@ class Facts:
     countries: frozenset[str]
     acronyms: frozenset[str]
     negated: bool
+    months: tuple[str, ...] = ()  # month names written beside a day or a year: part of a date
 
 
 _MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December"]
 _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
+# "May 2nd", "18 June 2024", "June, 2024": a capitalised month with a figure beside it (the
+# verb "may" and a month named alone are not dates)
+_MONTH = re.compile(r"(?<=\d )(?:of )?\b(%s)\b|\b(%s)\b(?=,? (?:\d|of \d))"
+                    % (("|".join(_MONTH_NAMES),) * 2))
 
 
 def _dates_in_words(text: str) -> str:
@@ -105,7 +110,8 @@ def facts(text: str) -> Facts:
     countries = frozenset(DEMONYM[w] for w in ws if w in DEMONYM)
     acr = frozenset(a for a in _ACRONYM.findall(display(text)) if a not in _COMMON_ACRONYMS
                     and not re.fullmatch(r"[IVX]+", a))
-    return Facts(tuple(figures), tuple(years), countries, acr, negated(ws))
+    months = tuple(a or b for a, b in _MONTH.findall(body))
+    return Facts(tuple(figures), tuple(years), countries, acr, negated(ws), months)
 
 
 def negated(ws: Sequence[str]) -> bool:
@@ -213,11 +219,8 @@ class _Verdict:
 
 def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = frozenset()
             ) -> _Verdict:
-    """Do the claim's facts agree with one passage sentence (pair)?
-
-    ``known``: figures the whole draft sentence states (when ``claim`` is one of its clauses);
-    they are not offered as the document's differing value.
-    """
+    """Do the claim's facts agree with one passage sentence (pair)? ``known``: figures the
+    whole draft sentence states (``claim`` is one of its clauses), never the differing value."""
     cf, uf = facts(claim), facts(unit)
     where = doc_label(passage)
     mism: list[Comparison] = []
@@ -226,10 +229,11 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     c_values = {v for v, _ in cf.figures} | known
     p_facts: Facts | None = None
 
-    def in_passage(value: str, years: bool = False) -> bool:
+    def in_passage(value: str, years: bool = False, months: bool = False) -> bool:
         nonlocal p_facts
         p_facts = p_facts or facts(passage.text)
-        return value in (p_facts.years if years else {v for v, _ in p_facts.figures})
+        return value in (p_facts.years if years else p_facts.months if months
+                         else {v for v, _ in p_facts.figures})
 
     derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
     rates = stated_rates(cf.figures, uf.figures)
@@ -266,6 +270,8 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
             mism.append(Comparison("year", y, others[0], where))
         elif not in_passage(y, years=True):
             missing = True
+    date = _month_verdict(cf, uf, u_values, where, lambda m: in_passage(m, months=True))
+    mism, missing = mism + date.mismatches, missing or not date.agrees
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
     for c in sorted(cf.countries):
@@ -290,6 +296,30 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         missing = True  # a plan or a need is not the fact: not support, not a contradiction
     return _Verdict(not mism and not missing, mism)
 
+
+
+def _month_verdict(cf: Facts, uf: Facts, u_values: set[str], where: str,
+                   in_passage: Callable[[str], bool]) -> _Verdict:
+    """A date's month. "May 2nd to June 18th, 2024" is contradicted by "May 2nd to May 18th,
+    2024" (the same days and year: the same date); "16 June 2022" is not by "May 2022" (another
+    statement of the date, whose day it does not give: not support either)."""
+    same_date = (all(v in u_values for v, _ in cf.figures)
+                 and all(y in uf.years for y in cf.years))
+    if same_date and len(cf.months) == len(uf.months) and cf.months != uf.months:
+        # the same date with another month in the same place
+        mo, doc_mo = next((a, b) for a, b in zip(cf.months, uf.months, strict=True) if a != b)
+        return _Verdict(False, [Comparison("date", mo, doc_mo, where)])
+    mism: list[Comparison] = []
+    missing = False
+    for mo in cf.months:
+        if mo in uf.months:
+            continue
+        others = [v for v in uf.months if v not in cf.months]
+        if others and same_date:
+            mism.append(Comparison("date", mo, others[0], where))
+        elif others or not in_passage(mo):
+            missing = True
+    return _Verdict(not mism and not missing, mism)
 
 def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set[str]:
     """Figures of a claim that follow from two others the document states: a conversion

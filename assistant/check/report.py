@@ -35,7 +35,7 @@ _REPORT_LABEL = {"AM": "Armenian report", "GE": "Georgian report", "EU": "EU doc
 class Comparison:
     """One value the draft and a document state differently (or the same)."""
 
-    kind: str  # figure | year | country | name | polarity
+    kind: str  # figure | year | date | country | name | polarity
     draft: str
     document: str
     where: str  # e.g. "Armenian report"
