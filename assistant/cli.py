@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -211,15 +212,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if top is not None:
             marks = " ".join(f"\u00bb{h.display_quote}\u00ab" for h in answer.highlights)
             print(f"Closest passage: {top.passage.location()}\n    "
-                  + top.passage.text.strip().replace("\n", "\n    "))
+                  + "\n    ".join(_readable_lines(top.passage.text)))
             if marks:
                 print(f"Highlighted: {marks}")
         for sp in answer.passages[1:]:
-            print(f"  - also close: {sp.passage.location()}: {sp.passage.text[:160].strip()}…")
+            print(f"  - also close: {sp.passage.location()}: "
+                  f"{' '.join(_readable_lines(sp.passage.text))[:160]}…")
     elif answer.abstained:
         print("Closest passages (not an answer):")
         for sp in answer.passages:
-            print(f"  - {sp.passage.location()}: {sp.passage.text[:160].strip()}…")
+            shown = " ".join(_readable_lines(sp.passage.text))[:160]
+            print(f"  - {sp.passage.location()}: {shown}…")
     else:
         for c in answer.citations:
             mark = "" if c.verified else " (quote NOT verified)"
@@ -410,3 +413,12 @@ def _safe_settings() -> Settings | None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _readable_lines(text: str) -> list[str]:
+    """A passage as a terminal shows it: one line per line of the document, markup dropped
+    (no ``####``, ``**`` or ``<sup>``), empty lines left out."""
+    from assistant.text import display
+
+    lines = (display(re.sub(r"^\s{0,3}#{1,6}\s+", "", ln)) for ln in text.splitlines())
+    return [ln for ln in lines if ln]

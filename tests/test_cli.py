@@ -198,3 +198,12 @@ def test_ask_json_abstains_when_the_corpus_is_silent(real_env: Settings,
     data = json.loads(capsys.readouterr().out)
     assert data["abstained"] is True
     assert data["citations"] == []
+
+
+def test_cli_shows_a_closest_passage_without_its_markup() -> None:
+    """A trial read `#### **4.1 Definition…**`, `<sup>1</sup>` and `**Question N20.**` in the
+    terminal's "Closest passage": the CLI prints the words, one line per document line."""
+    from assistant.cli import _readable_lines
+
+    text = "#### **4.1 Definition**\n\nfrom May 2<sup>nd</sup>, 2024\n\n**Question N20.** Yes"
+    assert _readable_lines(text) == ["4.1 Definition", "from May 2nd, 2024", "Question N20. Yes"]
