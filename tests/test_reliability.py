@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +295,21 @@ def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_
         ingest(s, index=index)
 
 
+@contextmanager
+def _planted_upload(s: Settings, index: Index, tmp_path: Path) -> Iterator[None]:
+    """PLANTED uploaded by "tester" into the shared real index, and taken out again after."""
+    planted = tmp_path / "ects.md"
+    planted.write_text(PLANTED, encoding="utf-8")
+    report = ingest(s, paths=[planted], index=index, uploader="tester")
+    assert report.ok, report.failed
+    try:
+        yield
+    finally:
+        ingest(s, index=index)  # the planted file stays in data/: remove it from the index too
+        (s.uploads_path / "ects.md").unlink()
+        ingest(s, index=index)
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "an upload that states a figure no official passage states (99 ECTS) is ranked by its "
     "weighed relevance: the learned ranker gives it 0.95 and the official passages that only "
@@ -302,22 +319,14 @@ def test_official_ranks_above_an_upload_that_copies_it(real_assistant: Any, tmp_
 def test_official_ranks_above_a_planted_upload(real_assistant: Any, tmp_path: Path) -> None:
     from assistant.answer import Assistant
 
-    s = real_assistant.settings
-    index = real_assistant.index
-    planted = tmp_path / "ects.md"
-    planted.write_text(PLANTED, encoding="utf-8")
-    report = ingest(s, paths=[planted], index=index, uploader="tester")
-    assert report.ok, report.failed
-    try:
+    s, index = real_assistant.settings, real_assistant.index
+    with _planted_upload(s, index, tmp_path):
         hits = Assistant(s, index=index).retriever.retrieve(ECTS_Q, k=20)
         kinds = [h.passage.origin for h in hits]
         assert "upload" in kinds
         first_upload = kinds.index("upload")
         assert all(k == "official" for k in kinds[:first_upload])
         assert first_upload >= 1
-    finally:
-        (s.uploads_path / "ects.md").unlink()
-        ingest(s, index=index)
 
 
 def test_a_planted_upload_is_marked_everywhere(
@@ -326,13 +335,8 @@ def test_a_planted_upload_is_marked_everywhere(
     from assistant.answer import Assistant
     from assistant.web.sources import sources_html
 
-    s = real_assistant.settings
-    index = real_assistant.index
-    planted = tmp_path / "ects.md"
-    planted.write_text(PLANTED, encoding="utf-8")
-    report = ingest(s, paths=[planted], index=index, uploader="tester")
-    assert report.ok, report.failed
-    try:
+    s, index = real_assistant.settings, real_assistant.index
+    with _planted_upload(s, index, tmp_path):
         bot = Assistant(s, index=index)
         hits = bot.retriever.retrieve(ECTS_Q, k=20)  # deep enough to hold the upload
         up = next(h.passage for h in hits if h.passage.origin == "upload")
@@ -354,10 +358,6 @@ def test_a_planted_upload_is_marked_everywhere(
         assert "uploaded document, not an official source" in sources_html(only_upload)
         no_uploads = Assistant(s.model_copy(update={"uploads": False}), index=index)
         assert all(h.passage.official for h in no_uploads.retriever.retrieve(ECTS_Q))
-    finally:
-        ingest(s, index=index)  # the planted file stays in data/: remove it from the index too
-        (s.uploads_path / "ects.md").unlink()
-        ingest(s, index=index)
 
 
 def test_upload_citation_is_marked_in_cli_json_and_page(settings: Settings, tmp_path: Path,
