@@ -184,3 +184,38 @@ def test_span_plans_are_shared_but_each_question_keeps_its_cosines() -> None:
     assert {s.sims for s in b} == {(0.5,) * len(s.units) for s in b}
     assert a[0].sims == (0.0,)
     assert a[-1].sims == (0.1 * 3,)
+
+
+def test_the_ask_handler_streams_only_what_streams(tmp_path: Path) -> None:
+    """Gradio runs Ask as an async generator (two worker-thread calls a question, not three):
+    a quoted answer comes in one step, an llm answer still streams partial by partial."""
+    import inspect
+    import threading
+
+    from conftest import handler_steps
+
+    from assistant.types import Answer
+    from assistant.web.chat_tab import make_async_ask
+    from assistant.web.common import Page
+
+    class Bot:
+        def ask_stream(self, question: str, history: Any = None, filters: Any = None,
+                       mode: str = "extractive") -> Any:
+            texts = ["Partial", "Partial answer", "Partial answer [1]"] if mode == "llm" else [
+                "“Quoted.” [1]"]
+            for text in texts:
+                yield Answer(question=question, text=text, citations=[], passages=[],
+                             abstained=False, mode=mode)
+
+    ready = threading.Event()
+    ready.set()
+    page = Page(None, Bot(), ready, "", tmp_path, {"docs": []})  # type: ignore[arg-type]
+    ask = make_async_ask(page)
+    assert inspect.isasyncgenfunction(ask)
+    quoted = handler_steps(ask, "What?", [], [], "extractive", None)
+    assert len(quoted) == 1
+    assert quoted[0][2]["pairs"] == [("What?", "“Quoted.” [1]")]
+    streamed = handler_steps(ask, "What?", [], [], "llm", None)
+    assert len(streamed) == 3
+    assert len({out[0][-1]["content"] for out in streamed}) == 3  # each partial shown
+    assert streamed[-1][2]["pairs"] == [("What?", "Partial answer [1]")]
