@@ -11,7 +11,10 @@ not depend on time, and what the chat page renders from the answer (the chat mes
 sources panel with the previous answer folded below it, the copy box). The tune items are
 asked a second time with a country filter, so the filtered paths are covered too.
 
-A change that must not change answers reproduces the snapshot exactly: ``diff a.json b.json``.
+A change that must not change answers reproduces the snapshot exactly: ``diff a.json b.json``,
+or ``--against a.json`` to list the items that differ. Chroma's nearest-neighbour search is
+approximate: in some processes it returns another list for the same vector, and a few items
+(three of 720 on 2026-11-30) then differ between two runs of the same code.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
     ap.add_argument("--limit", type=int, default=0, help="items per file (0: all)")
+    ap.add_argument("--against", type=Path,
+                    help="an earlier snapshot: print the items whose record differs")
     ap.add_argument("--threads", type=int, default=1,
                     help="embedding threads (1: the query vectors are the same every run; "
                          "with more, their sums change order and cosines move by about 1e-6)")
@@ -116,7 +121,23 @@ def main() -> int:
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
                         encoding="utf-8")
     print(f"{len(out)} answers written to {args.out}", file=sys.stderr)
+    if args.against:
+        return report_differences(json.loads(args.against.read_text(encoding="utf-8")),
+                                  json.loads(json.dumps(out, ensure_ascii=False)))
     return 0
+
+
+def report_differences(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """Print each item whose record differs, with its first differing fields; 1 if any."""
+    differing = 0
+    for key in sorted(set(before) | set(after)):
+        fields = [f for f in sorted(set(before.get(key) or {}) | set(after.get(key) or {}))
+                  if (before.get(key) or {}).get(f) != (after.get(key) or {}).get(f)]
+        if fields:
+            differing += 1
+            print(f"{key}: {', '.join(fields[:6])}")
+    print(f"{differing} of {len(after)} answers differ")
+    return 1 if differing else 0
 
 
 if __name__ == "__main__":
