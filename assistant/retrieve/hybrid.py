@@ -18,6 +18,7 @@ from typing import Any, overload
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
+from assistant.retrieve.duplicates import DuplicateGroups, collapse
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
@@ -25,7 +26,7 @@ from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_rank
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
-from assistant.text import sentence_spans, tokens
+from assistant.text import countries_in, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
@@ -100,6 +101,13 @@ class _Lexicon:
     # passage id → (offsets of its sentences, their embeddings as a matrix)
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
     generation: tuple[int, int, str] = (0, 0, "")
+    groups: DuplicateGroups = field(default_factory=DuplicateGroups)
+    # Only when there are groups: every passage's vector (the normalised mean of its sentences),
+    # every sentence row with its passage's index, and where each passage's rows start.
+    vectors: Any = None
+    sentence_matrix: Any = None
+    owner: Any = None
+    first_row: Any = None
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -283,13 +291,28 @@ class HybridRetriever:
             return [(r.passage_id, r.start, r.end) for r in got], matrix
 
         rows, matrix = cached_sentences(folder, generation, read)
-        grouped: dict[str, tuple[list[tuple[int, int]], list[int]]] = {}
-        for j, (pid, start, end) in enumerate(rows):
-            spans, at = grouped.setdefault(pid, ([], []))
-            spans.append((start, end))
-            at.append(j)
-        sents = {pid: (spans, matrix[at]) for pid, (spans, at) in grouped.items()}
-        return _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation)
+        groups = DuplicateGroups.of(passages)
+        at_of = {pid: i for i, pid in enumerate(ids)}
+        owner = np.asarray([at_of.get(pid, -1) for pid, _, _ in rows], dtype=np.int64)
+        order = np.argsort(owner, kind="stable")  # each passage's rows together: views, no copies
+        if len(order) and (order != np.arange(len(order))).any():
+            matrix, owner = matrix[order], owner[order]
+            rows = [rows[j] for j in order]
+        sents: dict[str, tuple[list[tuple[int, int]], Any]] = {}
+        bounds = np.flatnonzero(np.diff(owner, prepend=-2, append=-2))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if owner[a] >= 0:
+                sents[ids[owner[a]]] = ([(st, en) for _, st, en in rows[a:b]], matrix[a:b])
+        lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups)
+        if groups and len(matrix):
+            first = np.full(len(passages), -1, dtype=np.int64)
+            known = owner[bounds[:-1]] >= 0
+            first[owner[bounds[:-1]][known]] = bounds[:-1][known]
+            sums = np.zeros((len(passages), matrix.shape[1]), dtype=np.float32)
+            sums[owner[bounds[:-1]][known]] = np.add.reduceat(matrix, bounds[:-1])[known]
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            lex.vectors, lex.sentence_matrix, lex.owner, lex.first_row = sums, matrix, owner, first
+        return lex
 
     def refresh(self) -> None:
         with self._lock:
@@ -361,50 +384,86 @@ class HybridRetriever:
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        where = f.where()
-        dense = self.index.query(qvec, s.fetch_k, where=where)
-        sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
-        timings["dense_ms"] = (time.perf_counter() - t) * 1000
-
-        t = time.perf_counter()
         lex = self.lexicon()
         terms = self.terms(query)
         qtok = terms.expanded
         boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
-        top = lex.bm25.top(qtok, s.fetch_k, boost,
-                           accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
-        ranked = [i for i, _ in top]
-        bm = dict(top)
+        # BM25 of every passage: the ranker reads it for every candidate.
+        every = lex.bm25.scores(qtok, boost) if qtok else None
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        if lex.groups and lex.vectors is not None:
+            dense_ids, sent_order, lex_ids, cos, lexs = self._collapsed_lists(
+                lex, query, qvec, f, every)
+            dense: list[tuple[Passage, float]] = []
+        else:
+            where = f.where()
+            dense = self.index.query(qvec, s.fetch_k, where=where)
+            sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
+            top = lex.bm25.top(qtok, s.fetch_k, boost,
+                               accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
+            dense_ids = [p.id for p, _ in dense]
+            sent_order = list(dict.fromkeys(pid for pid, _ in sent_hits))
+            lex_ids = [lex.passages[i].id for i, _ in top]
+            cos = {p.id: sim for p, sim in dense}
+            lexs = {lex.passages[i].id: score for i, score in top}
+        timings["dense_ms"] = (time.perf_counter() - t) * 1000
 
         # Three candidate lists: passages by their own vector, by their best sentence
         # (small-to-big), and by BM25. Fused by normalised score (default) or by reciprocal rank.
         by_id: dict[str, Passage] = {p.id: p for p in lex.passages}
         by_id.update({p.id: p for p, _ in dense})
-        sent_order: list[str] = [
-            pid for pid in dict.fromkeys(pid for pid, _ in sent_hits) if pid in by_id
-        ]
-        lists = [[p.id for p, _ in dense], sent_order, [lex.passages[i].id for i in ranked]]
+        lists = [dense_ids, [pid for pid in sent_order if pid in by_id], lex_ids]
         candidates = list(dict.fromkeys(pid for lst in lists for pid in lst))
-        cos = {p.id: sim for p, sim in dense}
         missing = [pid for pid in candidates if pid not in cos]
         if missing:
             cos.update(self._cosines(missing, qvec))
         # Every cosine on one scale, whichever model made it (see embeddings.Profile).
         prof = profile(s, self.index.embeddings)
         cos = {pid: prof.scale(c) for pid, c in cos.items()}
-        lexs = {lex.passages[i].id: bm[i] for i in ranked}
         sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in
                                 self._sentence_scores(lex, pid, qvec)) for pid in candidates}
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         order = sorted(fused, key=lambda pid: -fused[pid])
-        # The ranker reads BM25 of every candidate, not only of the lexical list's best.
-        every = lex.bm25.scores(qtok, boost) if qtok else None
         bm_of = ({p.id: float(every[i]) for i, p in enumerate(lex.passages)}
                  if every is not None else {})
         return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
                           prof.relevance_floor)
+
+    def _collapsed_lists(
+        self, lex: _Lexicon, query: str, qvec: list[float], f: Filters, every: Any
+    ) -> tuple[list[str], list[str], list[str], dict[str, float], dict[str, float]]:
+        """The three candidate lists over the in-memory vectors, each near-duplicate group
+        ranked once through its representative (see ``duplicates``): Chroma's nearest 24
+        would be copies of one paragraph. Returns the dense, sentence and BM25 lists (ids),
+        the passages' cosines and the BM25 scores of the lexical list."""
+        import numpy as np
+
+        s = self.settings
+        q = np.asarray(qvec, dtype=np.float32)
+        pcos = lex.vectors @ q
+        scos = lex.sentence_matrix @ q
+        bm = every if every is not None else np.zeros(len(lex.passages))
+        ok = (lambda i: f.accepts(lex.passages[i])) if f else (lambda i: True)
+        rep = lex.groups.chooser(lex.passages, countries_in(query),
+                                 lambda i: (float(bm[i]), float(pcos[i])), ok)
+
+        def best_first(scores: Any) -> Iterator[int]:
+            return (int(i) for i in np.argsort(-scores, kind="stable"))
+
+        dense = collapse((i for i in best_first(pcos) if ok(i)), rep, s.fetch_k)
+        # A sentence is (its passage's representative, its place in the passage).
+        owner, first = lex.owner, lex.first_row
+        sent = collapse((j for j in best_first(scos) if owner[j] >= 0 and ok(int(owner[j]))),
+                        lambda j: (rep(int(owner[j])), j - int(first[owner[j]])), s.fetch_k * 4)
+        lexical = collapse((i for i in best_first(bm) if bm[i] > 0 and ok(i)), rep, s.fetch_k)
+        ids = [p.id for p in lex.passages]
+        used = {*dense, *(i for i, _ in sent), *lexical}
+        return ([ids[i] for i in dense], list(dict.fromkeys(ids[i] for i, _ in sent)),
+                [ids[i] for i in lexical], {ids[i]: float(pcos[i]) for i in used},
+                {ids[i]: float(bm[i]) for i in lexical})
 
     @staticmethod
     def _sentence_scores(
