@@ -1,0 +1,76 @@
+"""Near-duplicate passages (one template filled in for many documents) are ranked once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.retrieve.duplicates import DuplicateGroups, collapse, duplicate_key
+from assistant.types import Passage
+from tests.conftest import BagOfWordsEmbeddings, make_settings
+
+SURVEY = ("The survey of {country} obtained responses from {n} institutions, including {m} "
+          "universities of {capital}, and most respondents support micro-credentials.")
+OTHER = "Quality assurance of short courses follows the national framework for higher learning."
+
+
+def passage(text: str, doc: str, country: str = "XX") -> Passage:
+    return Passage(id=f"{doc}-{len(text)}", doc_id=doc, title=doc, text=text, country=country)
+
+
+def test_the_key_masks_names_and_numbers_and_skips_what_has_no_words() -> None:
+    a = duplicate_key(SURVEY.format(country="Armenia", n=50, m=13, capital="Yerevan"))
+    b = duplicate_key(SURVEY.format(country="Valmorden", n=51, m=14, capital="Kastur"))
+    assert a is not None
+    assert a == b
+    assert duplicate_key(OTHER) != a
+    assert duplicate_key("## Appendix 1") is None  # a heading: only a name and a number
+
+
+def test_a_named_country_keeps_its_own_member_and_the_rest_take_the_best() -> None:
+    ps = [passage(SURVEY.format(country=c, n=n, m=1, capital="X"), d, code)
+          for c, n, d, code in (("Armenia", 50, "am", "AM"), ("Georgia", 60, "ge", "GE"),
+                                ("Valmorden", 51, "v1", "XX"), ("Kastur", 52, "v2", "XX"))]
+    ps.append(passage(OTHER, "am", "AM"))
+    groups = DuplicateGroups.of(ps)
+    assert groups.members == ((0, 1, 2, 3),)
+    preference = {0: 0.1, 1: 0.2, 2: 0.9, 3: 0.5}
+    rep = groups.chooser(ps, frozenset({"AM"}), lambda i: (preference[i],), lambda i: True)
+    # Armenia asked about: its member stands for the group, the Georgian one too.
+    assert [rep(i) for i in range(5)] == [0, 0, 0, 0, 4]
+    rep = groups.chooser(ps, frozenset({"AM", "GE"}), lambda i: (preference[i],),
+                         lambda i: True)
+    assert [rep(i) for i in range(4)] == [0, 1, 1, 1]  # the others: the better named one
+    rep = groups.chooser(ps, frozenset(), lambda i: (preference[i],), lambda i: i != 2)
+    assert [rep(i) for i in range(4)] == [3, 3, 2, 3]  # no country: the best accepted member
+    assert collapse([2, 0, 4, 3, 1], rep, 3) == [2, 3, 4]
+
+
+def test_template_copies_in_other_documents_do_not_crowd_the_top_k(tmp_path: Path) -> None:
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
+
+    s = make_settings(tmp_path, copy_corpus=False, k=3, fetch_k=3)
+    docs = s.corpus_path / "documents"
+    docs.mkdir(parents=True)
+    manifest = []
+    names = ["Armenia", "Valmorden", "Kastur", "Brasol", "Tremi", "Zanur", "Pelka"]
+    for i, name in enumerate(names):
+        doc = f"r{i}"
+        text = (f"# Report {name}\n\n## Survey\n\n"
+                + SURVEY.format(country=name, n=50 + i, m=13 + i, capital=f"Cap{name}")
+                + "\n\n## Quality\n\n" + OTHER + "\n")
+        (docs / f"{doc}.md").write_text(text, encoding="utf-8")
+        manifest.append(f'[[document]]\nid = "{doc}"\ntitle = "Report {name}"\n'
+                        f'country = "{"AM" if i == 0 else "XX"}"\ndoc_type = "report"\n'
+                        f'path = "documents/{doc}.md"\n')
+    s.manifest_path.write_text("\n".join(manifest), encoding="utf-8")
+    index = Index(s, embeddings=BagOfWordsEmbeddings())
+    assert len(ingest(s, index=index).added) == len(names)
+
+    got = HybridRetriever(index, s).retrieve(
+        "How many institutions responded to the survey in Armenia?")
+    keys = [duplicate_key(sp.passage.text) for sp in got]
+    assert len(keys) == len(set(keys)), [sp.passage.doc_id for sp in got]
+    survey = next(sp for sp in got if "survey" in sp.passage.text)
+    assert survey.passage.doc_id == "r0"  # the country asked about stands for the copies
