@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.retrieve.duplicates import DuplicateGroups, collapse, duplicate_key
+import numpy as np
+
+from assistant.retrieve.duplicates import DuplicateGroups, duplicate_key, stand_ins
 from assistant.types import Passage
 from tests.conftest import BagOfWordsEmbeddings, make_settings
 
@@ -33,16 +35,28 @@ def test_a_named_country_keeps_its_own_member_and_the_rest_take_the_best() -> No
     ps.append(passage(OTHER, "am", "AM"))
     groups = DuplicateGroups.of(ps)
     assert groups.members == ((0, 1, 2, 3),)
-    preference = {0: 0.1, 1: 0.2, 2: 0.9, 3: 0.5}
-    rep = groups.chooser(ps, frozenset({"AM"}), lambda i: (preference[i],), lambda i: True)
-    # Armenia asked about: its member stands for the group, the Georgian one too.
-    assert [rep(i) for i in range(5)] == [0, 0, 0, 0, 4]
-    rep = groups.chooser(ps, frozenset({"AM", "GE"}), lambda i: (preference[i],),
-                         lambda i: True)
-    assert [rep(i) for i in range(4)] == [0, 1, 1, 1]  # the others: the better named one
-    rep = groups.chooser(ps, frozenset(), lambda i: (preference[i],), lambda i: i != 2)
-    assert [rep(i) for i in range(4)] == [3, 3, 2, 3]  # no country: the best accepted member
-    assert collapse([2, 0, 4, 3, 1], rep, 3) == [2, 3, 4]
+    assert list(groups.ids(len(ps))) == [0, 0, 0, 0, 5]  # the lone passage has its own id
+    canon, gids = groups.canonical(len(ps))
+    assert (list(canon), list(gids)) == ([0, 4], [0, 5])  # each group scored once
+    assert groups.members_of(5) == (4,)
+    bm25 = np.asarray([1.0, 1.0, 1.0, 1.0])  # no name or number of the question in any
+    cosine = np.asarray([0.1, 0.2, 0.9, 0.5])
+    countries = np.asarray(["AM", "GE", "XX", "XX"])
+
+    def stand(named: set[str], accepted: list[int] | None = None) -> list[int]:
+        ok = np.asarray(accepted if accepted is not None else [0, 1, 2, 3], dtype=int)
+        return stand_ins(ok, countries[ok], frozenset(named), bm25[ok], cosine[ok])
+
+    assert stand({"AM"}) == [0]  # Armenia asked about: its member stands for all
+    assert stand({"AM", "GE"}) == [1, 0]  # two countries: each one's member
+    assert stand(set()) == [2]  # no country: the closest member
+    assert stand(set(), [0, 1, 3]) == [3]  # ... that the filters accept
+    assert stand(set(), []) == []
+    bm25[3] = 2.0  # the question uses this member's names or numbers
+    assert stand(set()) == [3]
+    cosine[:] = 0.5
+    bm25[:] = 1.0
+    assert stand(set(), [2, 3]) == [2]  # an exact tie: the member listed first
 
 
 def test_template_copies_in_other_documents_do_not_crowd_the_top_k(tmp_path: Path) -> None:

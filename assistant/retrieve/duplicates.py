@@ -13,16 +13,15 @@ closest vector. A question that names two countries keeps each country's best me
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any
 
 from assistant.types import Passage
 
 _NAME = re.compile(r"\b[^\W\d_][\w-]*", re.UNICODE)
 _NUMBER = re.compile(r"\d+")
 _CONTENT = re.compile(r"\b[a-z]{3,}\b")
-K = TypeVar("K")
 
 
 def duplicate_key(text: str) -> str | None:
@@ -54,47 +53,55 @@ class DuplicateGroups:
         group_of = {i: g for g, m in enumerate(members) for i in m}
         return cls(group_of, members)
 
-    def chooser(
-        self,
-        passages: Sequence[Passage],
-        named: frozenset[str],
-        preference: Callable[[int], tuple[float, ...]],
-        accepts: Callable[[int], bool],
-    ) -> Callable[[int], int]:
-        """A function from a passage's index to the index of the member that stands for it.
+    def ids(self, n: int) -> Any:
+        """Each of ``n`` passages' group as a numpy array (a passage in no group has its own)."""
+        import numpy as np
 
-        A member in a country the question names stands for its own country's members; the
-        others are represented by the group's best member (highest ``preference``, the country
-        asked about first). Members ``accepts`` rejects never stand for others. Groups are
-        worked out when first asked for (a question touches a few of thousands).
-        """
-        done: dict[int, dict[int, int]] = {}
+        out = np.arange(len(self.members), len(self.members) + n, dtype=np.int64)
+        for i, g in self.group_of.items():
+            out[i] = g
+        return out
 
-        def choose(i: int) -> int:
-            g = self.group_of.get(i)
-            if g is None:
-                return i
-            if g not in done:
-                ok = [j for j in self.members[g] if accepts(j)]
-                reps: dict[int, int] = {}
-                for c in {passages[j].country for j in ok} & named:
-                    own = max((j for j in ok if passages[j].country == c), key=preference)
-                    reps.update({j: own for j in ok if passages[j].country == c})
-                if ok:
-                    best = max(ok, key=lambda j: (passages[j].country in named, *preference(j)))
-                    reps.update({j: best for j in ok if j not in reps})
-                done[g] = reps
-            return done[g].get(i, i)
+    def members_of(self, gid: int) -> tuple[int, ...]:
+        """The passages of group ``gid`` as numbered by ``ids`` (a lone passage's own id)."""
+        n = len(self.members)
+        return self.members[gid] if gid < n else (gid - n,)
 
-        return choose
+    def canonical(self, n: int) -> tuple[Any, Any]:
+        """One passage per group (its first member) and per lone passage, with its id as
+        ``ids`` numbers it: retrieval scores these, and so each group once."""
+        import numpy as np
+
+        k = len(self.members)
+        lone = [i for i in range(n) if i not in self.group_of]
+        passages = [m[0] for m in self.members] + lone
+        gids = list(range(k)) + [k + i for i in lone]
+        return np.asarray(passages, dtype=np.int64), np.asarray(gids, dtype=np.int64)
 
 
-def collapse(order: Iterable[int], key: Callable[[int], K], n: int) -> list[K]:
-    """The first ``n`` distinct keys of ``order`` (``key`` maps a grouped passage to its
-    representative, so a group appears once, where it first does)."""
-    out: dict[K, None] = {}
-    for i in order:
-        out.setdefault(key(i))
-        if len(out) == n:
-            break
-    return list(out)
+def stand_ins(members: Any, countries: Any, named: frozenset[str], bm25: Any, cosine: Any
+              ) -> list[int]:
+    """The members that stand for a group in one retrieval, best first.
+
+    ``members`` are the group's passages the filters accept (a numpy array), ``countries``,
+    ``bm25`` and ``cosine`` theirs, in the same order. The group's best member (in a country
+    the question names if any, then highest BM25 -- the names and numbers the question uses --
+    then the closest vector) stands in, and for each other country the question names its own
+    best member (a comparison needs both). Exact ties go to the member listed first (the
+    passage order of the index).
+    """
+    import numpy as np
+
+    if len(members) < 2:
+        return [int(i) for i in members]
+    asked = np.isin(countries, sorted(named))
+    # Best first; on a tie the member listed first (stable sort of the negated keys). Scores
+    # rounded to 6 digits: the same vector scored in another row of a product must tie.
+    cosine, bm25 = np.round(cosine, 6), np.round(bm25, 6)
+    out = [int(members[np.lexsort((-cosine, -bm25, ~asked))[0]])]
+    for c in sorted(set(countries[asked].tolist())):
+        own = np.flatnonzero(countries == c)
+        best = int(members[own[np.lexsort((-cosine[own], -bm25[own]))[0]]])
+        if best not in out:
+            out.append(best)
+    return out

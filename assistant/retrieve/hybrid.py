@@ -18,7 +18,7 @@ from typing import Any, overload
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
-from assistant.retrieve.duplicates import DuplicateGroups, collapse
+from assistant.retrieve.duplicates import DuplicateGroups, stand_ins
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
@@ -102,12 +102,17 @@ class _Lexicon:
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
     generation: tuple[int, int, str] = (0, 0, "")
     groups: DuplicateGroups = field(default_factory=DuplicateGroups)
-    # Only when there are groups: every passage's vector (the normalised mean of its sentences),
-    # every sentence row with its passage's index, and where each passage's rows start.
+    # Only when there are groups: every passage's vector (the normalised mean of its
+    # sentences), each passage's group id, and for one passage per group (``canonical``) its
+    # group id, its vector and its sentences' vectors with their group ids.
     vectors: Any = None
-    sentence_matrix: Any = None
-    owner: Any = None
-    first_row: Any = None
+    group_ids: Any = None
+    canonical_gids: Any = None
+    canonical_vectors: Any = None
+    canonical_sentences: Any = None
+    canonical_sentence_gids: Any = None
+    countries: Any = None  # each passage's country code
+    by_group: Any = None  # passage indexes ordered by group id, and where each group starts
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -305,13 +310,23 @@ class HybridRetriever:
                 sents[ids[owner[a]]] = ([(st, en) for _, st, en in rows[a:b]], matrix[a:b])
         lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups)
         if groups and len(matrix):
-            first = np.full(len(passages), -1, dtype=np.int64)
-            known = owner[bounds[:-1]] >= 0
-            first[owner[bounds[:-1]][known]] = bounds[:-1][known]
+            starts = bounds[:-1][owner[bounds[:-1]] >= 0]
+            ends = bounds[1:][owner[bounds[:-1]] >= 0]
             sums = np.zeros((len(passages), matrix.shape[1]), dtype=np.float32)
-            sums[owner[bounds[:-1]][known]] = np.add.reduceat(matrix, bounds[:-1])[known]
+            sums[owner[starts]] = np.add.reduceat(matrix, bounds[:-1])[owner[bounds[:-1]] >= 0]
             sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-            lex.vectors, lex.sentence_matrix, lex.owner, lex.first_row = sums, matrix, owner, first
+            span = {int(owner[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+            canon, gids = groups.canonical(len(passages))
+            rows_of = [np.arange(*span.get(int(p), (0, 0))) for p in canon]
+            at = np.concatenate(rows_of)
+            lex.vectors, lex.group_ids = sums, groups.ids(len(passages))
+            lex.canonical_gids, lex.canonical_vectors = gids, sums[canon]
+            lex.canonical_sentences = matrix[at]
+            lex.canonical_sentence_gids = np.repeat(gids, [len(r) for r in rows_of])
+            lex.countries = np.asarray([p.country for p in passages])
+            by_group = np.argsort(lex.group_ids, kind="stable")
+            ordered = lex.group_ids[by_group]
+            lex.by_group = (by_group, np.flatnonzero(np.diff(ordered, prepend=-1)))
         return lex
 
     def refresh(self) -> None:
@@ -435,35 +450,61 @@ class HybridRetriever:
     def _collapsed_lists(
         self, lex: _Lexicon, query: str, qvec: list[float], f: Filters, every: Any
     ) -> tuple[list[str], list[str], list[str], dict[str, float], dict[str, float]]:
-        """The three candidate lists over the in-memory vectors, each near-duplicate group
-        ranked once through its representative (see ``duplicates``): Chroma's nearest 24
-        would be copies of one paragraph. Returns the dense, sentence and BM25 lists (ids),
-        the passages' cosines and the BM25 scores of the lexical list."""
+        """The three candidate lists with each near-duplicate group ranked once (see
+        ``duplicates``): Chroma's nearest 24 would be copies of one paragraph. The vectors of
+        one passage per group are scored, then each group is replaced by the members that
+        stand in for it. Returns the dense, sentence and BM25 lists (ids), the passages'
+        cosines and the BM25 scores of the lexical list."""
         import numpy as np
 
         s = self.settings
         q = np.asarray(qvec, dtype=np.float32)
-        pcos = lex.vectors @ q
-        scos = lex.sentence_matrix @ q
+        n_ids = len(lex.groups.members) + len(lex.passages)
         bm = every if every is not None else np.zeros(len(lex.passages))
-        ok = (lambda i: f.accepts(lex.passages[i])) if f else (lambda i: True)
-        rep = lex.groups.chooser(lex.passages, countries_in(query),
-                                 lambda i: (float(bm[i]), float(pcos[i])), ok)
+        accepted = (np.fromiter((f.accepts(p) for p in lex.passages), bool, len(lex.passages))
+                    if f else np.ones(len(lex.passages), bool))
+        group_ok = np.zeros(n_ids, bool)
+        group_ok[lex.group_ids[accepted]] = True
+        group_bm = np.zeros(n_ids)
+        by_group, starts = lex.by_group
+        group_bm[lex.group_ids[by_group[starts]]] = np.maximum.reduceat(
+            np.where(accepted, bm, 0.0)[by_group], starts)
 
-        def best_first(scores: Any) -> Iterator[int]:
-            return (int(i) for i in np.argsort(-scores, kind="stable"))
+        def best_gids(scores: Any, gids: Any, n: int) -> list[int]:
+            order = np.argsort(-scores, kind="stable")
+            return list(dict.fromkeys(int(g) for g in gids[order] if group_ok[g]))[:n]
 
-        dense = collapse((i for i in best_first(pcos) if ok(i)), rep, s.fetch_k)
-        # A sentence is (its passage's representative, its place in the passage).
-        owner, first = lex.owner, lex.first_row
-        sent = collapse((j for j in best_first(scos) if owner[j] >= 0 and ok(int(owner[j]))),
-                        lambda j: (rep(int(owner[j])), j - int(first[owner[j]])), s.fetch_k * 4)
-        lexical = collapse((i for i in best_first(bm) if bm[i] > 0 and ok(i)), rep, s.fetch_k)
-        ids = [p.id for p in lex.passages]
-        used = {*dense, *(i for i, _ in sent), *lexical}
-        return ([ids[i] for i in dense], list(dict.fromkeys(ids[i] for i, _ in sent)),
-                [ids[i] for i in lexical], {ids[i]: float(pcos[i]) for i in used},
-                {ids[i]: float(bm[i]) for i in lexical})
+        dense = best_gids(lex.canonical_vectors @ q, lex.canonical_gids, s.fetch_k)
+        # As Chroma's list: the passages of the fetch_k * 4 best sentences.
+        rows = lex.canonical_sentence_gids[
+            np.argsort(-(lex.canonical_sentences @ q), kind="stable")]
+        sent = list(dict.fromkeys(int(g) for g in rows[group_ok[rows]][: s.fetch_k * 4]))
+        order = np.argsort(-group_bm, kind="stable")
+        lexical = [int(g) for g in order[: s.fetch_k] if group_bm[g] > 0]
+
+        named = countries_in(query)
+        cos: dict[int, float] = {}
+
+        def members(gids: list[int]) -> list[int]:
+            out: list[int] = []
+            for g in gids:
+                m = lex.groups.members_of(g)
+                if len(m) == 1:  # a lone passage
+                    out.extend(i for i in m if accepted[i])
+                    continue
+                ok = np.asarray(m)[accepted[list(m)]]
+                c = lex.vectors[ok] @ q
+                cos.update(zip(ok.tolist(), c.tolist(), strict=True))
+                out.extend(stand_ins(ok, lex.countries[ok], named, bm[ok], c))
+            return out
+
+        lists = [members(dense), members(sent), members(lexical)]
+        ids = lex.bm25.ids
+        for i in {i for lst in lists for i in lst} - set(cos):
+            cos[i] = float(lex.vectors[i] @ q)
+        return ([ids[i] for i in lists[0]], [ids[i] for i in lists[1]],
+                [ids[i] for i in lists[2]], {ids[i]: c for i, c in cos.items()},
+                {ids[i]: float(bm[i]) for i in lists[2]})
 
     @staticmethod
     def _sentence_scores(
