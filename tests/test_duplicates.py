@@ -88,3 +88,28 @@ def test_template_copies_in_other_documents_do_not_crowd_the_top_k(tmp_path: Pat
     assert len(keys) == len(set(keys)), [sp.passage.doc_id for sp in got]
     survey = next(sp for sp in got if "survey" in sp.passage.text)
     assert survey.passage.doc_id == "r0"  # the country asked about stands for the copies
+
+
+def test_a_sentence_that_comes_twice_is_embedded_once() -> None:
+    from assistant.store.ingest import embed_passages
+
+    seen: list[str] = []
+
+    class Counting(BagOfWordsEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            seen.extend(texts)
+            return super().embed_documents(texts)
+
+    shared = "The overlap between two chunks repeats this sentence."
+    a = passage(f"First chunk opens here. {shared}", "a", "AM")
+    b = passage(f"{shared} Second chunk goes on.", "a", "AM")
+    vectors, rows = embed_passages([a, b], Counting())
+    assert len(seen) == 3  # four sentences, one of them twice: three texts embedded
+    assert len(set(seen)) == 3
+    by_id = {a.id: a, b.id: b}
+    texts = [by_id[r.passage_id].text[r.start:r.end] for r in rows]
+    assert len(rows) == 4  # every sentence keeps its own row
+    twice = [r.vector for r, t in zip(rows, texts, strict=True) if t.strip() == shared]
+    assert len(twice) == 2
+    assert twice[0] == twice[1]
+    assert len(vectors) == 2
