@@ -88,6 +88,11 @@ def test_template_copies_in_other_documents_do_not_crowd_the_top_k(tmp_path: Pat
     assert len(keys) == len(set(keys)), [sp.passage.doc_id for sp in got]
     survey = next(sp for sp in got if "survey" in sp.passage.text)
     assert survey.passage.doc_id == "r0"  # the country asked about stands for the copies
+    # A filter is applied before the choice: the copy in the document asked for stands in.
+    got = HybridRetriever(index, s).retrieve(
+        "How many institutions responded to the survey in Armenia?", filters={"doc_id": "r3"})
+    assert {sp.passage.doc_id for sp in got} == {"r3"}
+    assert any("survey" in sp.passage.text for sp in got)
 
 
 def test_a_sentence_that_comes_twice_is_embedded_once() -> None:
