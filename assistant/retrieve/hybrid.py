@@ -471,8 +471,13 @@ class HybridRetriever:
             np.where(accepted, bm, 0.0)[by_group], starts)
 
         def best_gids(scores: Any, gids: Any, n: int) -> list[int]:
-            order = np.argsort(-scores, kind="stable")
-            return list(dict.fromkeys(int(g) for g in gids[order] if group_ok[g]))[:n]
+            out: dict[int, None] = {}
+            for g in gids[np.argsort(-scores, kind="stable")].tolist():
+                if group_ok[g]:
+                    out.setdefault(g)
+                    if len(out) == n:
+                        break
+            return list(out)
 
         dense = best_gids(lex.canonical_vectors @ q, lex.canonical_gids, s.fetch_k)
         # As Chroma's list: the passages of the fetch_k * 4 best sentences.
@@ -500,11 +505,10 @@ class HybridRetriever:
 
         lists = [members(dense), members(sent), members(lexical)]
         ids = lex.bm25.ids
-        for i in {i for lst in lists for i in lst} - set(cos):
-            cos[i] = float(lex.vectors[i] @ q)
+        used = {i for lst in lists for i in lst}
+        cosines = {ids[i]: cos[i] if i in cos else float(lex.vectors[i] @ q) for i in used}
         return ([ids[i] for i in lists[0]], [ids[i] for i in lists[1]],
-                [ids[i] for i in lists[2]], {ids[i]: c for i, c in cos.items()},
-                {ids[i]: float(bm[i]) for i in lists[2]})
+                [ids[i] for i in lists[2]], cosines, {ids[i]: float(bm[i]) for i in lists[2]})
 
     @staticmethod
     def _sentence_scores(
