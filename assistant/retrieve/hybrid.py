@@ -559,11 +559,8 @@ class HybridRetriever:
     def _sentence_scores(
         lex: _Lexicon, pids: Sequence[str], qvec: list[float], prof: Profile,
     ) -> dict[str, tuple[tuple[int, int, float], ...]]:
-        """(start, end, scaled cosine) of each sentence of each passage.
-
-        One product per passage, as the cosines were always computed: BLAS rounds a row's
-        sum differently in a matrix of another shape, and the scores must not move.
-        """
+        """(start, end, scaled cosine) of each sentence of each passage: one product per
+        passage (BLAS rounds a row differently in a matrix of another shape)."""
         import numpy as np
 
         q = np.asarray(qvec, dtype=np.float32)
