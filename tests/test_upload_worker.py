@@ -197,6 +197,8 @@ def test_a_child_killed_mid_ingest_leaves_the_index_answering(
     emb = upload_fakes.BlockingEmbeddings(gate, reached)
     bot, fns = _page(s, emb)
     docs_before = {st.entry.info.id for st in corpus_status(s, bot.index) if st.chunks}
+    generation = bot.index.generation()
+    assert "22" in _answer(fns, ARMENIAN_Q)[0]  # the page is warm, as ``serve`` makes it
     new = _file(s, "zorblat.md", "# Zorblat council\n\n" + ZORBLAT)
     gate.touch()
     out: dict[str, Any] = {}
@@ -210,6 +212,12 @@ def test_a_child_killed_mid_ingest_leaves_the_index_answering(
             "the child stored a group, said so, and embeds the next")
         pid = int(reached.read_text())
         assert upload_worker.running_child() == pid
+        # The page does not take the child's writes up group by group: it keeps its view.
+        assert bot.index.count() > generation[0]  # the child stored a group...
+        assert bot.index.generation() == generation  # ...which the page has not taken up
+        lexicon = bot.retriever.lexicon()
+        assert lexicon.generation == generation
+        assert not [p for p in lexicon.passages if p.doc_id == upload_id("zorblat.md")]
     finally:
         if upload_worker.running_child():  # also when an assertion failed: never left hanging
             os.kill(upload_worker.running_child() or 0, signal.SIGKILL)

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,8 +113,7 @@ def ingest_upload(bot: Assistant, paths: list[Path], uploader: str,
     once it ends (also when it failed: a killed child may have stored part of a document)."""
     job = UploadJob(bot.settings, paths, uploader, bot.index.embeddings_given, target)
     try:
-        with bot.index.holding_generation():
-            return ingest_in_child(job, on_event)
+        return ingest_in_child(job, on_event, bot.index.holding_generation)
     finally:
         try:
             bot.retriever.catch_up()
@@ -122,8 +122,11 @@ def ingest_upload(bot: Assistant, paths: list[Path], uploader: str,
             bot.retriever.refresh()
 
 
-def ingest_in_child(job: UploadJob, on_event: Callable[[Event], None]) -> IngestReport:
-    """Run ``job`` in a child process, one at a time, passing its events to ``on_event``.
+def ingest_in_child(job: UploadJob, on_event: Callable[[Event], None],
+                    while_running: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                    ) -> IngestReport:
+    """Run ``job`` in a child process, one at a time, passing its events to ``on_event``;
+    ``while_running()`` is entered once this job's turn has come, until its child ends.
 
     Raises what the child's ingest raised: an ``AssistantError`` with its message, an
     ``OSError`` with its errno (a full disk), ``RuntimeError`` for anything else, and
@@ -139,7 +142,8 @@ def ingest_in_child(job: UploadJob, on_event: Callable[[Event], None]) -> Ingest
             raise BusyError(f"Another upload is still being added after {timeout:g} s; try "
                             "again when it has finished.")
     try:
-        return _run_child(job, on_event)
+        with while_running():
+            return _run_child(job, on_event)
     finally:
         _ONE_CHILD.release()
 
