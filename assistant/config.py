@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     # -- answers ----------------------------------------------------------------------------
     mode: Literal["extractive", "verify", "llm"] = Field(
         "extractive",
-        description="extractive: verbatim quotes; verify: quotes judged yes/no by a local model; "
+        description="extractive: verbatim quotes; verify: the closest quotes judged by a local "
+        "model (its probability of yes combined with the answer model's); "
         "llm: a model writes the answer (see assistant/answer/modes.py).",
     )
     answer_threshold: float | None = Field(
@@ -124,6 +125,15 @@ class Settings(BaseSettings):
     answer_model_path: Path | None = Field(
         None, description="Another answer model file (scripts/train_answerer.py writes one); "
         "empty = the one shipped with the code.",
+    )
+    judge_model_path: Path | None = Field(
+        None, description="Another verify-mode combination file (scripts/train_judge.py writes "
+        "one); empty = the one shipped with the code (assistant/answer/judge.json).",
+    )
+    judge_cache_path: Path | None = Field(
+        None, description="verify mode: keep the judge's probability of 'yes' per prompt in "
+        "this JSON-lines file and never ask the model the same prompt twice (evaluation runs); "
+        "empty = no cache.",
     )
     compare_threshold_margin: float = Field(
         0.35, ge=0.0, le=1.0,

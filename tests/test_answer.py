@@ -20,6 +20,7 @@ from assistant.answer import (
     split_answer_sentences,
     verify_quote,
 )
+from assistant.answer.judging import load_judge_model
 from assistant.errors import InputError
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT
 from assistant.retrieve.filters import Filters
@@ -374,7 +375,7 @@ def test_verify_mode_keeps_quotes_the_judge_accepts(assistant: Assistant) -> Non
     assert [c.quote for c in judged.citations] == [c.quote for c in plain.citations]
     assert judged.audit["judge"]
     assert all(c["yes"] for c in judged.audit["judge"])
-    assert judged.audit["prompt_version"] == "verify-v1"
+    assert judged.audit["prompt_version"] == "verify-v2"
 
 
 def test_verify_mode_abstains_when_the_judge_says_no(assistant: Assistant) -> None:
@@ -384,7 +385,7 @@ def test_verify_mode_abstains_when_the_judge_says_no(assistant: Assistant) -> No
     assert ans.outcome == "evidence"  # issue 16: the closest passage is shown, not quoted
     assert ans.text.startswith(EVIDENCE_TEXT)
     assert ans.audit["abstain_code"] == "judge_rejected"
-    assert 1 <= len(ans.audit["judge"]) <= 4  # VERIFY_MAX_CANDIDATES
+    assert 1 <= len(ans.audit["judge"]) <= load_judge_model().top_k
 
 
 def test_verify_mode_without_a_model_says_what_to_set(assistant: Assistant) -> None:

@@ -14,7 +14,8 @@ Rules, in the order they are applied:
 5. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
                       outcome is ``evidence``: the closest passage is shown, not quoted as an
                       answer; see ``scorer.py``)
-6. ``judge_rejected`` (verify mode) the local model judged that no candidate states the answer
+6. ``judge_rejected`` (verify mode) no judged span reaches the threshold of the combined
+                      probability (the local model's "yes" and the answer model's, judging.py)
 7. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
                       wrote is supported by a passage
 """

@@ -18,7 +18,8 @@ from assistant.answer import abstain
 from assistant.answer.abstain import Abstention
 from assistant.answer.audit import append as append_audit
 from assistant.answer.audit import audit_record
-from assistant.answer.grounded import Judge, check_model_text
+from assistant.answer.grounded import Judge, JudgeCache, check_model_text
+from assistant.answer.judging import JUDGE_MODEL_PATH, load_judge_model
 from assistant.answer.modes import MODE_NAMES, unavailable_reason
 from assistant.answer.questions import (
     COUNTRY_NAMES,
@@ -45,7 +46,6 @@ from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassa
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-VERIFY_MAX_CANDIDATES = 4  # verify mode: candidates the judge may see before the answer abstains
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
 
 # A note for a question not asked in English, in the question's language and in English.
@@ -77,11 +77,13 @@ class Assistant:
         index: Index | None = None,
         llm: BaseChatModel | None = None,
         audit_log: Path | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.index = index or Index(self.settings)
         self.retriever = HybridRetriever(self.index, self.settings)
         self._llm = llm
+        self.judge = judge  # verify mode's judge (made from ``llm`` when None)
         self.audit_log = audit_log
         self.answer_prompt = load_prompt(
             self.settings.prompts_path, "answer", ("passages", "question", "abstain")
@@ -138,7 +140,8 @@ class Assistant:
         mode = mode or self.settings.mode
         if mode not in MODE_NAMES:
             raise InputError(f"Unknown answer mode {mode!r}; use {', '.join(MODE_NAMES)}")
-        problem = self.mode_problem(mode) if self._llm is None else None
+        given = self._llm is not None or (mode == "verify" and self.judge is not None)
+        problem = None if given else self.mode_problem(mode)
         if problem:
             raise ConfigError(f"The {mode} answer mode needs a language model: {problem}.")
         q = check_question(question, self.settings)
@@ -267,33 +270,55 @@ class Assistant:
         best = scored[0]
         audit: dict[str, Any] = {"probability": round(best.probability, 4),
                                  "threshold": threshold, "best_quote": best.span.shown}
+        if mode == "verify":
+            return self._verified(info, retrieval, scored, audit)
         if best.probability < threshold:
             return self._evidence(info, retrieval, mode, scored,
                                   abstain.below_threshold(best.probability, threshold), audit)
-        chosen = [best]
-        if mode == "verify":
-            try:
-                chosen, judged = self._judged(info, scored, threshold)
-            except Exception as exc:  # the same clear message as llm mode (issue 18)
-                raise LLMError(f"The language model failed: {exc}") from exc
-            audit["judge"] = judged
-            if not chosen:
-                return self._evidence(info, retrieval, mode, scored, Abstention(
-                    abstain.JUDGE_REJECTED, "the checking model judged that none of the closest "
-                                            "spans states the answer"), audit)
-        return self._quoted(info, retrieval, mode, [(None, c) for c in chosen], audit)
+        return self._quoted(info, retrieval, mode, [(None, best)], audit)
 
-    def _judged(
-        self, info: QuestionInfo, scored: Sequence[ScoredSpan], threshold: float,
-    ) -> tuple[list[ScoredSpan], list[dict[str, Any]]]:
-        """verify mode: the first span above the threshold that the judge says yes to."""
-        judge = Judge(self.llm, self.verify_prompt)
-        for c in scored:
-            if len(judge.calls) >= VERIFY_MAX_CANDIDATES or c.probability < threshold:
-                break
-            if judge(info.standalone, c.span.quote):
-                return [c], judge.calls
-        return [], judge.calls
+    def _verified(
+        self, info: QuestionInfo, retrieval: Retrieval, scored: list[ScoredSpan],
+        audit: dict[str, Any],
+    ) -> Answer:
+        """verify mode: the local model judges the top spans of the answer model; the judged
+        span with the highest combined probability is the answer when it reaches the
+        combination's threshold (``judging.py``), else the outcome is ``evidence``."""
+        combo = load_judge_model(self.settings.judge_model_path or JUDGE_MODEL_PATH)
+        judge = self.judge or Judge(self.llm, self.verify_prompt, cache=self._judge_cache())
+        judge.calls = []
+        top = [c for c in scored[:combo.top_k] if c.probability >= combo.floor]
+        try:
+            combined = [(combo.probability(c.probability,
+                                           judge.probability(info.standalone, c.span.quote)), c)
+                        for c in top]
+        except LLMError:
+            raise
+        except Exception as exc:  # the same clear message as llm mode (issue 18)
+            raise LLMError(f"The language model failed: {exc}") from exc
+        for call, (p, _) in zip(judge.calls, combined, strict=True):
+            call["combined"] = round(p, 4)
+        audit.update(judge=judge.calls, threshold=combo.threshold)
+        if not combined:
+            return self._evidence(info, retrieval, "verify", scored,
+                                  abstain.below_threshold(scored[0].probability, combo.floor),
+                                  audit)
+        p, best = max(combined, key=lambda t: t[0])
+        if p < combo.threshold:
+            # the closest evidence is the passage of the best judged span
+            return self._evidence(info, retrieval, "verify", [best, *scored], Abstention(
+                abstain.JUDGE_REJECTED, "the checking model and the answer model together "
+                                        "judged that none of the closest spans states the answer"),
+                audit)
+        audit["combined_probability"] = round(p, 4)
+        answer = self._quoted(info, retrieval, "verify", [(None, best)], audit)
+        if answer.outcome == "answer":
+            answer.probability = p
+        return answer
+
+    def _judge_cache(self) -> JudgeCache | None:
+        path = self.settings.judge_cache_path
+        return JudgeCache(path) if path else None
 
     def _comparison(
         self, info: QuestionInfo, retrieval: Retrieval, mode: str, scored: list[ScoredSpan],

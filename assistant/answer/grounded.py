@@ -4,18 +4,22 @@
 the passage it cites (content-word overlap, and every figure and country must appear there).
 A sentence cited to no passage or to the wrong one is cited to the passage that supports it.
 
-``verify`` mode: the model never writes. The extractive step proposes quotes and the model,
-held by a grammar that admits only ``yes`` or ``no``, judges whether a quote states what the
-question asks. The answer stays verbatim quotes.
+``verify`` mode: the model never writes. The extractive step proposes its best spans and the
+model is asked whether each states what the question asks; its probability of "yes" is read
+(not its argmax) and combined with the answer model's (``judging.py``). The answer stays
+verbatim quotes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.errors import LLMError
 from assistant.text import display, sentence_spans, tokens
 from assistant.types import Citation, Passage, ScoredPassage, SentenceSupport
 
@@ -135,37 +139,92 @@ def check_model_text(
 # --------------------------------------------------------------------------------------------
 # The yes/no judge of verify mode
 # --------------------------------------------------------------------------------------------
-YES_NO_GRAMMAR = 'root ::= "yes" | "no"'
+class JudgeCache:
+    """The judge's probability of "yes" per prompt text, kept in a JSON-lines file so that no
+    prompt is sent to the model twice (training and evaluation runs; off by default)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.seen: dict[str, float] = {}
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    self.seen[row["prompt"]] = float(row["p_yes"])
+
+    def get(self, prompt: str) -> float | None:
+        return self.seen.get(prompt)
+
+    def put(self, prompt: str, p_yes: float) -> None:
+        self.seen[prompt] = p_yes
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"prompt": prompt, "p_yes": p_yes}) + "\n")
 
 
 class Judge:
-    """Asks a chat model whether a quoted text states the answer; only ``yes`` or ``no``.
+    """Asks a chat model whether a quoted text states the answer, and reads how sure it is.
 
-    With a llama.cpp model the reply is held to ``yes`` or ``no`` by a grammar; with any other
-    chat model the first word of its reply is read, and anything but "yes" counts as "no".
+    With a llama.cpp model the probability of "yes" is read from the logits of the reply's first
+    token, "yes" against "no" (either case), normalised over the two; nothing is generated
+    beyond that token. Any other chat model is asked for its reply and its first word read:
+    "yes" is 1.0, anything else 0.0.
     """
 
-    def __init__(self, llm: BaseChatModel, prompt: Prompt) -> None:
+    def __init__(self, llm: BaseChatModel | None, prompt: Prompt,
+                 cache: JudgeCache | None = None) -> None:
         self.llm = llm
         self.prompt = prompt
+        self.cache = cache
+        self.model_calls = 0  # prompts actually sent to the model (not found in the cache)
         self.calls: list[dict[str, Any]] = []  # what was asked and answered, for the audit
 
-    def __call__(self, question: str, quote: str) -> bool:
+    def cached(self, question: str, quote: str) -> bool:
         msg = self.prompt.format(question=question, quote=quote)
-        reply = self._reply(msg)
-        verdict = reply.strip().lower().lstrip("\"' ").startswith("yes")
-        self.calls.append({"quote": quote[:300], "reply": reply[:20], "yes": verdict})
-        return verdict
+        return self.cache is not None and self.cache.get(msg) is not None
 
-    def _reply(self, msg: str) -> str:
+    def probability(self, question: str, quote: str) -> float:
+        """The model's probability that the quote states the answer to the question."""
+        msg = self.prompt.format(question=question, quote=quote)
+        p = self.cache.get(msg) if self.cache is not None else None
+        if p is None:
+            p = self._p_yes(msg)
+            self.model_calls += 1
+            if self.cache is not None:
+                self.cache.put(msg, p)
+        self.calls.append({"quote": quote[:300], "p_yes": round(p, 4), "yes": p >= 0.5})
+        return p
+
+    def __call__(self, question: str, quote: str) -> bool:
+        return self.probability(question, quote) >= 0.5
+
+    def _p_yes(self, msg: str) -> float:
+        if self.llm is None:
+            raise LLMError("verify mode needs a language model to judge the quotes")
         client = getattr(self.llm, "client", None)
         if client is not None and hasattr(client, "create_chat_completion"):
-            from llama_cpp import LlamaGrammar
+            return llamacpp_p_yes(client, msg)
+        reply = str(self.llm.invoke(msg).content)
+        return 1.0 if reply.strip().lower().lstrip("\"' ").startswith("yes") else 0.0
 
-            grammar = LlamaGrammar.from_string(YES_NO_GRAMMAR, verbose=False)
-            out = client.create_chat_completion(
-                messages=[{"role": "user", "content": msg}], grammar=grammar, max_tokens=3,
-                temperature=0.0,
-            )
-            return str(out["choices"][0]["message"]["content"] or "")
-        return str(self.llm.invoke(msg).content)
+
+def llamacpp_p_yes(client: Any, msg: str) -> float:
+    """P("yes") of a llama.cpp model's first reply token, normalised over yes and no.
+
+    One token is sampled (llama.cpp reuses the prompt prefix it already read) and the logits of
+    the last prompt position are read from the context: they are the first token's distribution.
+    """
+    import numpy as np
+    from llama_cpp import llama_get_logits_ith
+
+    client.create_chat_completion(messages=[{"role": "user", "content": msg}], max_tokens=1,
+                                  temperature=0.0)
+    n_vocab = client.n_vocab()
+    logits = np.ctypeslib.as_array(llama_get_logits_ith(client.ctx, -1), shape=(n_vocab,))
+
+    def ids(*words: str) -> list[int]:
+        return [t for w in words for t in client.tokenize(w.encode(), add_bos=False)[:1]]
+
+    yes = float(np.logaddexp.reduce(logits[ids("yes", "Yes")]))
+    no = float(np.logaddexp.reduce(logits[ids("no", "No")]))
+    return float(1.0 / (1.0 + np.exp(no - yes)))

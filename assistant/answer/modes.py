@@ -22,8 +22,8 @@ MODES: dict[str, AnswerMode] = {
         AnswerMode("extractive", "Quotes (offline)",
                    "Verbatim sentences of the documents, each with its citation.", False),
         AnswerMode("verify", "Quotes checked by a local model",
-                   "The extractive quotes, each judged yes/no by a language model before it is "
-                   "shown; the model never writes the answer.", True),
+                   "The closest quotes, judged by a local language model: its probability of "
+                   "yes and the answer model's decide together; the model never writes.", True),
         AnswerMode("llm", "Written by a language model",
                    "A language model writes the answer from the passages; every sentence is "
                    "checked against the passage it cites.", True),

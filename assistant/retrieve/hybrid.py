@@ -18,6 +18,7 @@ from typing import Any, overload
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
+from assistant.retrieve.duplicates import DuplicateGroups, stand_ins
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
@@ -25,7 +26,7 @@ from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_rank
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
-from assistant.text import sentence_spans, tokens
+from assistant.text import countries_in, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
@@ -100,6 +101,18 @@ class _Lexicon:
     # passage id → (offsets of its sentences, their embeddings as a matrix)
     sentences: dict[str, tuple[list[tuple[int, int]], Any]] = field(default_factory=dict)
     generation: tuple[int, int, str] = (0, 0, "")
+    groups: DuplicateGroups = field(default_factory=DuplicateGroups)
+    # Only when there are groups: every passage's vector (the normalised mean of its
+    # sentences), each passage's group id, and for one passage per group (``canonical``) its
+    # group id, its vector and its sentences' vectors with their group ids.
+    vectors: Any = None
+    group_ids: Any = None
+    canonical_gids: Any = None
+    canonical_vectors: Any = None
+    canonical_sentences: Any = None
+    canonical_sentence_gids: Any = None
+    countries: Any = None  # each passage's country code
+    by_group: Any = None  # passage indexes ordered by group id, and where each group starts
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -283,13 +296,38 @@ class HybridRetriever:
             return [(r.passage_id, r.start, r.end) for r in got], matrix
 
         rows, matrix = cached_sentences(folder, generation, read)
-        grouped: dict[str, tuple[list[tuple[int, int]], list[int]]] = {}
-        for j, (pid, start, end) in enumerate(rows):
-            spans, at = grouped.setdefault(pid, ([], []))
-            spans.append((start, end))
-            at.append(j)
-        sents = {pid: (spans, matrix[at]) for pid, (spans, at) in grouped.items()}
-        return _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation)
+        groups = DuplicateGroups.of(passages)
+        at_of = {pid: i for i, pid in enumerate(ids)}
+        owner = np.asarray([at_of.get(pid, -1) for pid, _, _ in rows], dtype=np.int64)
+        order = np.argsort(owner, kind="stable")  # each passage's rows together: views, no copies
+        if len(order) and (order != np.arange(len(order))).any():
+            matrix, owner = matrix[order], owner[order]
+            rows = [rows[j] for j in order]
+        sents: dict[str, tuple[list[tuple[int, int]], Any]] = {}
+        bounds = np.flatnonzero(np.diff(owner, prepend=-2, append=-2))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if owner[a] >= 0:
+                sents[ids[owner[a]]] = ([(st, en) for _, st, en in rows[a:b]], matrix[a:b])
+        lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups)
+        if groups and len(matrix):
+            starts = bounds[:-1][owner[bounds[:-1]] >= 0]
+            ends = bounds[1:][owner[bounds[:-1]] >= 0]
+            sums = np.zeros((len(passages), matrix.shape[1]), dtype=np.float32)
+            sums[owner[starts]] = np.add.reduceat(matrix, bounds[:-1])[owner[bounds[:-1]] >= 0]
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            span = {int(owner[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+            canon, gids = groups.canonical(len(passages))
+            rows_of = [np.arange(*span.get(int(p), (0, 0))) for p in canon]
+            at = np.concatenate(rows_of)
+            lex.vectors, lex.group_ids = sums, groups.ids(len(passages))
+            lex.canonical_gids, lex.canonical_vectors = gids, sums[canon]
+            lex.canonical_sentences = matrix[at]
+            lex.canonical_sentence_gids = np.repeat(gids, [len(r) for r in rows_of])
+            lex.countries = np.asarray([p.country for p in passages])
+            by_group = np.argsort(lex.group_ids, kind="stable")
+            ordered = lex.group_ids[by_group]
+            lex.by_group = (by_group, np.flatnonzero(np.diff(ordered, prepend=-1)))
+        return lex
 
     def refresh(self) -> None:
         with self._lock:
@@ -370,50 +408,116 @@ class HybridRetriever:
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        where = f.where()
-        dense = self.index.query(qvec, s.fetch_k, where=where)
-        sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
-        timings["dense_ms"] = (time.perf_counter() - t) * 1000
-
-        t = time.perf_counter()
         lex = self.lexicon()
         terms = self.terms(query)
         qtok = terms.expanded
         boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
-        top = lex.bm25.top(qtok, s.fetch_k, boost,
-                           accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
-        ranked = [i for i, _ in top]
-        bm = dict(top)
+        # BM25 of every passage: the ranker reads it for every candidate.
+        every = lex.bm25.scores(qtok, boost) if qtok else None
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        if lex.groups and lex.vectors is not None:
+            dense_ids, sent_order, lex_ids, cos, lexs = self._collapsed_lists(
+                lex, query, qvec, f, every)
+            dense: list[tuple[Passage, float]] = []
+        else:
+            where = f.where()
+            dense = self.index.query(qvec, s.fetch_k, where=where)
+            sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
+            top = lex.bm25.top(qtok, s.fetch_k, boost,
+                               accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
+            dense_ids = [p.id for p, _ in dense]
+            sent_order = list(dict.fromkeys(pid for pid, _ in sent_hits))
+            lex_ids = [lex.passages[i].id for i, _ in top]
+            cos = {p.id: sim for p, sim in dense}
+            lexs = {lex.passages[i].id: score for i, score in top}
+        timings["dense_ms"] = (time.perf_counter() - t) * 1000
 
         # Three candidate lists: passages by their own vector, by their best sentence
         # (small-to-big), and by BM25. Fused by normalised score (default) or by reciprocal rank.
         by_id: dict[str, Passage] = {p.id: p for p in lex.passages}
         by_id.update({p.id: p for p, _ in dense})
-        sent_order: list[str] = [
-            pid for pid in dict.fromkeys(pid for pid, _ in sent_hits) if pid in by_id
-        ]
-        lists = [[p.id for p, _ in dense], sent_order, [lex.passages[i].id for i in ranked]]
+        lists = [dense_ids, [pid for pid in sent_order if pid in by_id], lex_ids]
         candidates = list(dict.fromkeys(pid for lst in lists for pid in lst))
-        cos = {p.id: sim for p, sim in dense}
         missing = [pid for pid in candidates if pid not in cos]
         if missing:
             cos.update(self._cosines(missing, qvec))
         # Every cosine on one scale, whichever model made it (see embeddings.Profile).
         prof = profile(s, self.index.embeddings)
         cos = {pid: prof.scale(c) for pid, c in cos.items()}
-        lexs = {lex.passages[i].id: bm[i] for i in ranked}
         sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in
                                 self._sentence_scores(lex, pid, qvec)) for pid in candidates}
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         order = sorted(fused, key=lambda pid: -fused[pid])
-        # The ranker reads BM25 of every candidate, not only of the lexical list's best.
-        every = lex.bm25.scores(qtok, boost) if qtok else None
         bm_of = ({p.id: float(every[i]) for i, p in enumerate(lex.passages)}
                  if every is not None else {})
         return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
                           prof.relevance_floor)
+
+    def _collapsed_lists(
+        self, lex: _Lexicon, query: str, qvec: list[float], f: Filters, every: Any
+    ) -> tuple[list[str], list[str], list[str], dict[str, float], dict[str, float]]:
+        """The three candidate lists with each near-duplicate group ranked once (see
+        ``duplicates``): Chroma's nearest 24 would be copies of one paragraph. The vectors of
+        one passage per group are scored, then each group is replaced by the members that
+        stand in for it. Returns the dense, sentence and BM25 lists (ids), the passages'
+        cosines and the BM25 scores of the lexical list."""
+        import numpy as np
+
+        s = self.settings
+        q = np.asarray(qvec, dtype=np.float32)
+        n_ids = len(lex.groups.members) + len(lex.passages)
+        bm = every if every is not None else np.zeros(len(lex.passages))
+        accepted = (np.fromiter((f.accepts(p) for p in lex.passages), bool, len(lex.passages))
+                    if f else np.ones(len(lex.passages), bool))
+        group_ok = np.zeros(n_ids, bool)
+        group_ok[lex.group_ids[accepted]] = True
+        group_bm = np.zeros(n_ids)
+        by_group, starts = lex.by_group
+        group_bm[lex.group_ids[by_group[starts]]] = np.maximum.reduceat(
+            np.where(accepted, bm, 0.0)[by_group], starts)
+
+        def best_gids(scores: Any, gids: Any, n: int) -> list[int]:
+            out: dict[int, None] = {}
+            for g in gids[np.argsort(-scores, kind="stable")].tolist():
+                if group_ok[g]:
+                    out.setdefault(g)
+                    if len(out) == n:
+                        break
+            return list(out)
+
+        dense = best_gids(lex.canonical_vectors @ q, lex.canonical_gids, s.fetch_k)
+        # As Chroma's list: the passages of the fetch_k * 4 best sentences.
+        rows = lex.canonical_sentence_gids[
+            np.argsort(-(lex.canonical_sentences @ q), kind="stable")]
+        sent = list(dict.fromkeys(int(g) for g in rows[group_ok[rows]][: s.fetch_k * 4]))
+        order = np.argsort(-group_bm, kind="stable")
+        lexical = [int(g) for g in order[: s.fetch_k] if group_bm[g] > 0]
+
+        named = countries_in(query)
+        cos: dict[int, float] = {}
+
+        def members(gids: list[int]) -> list[int]:
+            out: list[int] = []
+            for g in gids:
+                m = lex.groups.members_of(g)
+                if len(m) == 1:  # a lone passage
+                    out.extend(i for i in m if accepted[i])
+                    continue
+                ok = np.asarray(m)[accepted[list(m)]]
+                c = lex.vectors[ok] @ q
+                cos.update(zip(ok.tolist(), c.tolist(), strict=True))
+                out.extend(stand_ins(ok, lex.countries[ok], named, bm[ok], c))
+            return out
+
+        lists = [members(dense), members(sent), members(lexical)]
+        ids = lex.bm25.ids
+        used = {i for lst in lists for i in lst}
+        cosines = {ids[i]: cos[i] if i in cos else float(lex.vectors[i] @ q) for i in used}
+        return ([ids[i] for i in lists[0]], [ids[i] for i in lists[1]],
+                [ids[i] for i in lists[2]], cosines, {ids[i]: float(bm[i]) for i in lists[2]})
 
     @staticmethod
     def _sentence_scores(

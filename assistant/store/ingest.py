@@ -417,7 +417,8 @@ def embed_passages(
     """Embed every sentence of the passages, prefixed with its country ("Armenia: …").
 
     A passage's vector is the normalised mean of its sentence vectors, so one embedding call
-    serves both passage retrieval and sentence-level (small-to-big) scoring.
+    serves both passage retrieval and sentence-level (small-to-big) scoring. A text that comes
+    more than once (the overlap between neighbouring chunks, a repeated line) is embedded once.
     """
     texts: list[str] = []
     owners: list[tuple[int, int, int]] = []  # (passage index, start, end)
@@ -431,7 +432,10 @@ def embed_passages(
         return [], []
     import numpy as np
 
-    vecs = np.asarray(embeddings.embed_documents(texts), dtype=np.float64)
+    distinct = list(dict.fromkeys(texts))
+    at = {t: j for j, t in enumerate(distinct)}
+    got = np.asarray(embeddings.embed_documents(distinct), dtype=np.float64)
+    vecs = got[[at[t] for t in texts]]
     owner = np.asarray([i for i, _, _ in owners])
     sums = np.zeros((len(passages), vecs.shape[1]))
     np.add.at(sums, owner, vecs)
