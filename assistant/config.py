@@ -168,6 +168,14 @@ class Settings(BaseSettings):
     username: str | None = Field(None, description="Required with a non-loopback host.")
     password: SecretStr | None = Field(None, description="Required with a non-loopback host.")
     max_upload_mb: float = Field(20.0, gt=0)
+    upload_nice: int = Field(
+        10, ge=0, le=19,
+        description="How much lower the CPU priority of the process that ingests a page upload "
+        "is than the page's (added to its niceness). 10: while people ask, the page gets about "
+        "nine tenths of a core the ingest also wants (Linux weighs niceness 0 against 10 as "
+        "1024 to 110), and an idle page leaves the ingest the whole machine; 19 would let any "
+        "other busy program on the server hold an upload back for long.",
+    )
     uploads: bool = Field(
         True, description="Accept and use uploaded documents; false on a shared deployment "
         "(the page refuses uploads and answers come from the manifest's documents only).",

@@ -6,7 +6,8 @@
 Each phase runs its users for --seconds, one after the other, so every figure is printed beside
 the single-user figure of the same run (and the load average of the machine). With --ingest, a
 further phase runs the middle user count while FILE is uploaded through the page's own upload
-endpoint (the ingest happens in the server, as when a user adds a document).
+endpoint (the page ingests it in a child process, as when a user adds a document; that
+process's CPU is printed apart from the server's CPU per request).
 
 Without --url it starts `python app.py` on 127.0.0.1 on a free port, with its index, data and
 corpus in a temporary folder (the bundled corpus is indexed at start, or --index DIR is copied
@@ -59,15 +60,17 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """CPU time (user + system) a process has used so far, or None if unknown."""
+def cpu_seconds(pid: int | None, children: bool = False) -> float | None:
+    """CPU time (user + system) a process has used so far, or None if unknown; ``children``:
+    that of its ended child processes instead (the page's upload ingests)."""
     if pid is None:
         return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    at = 13 if children else 11
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(tmp: Path, index: Path | None = None,
@@ -282,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                     done["result"] = (float("nan"), f"{type(exc).__name__}: {exc}")
 
             th = threading.Thread(target=ingest, daemon=True)
+            c0_children = cpu_seconds(pid, children=True)
             t0, c0 = time.monotonic(), (cpu_seconds(pid), time.process_time())
             th.start()
             lat, errors = run(url, users, args.seconds, args.client, args.turns)
@@ -289,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
             th.join(timeout=1800)
             secs, msg = done.get("result", (float("nan"), "still running"))  # type: ignore[misc]
             print(f"    upload of {args.ingest.name}: {secs:.1f} s: {str(msg)[:160]}")
+            ingest_cpu, before_cpu = cpu_seconds(pid, children=True), c0_children
+            if ingest_cpu is not None and before_cpu is not None:
+                print(f"    CPU of the ingest process (a child of the server, not counted "
+                      f"above): {ingest_cpu - before_cpu:.1f} s")
             failed |= bool(errors)
         after = rss_mb(pid)
     finally:

@@ -376,6 +376,15 @@ class HybridRetriever:
         with self._lock:
             self._lex = None
 
+    def catch_up(self) -> None:
+        """Take up the index's changes now (after another process wrote to it), not at the next
+        2 s check; questions asked meanwhile are answered from the current lexicon."""
+        with self._lock:
+            generation = self.index.generation()
+            if self._lex is None or self._lex.generation != generation:
+                self._lex = self._build_lexicon(generation)
+            self._lex_checked = time.monotonic()
+
     # -- retrieval ----------------------------------------------------------------------------
     def retrieve(
         self,

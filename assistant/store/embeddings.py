@@ -158,6 +158,11 @@ class E5Embeddings:
                 from exc
         self._model: Any = E5(num_threads=threads)
         self._lock = threading.Lock()
+        self._threads = threads
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        """Pickled as its recipe, not its weights: another process loads its own model."""
+        return _e5, (self._threads,)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []

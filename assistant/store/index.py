@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
@@ -94,6 +94,8 @@ class Index:
         self._sentences: Any = None
         self._client_ref: Any = None  # the client the collections came from
         self._seen_stamp: str | None = None
+        self._held: tuple[int, int, str] | None = None  # see ``holding_generation``
+        self.embeddings_given = embeddings  # None: the model the settings name, loaded here
 
     @property
     def embeddings(self) -> Embeddings:
@@ -220,6 +222,9 @@ class Index:
         shows another process's write, the client is reopened first, so that this process
         reads the segments that process wrote instead of its cached ones.
         """
+        held = self._held
+        if held is not None:
+            return held
         stamp = self._stamp_read()
         if (stamp and self._seen_stamp is not None and stamp != self._seen_stamp
                 and not stamp.startswith(f"{os.getpid()}:")):
@@ -227,6 +232,20 @@ class Index:
         self._seen_stamp = stamp
         counts = self.read(lambda: (int(self.collection.count()), int(self.sentences.count())))
         return counts[0], counts[1], stamp
+
+    @contextlib.contextmanager
+    def holding_generation(self) -> Iterator[None]:
+        """While held, ``generation`` reports the generation seen on entry.
+
+        For a child process that writes to the index for this one (a page upload): taking up
+        its writes batch by batch would reopen Chroma and rebuild the lexicon every 2 s while
+        it runs; after the block, the next ``generation`` takes them all up at once.
+        """
+        self._held = self.generation()
+        try:
+            yield
+        finally:
+            self._held = None
 
     def _stamp_path(self) -> Any:
         return None if self.settings.chroma_url else self.settings.index_path / ".generation"

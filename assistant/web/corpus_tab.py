@@ -17,6 +17,7 @@ from assistant.errors import AssistantError
 from assistant.types import COUNTRIES, DOC_TYPES
 from assistant.web.catalog import corpus_html, corpus_rows, country_choices, missing_html
 from assistant.web.common import GENERIC_ERROR, Page, safe_error
+from assistant.web.upload_worker import UploadInterrupted, ingest_upload
 from assistant.web.uploads import (
     UPLOAD_TYPES,
     check_upload,
@@ -89,7 +90,8 @@ def make_prefill(page: Page) -> Callable[[str | None], tuple[str, str]]:
 
 
 def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
-    """The handler of “Add to the library”: the file checked, copied, indexed."""
+    """The handler of “Add to the library”: the file checked, then copied and indexed by a
+    child process (``upload_worker``) while the page keeps answering; its progress shown."""
     import gradio as gr
 
     settings, index, bot = page.settings, page.index, page.bot
@@ -99,8 +101,6 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
         doc_type: str | None = None, request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
-        from assistant.store.ingest import ingest
-
         def table() -> tuple[Any, Any]:
             rows = corpus_html(corpus_rows(settings, index))
             page.refresh_catalog()
@@ -118,14 +118,13 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
                 sidecar.parent.mkdir(parents=True, exist_ok=True)
                 if not (settings.uploads_path / path.name).exists():
                     sidecar.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-
-            def step(done: int, total: int, label: str) -> None:
-                progress((done, total), desc=f"Embedding {label}", unit="chunks")
-
-            progress(0, desc=f"Reading {path.name}")
-            report = ingest(settings, paths=[path], index=index, progress=step,
-                            uploader=page_uploader(request))
-            bot.retriever.refresh()
+            progress(0, desc=f"Starting to add {path.name}")
+            report = ingest_upload(bot, [path], page_uploader(request),
+                                   show_progress(progress, path.name))
+        except UploadInterrupted as exc:
+            if not (settings.uploads_path / path.name).exists():
+                sidecar.unlink(missing_ok=True)
+            return f"⚠ {safe_error(settings, exc)}", *table()
         except AssistantError as exc:
             return f"⚠ {safe_error(settings, exc)}", *table()
         except OSError as exc:
@@ -153,6 +152,24 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
     # gradio finds the request by its annotation; ours is a string (postponed annotations).
     upload.__annotations__["request"] = gr.Request | None
     return upload
+
+
+def show_progress(progress: Any, name: str) -> Callable[[dict[str, Any]], None]:
+    """The upload's progress bar, moved by the events of its ingest process."""
+
+    def on_event(event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "started":
+            progress(0, desc=f"Reading {name}")
+        elif kind == "waiting":
+            progress(0, desc=str(event.get("text", "")))
+        elif kind == "progress":
+            progress((event["done"], event["total"]), desc=f"Embedding {event['label']}",
+                     unit="chunks")
+        elif kind == "preparing":
+            progress(1.0, desc=f"Preparing {name} for questions")
+
+    return on_event
 
 
 def make_remove(page: Page) -> Callable[[str | None], tuple[str, str]]:
