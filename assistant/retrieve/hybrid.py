@@ -94,12 +94,8 @@ class Retrieval(Sequence[ScoredPassage]):
 
 @dataclass
 class _Lexicon:
-    """Everything retrieval keeps of one generation of the index.
-
-    Besides the BM25 statistics, it memoises what depends on a passage and not on the
-    question (its sentences' tokens, its stored vector, a typo's closest corpus word): a new
-    generation builds a new lexicon, so nothing memoised outlives the index it was read from.
-    """
+    """What retrieval keeps of one index generation: BM25 statistics, and memos of what depends
+    on a passage, not on the question (a new generation builds a new lexicon, empty memos)."""
 
     passages: list[Passage]
     bm25: LexicalIndex
@@ -128,8 +124,7 @@ class _Lexicon:
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     _close: dict[str, str | None] = field(default_factory=dict)
     _vectors: dict[str, Any] = field(default_factory=dict)
-    _units: dict[str, tuple[tuple[frozenset[str], ...], tuple[bool, ...]]] = field(
-        default_factory=dict)
+    _units: dict[str, Any] = field(default_factory=dict)  # see sentence_units
 
     def __post_init__(self) -> None:
         self.by_id = self.by_id or {p.id: p for p in self.passages}
@@ -157,9 +152,8 @@ class _Lexicon:
     def close_match(self, term: str) -> str | None:
         """The corpus word a misspelt ``term`` stands for (difflib), or None; memoised."""
         if term not in self._close:
-            close = (difflib.get_close_matches(term, self.vocab, n=1, cutoff=TYPO_CUTOFF)
-                     if len(term) >= 5 else [])
-            self._close[term] = close[0] if close else None
+            close = difflib.get_close_matches(term, self.vocab, n=1, cutoff=TYPO_CUTOFF)
+            self._close[term] = close[0] if close and len(term) >= 5 else None
         return self._close[term]
 
     def same_root(self, term: str) -> set[str]:
@@ -585,12 +579,9 @@ class HybridRetriever:
         return out
 
     def _cosines(self, lex: _Lexicon, ids: list[str], qvec: list[float]) -> dict[str, float]:
-        """Cosine similarity of stored passages the dense query did not return.
-
-        Their vectors are read from Chroma once per generation (memoised in the lexicon), and
-        multiplied in Chroma's storage order, as one ``get`` returned them (the same matrix,
-        so the same sums to the last bit).
-        """
+        """Cosines of stored passages the dense query did not return: their vectors read once
+        per generation, multiplied in Chroma's storage order as one ``get`` gave them (the same
+        matrix, so the same floats to the last bit)."""
         import numpy as np
 
         need = [pid for pid in ids if pid not in lex._vectors]
