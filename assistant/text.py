@@ -39,6 +39,7 @@ def strip_markup(text: str) -> str:
     return _EMPH.sub("", text)
 
 
+@lru_cache(maxsize=8192)  # pure; every answer verifies its quotes against whole passages
 def normalize(text: str) -> str:
     """The form in which quotes are compared: markup dropped, quotes plain, whitespace folded."""
     text = unicodedata.normalize("NFKC", strip_markup(text)).translate(_QUOTES)
@@ -78,6 +79,7 @@ def normalized_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
+@lru_cache(maxsize=4096)  # pure; the copy box and every download place the same quotes again
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     """Where ``quote`` lies in ``text`` (compared after normalising both), or None."""
     q = normalize(quote)

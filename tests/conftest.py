@@ -169,3 +169,18 @@ def full_disk_after_half(monkeypatch: pytest.MonkeyPatch) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", half)
+
+
+def handler_steps(fn: Any, *args: Any) -> list[Any]:
+    """Every output a page handler yields, as gradio iterates it (a sync or async generator)."""
+    import inspect
+
+    import anyio
+
+    if not inspect.isasyncgenfunction(fn):
+        return list(fn(*args))
+
+    async def collect() -> list[Any]:
+        return [out async for out in fn(*args)]
+
+    return anyio.run(collect)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import handler_steps
 
 from assistant.config import Settings
 from assistant.store.index import Index
@@ -44,8 +45,8 @@ def page(settings: Settings, bow_embeddings: Any, tmp_path: Path,
 
 
 def _conversation(fns: dict[str, Any]) -> dict[str, Any]:
-    state = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))[-1][2]
-    return list(fns["ask"](GEORGIAN_Q, [], [], "extractive", state))[-1][2]
+    state = handler_steps(fns["ask"], ARMENIAN_Q, [], [], "extractive", None)[-1][2]
+    return handler_steps(fns["ask"], GEORGIAN_Q, [], [], "extractive", state)[-1][2]
 
 
 def _files(folder: Path) -> list[Path]:

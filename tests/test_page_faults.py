@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import handler_steps
 
 from assistant.config import Settings
 from assistant.store.index import Index
@@ -37,7 +38,7 @@ def test_downloads_on_a_full_disk_say_so(page: Any, monkeypatch: pytest.MonkeyPa
     import assistant.web.chat_tab as chat_tab
 
     _, fns, _ = page
-    state = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))[-1][2]
+    state = handler_steps(fns["ask"], ARMENIAN_Q, [], [], "extractive", None)[-1][2]
     monkeypatch.setattr(chat_tab, "write_export", _no_space)
     box, *_buttons = fns["exports"](state)
     assert "References" in box["value"]  # the copy box still works
@@ -97,24 +98,25 @@ def test_refusals_do_not_enter_the_chat_or_pile_up(page: Any, settings: Settings
 
     _, fns, _ = page
     long_q = "How many? " * 500
-    chat, _panel, state, box = list(fns["ask"](long_q, [], [], "extractive", None))[-1]
+    chat, _panel, state, box = handler_steps(fns["ask"], long_q, [], [], "extractive", None)[-1]
     assert [m["role"] for m in chat] == ["assistant"]  # no 5,000-character bubble
     assert chat[0]["content"] == (f"⚠ The question is {len(long_q.strip())} characters long; "
                                   f"the limit is {settings.max_question_chars} characters. "
                                   "Shorten it.")
     assert "ASSISTANT_" not in chat[0]["content"]
     assert box == long_q  # kept in the box, to be shortened
-    chat, _panel, state, box = list(fns["ask"]("\u200b" * 5, [], [], "extractive", state))[-1]
+    chat, _panel, state, box = handler_steps(fns["ask"], "\u200b" * 5, [], [], "extractive",
+                                             state)[-1]
     assert len(chat) == 1  # the new refusal replaced the old one
     assert chat[0]["content"].startswith("⚠ The question is empty")
     # A lone surrogate: a clear message, and nothing the page cannot send back as UTF-8.
-    out = list(fns["ask"]("How many\ud800?", [], [], "extractive", state))[-1]
+    out = handler_steps(fns["ask"], "How many\ud800?", [], [], "extractive", state)[-1]
     chat, _panel, state, box = out
     assert len(chat) == 1
     assert "lone surrogate" in chat[0]["content"]
     json.dumps([chat, box], ensure_ascii=False).encode("utf-8")
     # A real question afterwards: the refusal goes, the question and its answer stay.
-    chat, *_ = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", state))[-1]
+    chat, *_ = handler_steps(fns["ask"], ARMENIAN_Q, [], [], "extractive", state)[-1]
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert chat[0]["content"] == ARMENIAN_Q
 

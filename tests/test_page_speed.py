@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +99,123 @@ def test_an_upload_gives_the_ingest_memory_back(settings: Settings, bow_embeddin
     msg, _table, _ = upload(str(note))
     assert "1 added" in msg
     assert released == [before + 1]  # once, after the new passage was stored
+
+
+def test_memoised_passage_work_follows_the_index(settings: Settings, bow_embeddings: Any,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """What retrieval memoises per passage (vectors, sentence tokens, typo matches) lives in
+    the lexicon of one generation: answers from warm memos equal a fresh retriever's, and a
+    document ingested by another process gets a new lexicon with nothing carried over."""
+    import assistant.retrieve.hybrid as hybrid
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    warm = hybrid.HybridRetriever(index, settings)
+    questions = ["How many scientific institutions took part in the Armenian survey?",
+                 "When was the Georgian questionaire available?"]  # a typo on purpose
+    for q in questions:
+        warm.retrieve(q)
+    old = warm.lexicon()
+    assert old._vectors  # the memos were used
+    assert old._units
+    assert old._close
+    for q in questions:
+        assert warm.retrieve(q) == hybrid.HybridRetriever(index, settings).retrieve(q)
+
+    src = tmp_path / "zorvian.md"
+    src.write_text("# Zorvian\n\nThe Zorvian council approved seventeen micro-credentials "
+                   "for scientific institutions in 2031.\n", encoding="utf-8")
+    other = Index(settings, embeddings=bow_embeddings)  # another process's ingest
+    assert ingest(settings, paths=[src], index=other).ok
+    later = hybrid.time.monotonic() + 60  # past the lexicon's 2-second check
+    monkeypatch.setattr(hybrid.time, "monotonic", lambda: later)
+    got = warm.retrieve("Zorvian council scientific institutions")
+    new = warm.lexicon()
+    assert new is not old
+    assert new.generation != old.generation
+    zorvian = [p.id for p in new.passages if "Zorvian council" in p.text]
+    assert zorvian
+    assert set(zorvian) <= set(new.storage)
+    assert not set(new._vectors) - set(new.by_id)
+    assert got == hybrid.HybridRetriever(index, settings).retrieve(
+        "Zorvian council scientific institutions")
+
+
+def test_memoised_vectors_give_the_cosines_one_read_gives(settings: Settings,
+                                                          bow_embeddings: Any) -> None:
+    """Cosines from memoised vectors are the floats of one Chroma read, to the last bit (rows
+    in Chroma's order: BLAS rounds a row differently in another place of the matrix)."""
+    import random
+
+    import numpy as np
+
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    retriever = HybridRetriever(index, settings)
+    lex = retriever.lexicon()
+    ids = [p.id for p in lex.passages]
+    rng = random.Random(7)
+    q = bow_embeddings.embed_query("micro-credentials quality assurance in Georgia")
+    for n in (1, 3, 9, 17, 40, len(ids)):
+        some = rng.sample(ids, min(n, len(ids)))
+        got_ids, vectors = index.embeddings_of(some)
+        sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(q, np.float32)
+        want = {pid: float(c) for pid, c in zip(got_ids, sims, strict=True)}
+        assert retriever._cosines(lex, some, q) == want
+
+
+def test_span_plans_are_shared_but_each_question_keeps_its_cosines() -> None:
+    from assistant.answer.spans import build_spans
+    from assistant.types import Passage, ScoredPassage
+
+    text = "Results of the survey:\n- 22 institutions answered.\n- 9 did not.\n\nIt ended."
+    p = Passage(id="p1", doc_id="d", title="T", text=text)
+    units = tuple((text.index(u), text.index(u) + len(u)) for u in (
+        "Results of the survey:", "- 22 institutions answered.", "- 9 did not.", "It ended."))
+    first = ScoredPassage(p, 1.0, sentences=tuple((a, b, 0.1 * i) for i, (a, b) in
+                                                  enumerate(units)))
+    second = ScoredPassage(p, 1.0, sentences=tuple((a, b, 0.5) for a, b in units))
+    a, b = list(build_spans(first)), list(build_spans(second))
+    assert [(s.start, s.end, s.kind) for s in a] == [(s.start, s.end, s.kind) for s in b]
+    assert any(s.kind == "list" for s in a)
+    assert {s.sims for s in b} == {(0.5,) * len(s.units) for s in b}
+    assert a[0].sims == (0.0,)
+    assert a[-1].sims == (0.1 * 3,)
+
+
+def test_the_ask_handler_streams_only_what_streams(tmp_path: Path) -> None:
+    """Gradio runs Ask as an async generator (two worker-thread calls a question, not three):
+    a quoted answer comes in one step, an llm answer still streams partial by partial."""
+    import inspect
+    import threading
+
+    from conftest import handler_steps
+
+    from assistant.types import Answer
+    from assistant.web.chat_tab import make_async_ask
+    from assistant.web.common import Page
+
+    class Bot:
+        def ask_stream(self, question: str, history: Any = None, filters: Any = None,
+                       mode: str = "extractive") -> Any:
+            texts = ["Partial", "Partial answer", "Partial answer [1]"] if mode == "llm" else [
+                "“Quoted.” [1]"]
+            for text in texts:
+                yield Answer(question=question, text=text, citations=[], passages=[],
+                             abstained=False, mode=mode)
+
+    ready = threading.Event()
+    ready.set()
+    page = Page(None, Bot(), ready, "", tmp_path, {"docs": []})  # type: ignore[arg-type]
+    ask = make_async_ask(page)
+    assert inspect.isasyncgenfunction(ask)
+    quoted = handler_steps(ask, "What?", [], [], "extractive", None)
+    assert len(quoted) == 1
+    assert quoted[0][2]["pairs"] == [("What?", "“Quoted.” [1]")]
+    streamed = handler_steps(ask, "What?", [], [], "llm", None)
+    assert len(streamed) == 3
+    assert len({out[0][-1]["content"] for out in streamed}) == 3  # each partial shown
+    assert streamed[-1][2]["pairs"] == [("What?", "Partial answer [1]")]

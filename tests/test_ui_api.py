@@ -10,7 +10,7 @@ from typing import Any
 
 import appserver
 import pytest
-from conftest import make_settings, settings_env
+from conftest import handler_steps, make_settings, settings_env
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
@@ -214,10 +214,10 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     assert {"ask", "references", "feedback_up", "feedback_down", "upload", "evaluate"} <= set(fns)
 
     # An empty question: a readable message in the chat, no exception.
-    out = list(fns["ask"]("", [], [], "extractive", None))
+    out = handler_steps(fns["ask"], "", [], [], "extractive", None)
     assert out[-1][0][-1]["content"].startswith("⚠ The question is empty")
     # A real question: the last message is an answer or an abstention, with a sources panel.
-    out = list(fns["ask"](ARMENIAN_Q, [], [], "extractive", None))
+    out = handler_steps(fns["ask"], ARMENIAN_Q, [], [], "extractive", None)
     msgs, panel, state, box = out[-1]
     assert msgs[-2] == {"role": "user", "content": ARMENIAN_Q}
     assert not msgs[-1]["content"].startswith("⚠")
@@ -229,7 +229,7 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     assert "\nReferences\n" in refs
     assert "[1] " in refs.partition("\nReferences\n")[2]
     # A follow-up keeps the conversation.
-    out = list(fns["ask"]("and in Georgia?", ["GE"], [], "extractive", state))
+    out = handler_steps(fns["ask"], "and in Georgia?", ["GE"], [], "extractive", state)
     assert len(out[-1][0]) == 4
     assert len(out[-1][2]["pairs"]) == 2
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import upload_fakes
-from conftest import make_settings
+from conftest import handler_steps, make_settings
 
 import assistant.store.ingest
 from assistant.config import Settings
@@ -68,7 +68,7 @@ def _page(settings: Settings, embeddings: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def _answer(fns: dict[str, Any], question: str) -> tuple[str, str]:
-    chat, panel, _state, _box = list(fns["ask"](question, [], [], "extractive", None))[-1]
+    chat, panel, _state, _box = handler_steps(fns["ask"], question, [], [], "extractive", None)[-1]
     return str(chat[-1]["content"]), panel
 
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.config import Settings
 from assistant.errors import InputError
@@ -188,15 +189,20 @@ class Slot:
 
     def filled_by(self, text: str) -> bool:
         """Does ``text`` hold a value of this slot's kind (a figure, a date, a name…)?"""
-        body = re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", text)  # list numbering is no figure
-        if self.kind == "count":
-            # A year is not a count ("2024" answers "when", not "how many").
-            body = re.sub(r"\b(19|20)\d\d\b", " ", body)
-        return bool(_VALUE_PATTERNS[self.kind].search(body))
+        return _filled(self.kind, text)
 
     def describe(self) -> str:
         word = SLOT_WORDS[self.kind]
         return f"{word} of {self.noun_text}" if self.noun_text else word
+
+
+@lru_cache(maxsize=32768)  # pure; every question reads the same passages' spans again
+def _filled(kind: str, text: str) -> bool:
+    body = re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", text)  # list numbering is no figure
+    if kind == "count":
+        # A year is not a count ("2024" answers "when", not "how many").
+        body = re.sub(r"\b(19|20)\d\d\b", " ", body)
+    return bool(_VALUE_PATTERNS[kind].search(body))
 
 
 def detect_slot(question: str, lang: str = "en") -> Slot | None:

@@ -130,10 +130,22 @@ def load_model(path: Path = MODEL_PATH) -> AnswerModel:
     return model_from_dict(d)
 
 
-def _covered(term: str, equivalents: frozenset[str], words: set[str]) -> float:
+def _covered(term: str, equivalents: frozenset[str], words: set[str] | frozenset[str]
+             ) -> float:
     if term in words:
         return 1.0
     return EQUIVALENT_CREDIT if equivalents & words else 0.0
+
+
+@lru_cache(maxsize=32768)  # pure; every question reads the same passages' spans again
+def _words(text: str) -> frozenset[str]:
+    return frozenset(tokens(text))
+
+
+@lru_cache(maxsize=32768)
+def _has_figure(body: str) -> bool:
+    """A digit outside list numbering ("1.", "a)")."""
+    return bool(re.search(r"\d", re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", body)))
 
 
 def passage_signal(sp: Any, top_fused: float, signal: str) -> float:
@@ -164,13 +176,13 @@ def span_features(
     kind = _Asked.of(q, retrieval, total, uses_words)
     rows = []
     extras = []
-    ctx_cache: dict[str, set[str]] = {}
+    ctx_cache: dict[str, frozenset[str]] = {}
     for span in spans:
         sp, p = span.sp, span.sp.passage
         raw = span.raw
-        words = set(tokens(raw))
+        words = _words(raw)
         if p.id not in ctx_cache:
-            ctx_cache[p.id] = set(tokens(f"{p.title} {p.section}"))
+            ctx_cache[p.id] = _words(f"{p.title} {p.section}")
         ctx = ctx_cache[p.id] | words
         cov = ctx_cov = 0.0
         for t, w in weights.items():
@@ -205,7 +217,7 @@ def span_features(
             1.0 if is_statement(first) else 0.0,
             1.0 if span.kind == "sentence" and body.endswith(":") else 0.0,
             math.log(1 + len(body)),
-            1.0 if re.search(r"\d", re.sub(r"(?:^|\s)\d{1,3}[.)](?=\s)", " ", body)) else 0.0,
+            1.0 if _has_figure(body) else 0.0,
         ])
     best_cov = max((r[3] for r in rows), default=0.0)
     by_sim = _places([r[6] for r in rows])
@@ -242,7 +254,7 @@ class _Asked:
                    terms.typical_weight * len(terms.unknown) / total, uses_words,
                    terms.equivalents.get(key, frozenset()) if key is not None else frozenset())
 
-    def row(self, span: Span, context: set[str], signal: float) -> list[float]:
+    def row(self, span: Span, context: frozenset[str], signal: float) -> list[float]:
         """Its features of one span (``context``: the span's words with its passage's title
         and section)."""
         missing = self.key is not None and not _covered(self.key, self.equivalents, context)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.text import display, sentence_spans
 from assistant.types import ScoredPassage
@@ -52,6 +53,7 @@ def clean_item(text: str) -> str:
     return _FOOTNOTE.sub("", text).strip()
 
 
+@lru_cache(maxsize=32768)  # pure; every question reads the same passages' sentences again
 def is_statement(raw: str) -> bool:
     """Does this unit say something? Headings, captions, questionnaire options, questions and
     fragments of a few words name a subject without saying anything about it.
@@ -149,16 +151,32 @@ def _same_paragraph(text: str, end: int, start: int) -> bool:
 def build_spans(sp: ScoredPassage) -> Iterator[Span]:
     """Every candidate span of one passage: sentences, lead-ins with their lists, and runs of
     two or three adjacent sentences of one paragraph."""
-    text = sp.passage.text
     units = _units(sp)
-    starts = [_is_item(text, s) for s, _, _ in units]
+    plan = _span_plan(sp.passage.text, tuple((s, e) for s, e, _ in units))
+    for start, end, kind, chosen in plan:
+        yield Span(sp, start, end, kind, tuple((units[j][0], units[j][1]) for j in chosen),
+                   tuple(units[j][2] for j in chosen))
+
+
+PlannedSpan = tuple[int, int, str, tuple[int, ...]]  # start, end, kind, the units it is made of
+
+
+@lru_cache(maxsize=8192)
+def _span_plan(text: str, units: tuple[tuple[int, int], ...]) -> tuple[PlannedSpan, ...]:
+    """The spans of a passage from its units' offsets (cached: they do not depend on the
+    question, and every question reads the same passages again)."""
+    return tuple(_plan(text, units))
+
+
+def _plan(text: str, units: tuple[tuple[int, int], ...]) -> Iterator[PlannedSpan]:
+    starts = [_is_item(text, s) for s, _ in units]
     # A unit belongs to a list when it starts an item, or continues one on the same line.
     items: list[bool] = []
-    for j, (s, _, _) in enumerate(units):
+    for j, (s, _) in enumerate(units):
         same_line = j > 0 and "\n" not in text[units[j - 1][1] : s]
         items.append(starts[j] or (same_line and items[j - 1]))
-    for i, (s, e, sim) in enumerate(units):
-        yield Span(sp, s, e, "sentence", ((s, e),), (sim,))
+    for i, (s, e) in enumerate(units):
+        yield s, e, "sentence", (i,)
         # A lead-in (a unit ending in ":", or one that a table follows) with its items or rows.
         nxt = i + 1
         if nxt < len(units) and items[nxt]:
@@ -172,10 +190,7 @@ def build_spans(sp: ScoredPassage) -> Iterator[Span]:
                     run.append(j)
                     if units[j][1] - s > MAX_LIST_CHARS:
                         break
-                chosen = [i, *run]
-                yield Span(sp, s, units[run[-1]][1], "list",
-                           tuple((units[j][0], units[j][1]) for j in chosen),
-                           tuple(units[j][2] for j in chosen))
+                yield s, units[run[-1]][1], "list", (i, *run)
         # Two or three neighbouring sentences of one paragraph (none of them a list item).
         if items[i]:
             continue
@@ -187,10 +202,7 @@ def build_spans(sp: ScoredPassage) -> Iterator[Span]:
                 break
             if units[last][1] - s > MAX_ADJACENT_CHARS:
                 break
-            chosen = list(range(i, last + 1))
-            yield Span(sp, s, units[last][1], "adjacent",
-                       tuple((units[j][0], units[j][1]) for j in chosen),
-                       tuple(units[j][2] for j in chosen))
+            yield s, units[last][1], "adjacent", tuple(range(i, last + 1))
 
 
 def _gap_ok(text: str, end: int, start: int) -> bool:

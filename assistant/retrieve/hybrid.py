@@ -24,7 +24,7 @@ from assistant.retrieve.fusion import diversify, fuse, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
 from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_ranker, term_share
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
-from assistant.store.embeddings import profile
+from assistant.store.embeddings import Profile, profile
 from assistant.store.index import Index
 from assistant.text import countries_in, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
@@ -94,6 +94,9 @@ class Retrieval(Sequence[ScoredPassage]):
 
 @dataclass
 class _Lexicon:
+    """What retrieval keeps of one index generation: BM25 statistics, and memos of what depends
+    on a passage, not on the question (a new generation builds a new lexicon, empty memos)."""
+
     passages: list[Passage]
     bm25: LexicalIndex
     vocab: set[str] = field(default_factory=set)
@@ -113,8 +116,19 @@ class _Lexicon:
     canonical_sentence_gids: Any = None
     countries: Any = None  # each passage's country code
     by_group: Any = None  # passage indexes ordered by group id, and where each group starts
+    # passage id → its place in Chroma's storage order (the order ``get`` returns rows in)
+    storage: dict[str, int] = field(default_factory=dict)
+    by_id: dict[str, Passage] = field(default_factory=dict)
+    row_of: dict[str, int] = field(default_factory=dict)  # passage id → its BM25 row
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+    _close: dict[str, str | None] = field(default_factory=dict)
+    _vectors: dict[str, Any] = field(default_factory=dict)
+    _units: dict[str, Any] = field(default_factory=dict)  # see sentence_units
+
+    def __post_init__(self) -> None:
+        self.by_id = self.by_id or {p.id: p for p in self.passages}
+        self.row_of = self.row_of or {pid: i for i, pid in enumerate(self.bm25.ids)}
 
     def tokens_of(self, text: str) -> frozenset[str]:
         """The token set of a passage, sentence or title (cached: the corpus repeats them)."""
@@ -122,6 +136,25 @@ class _Lexicon:
         if got is None:
             got = self._tokens[text] = frozenset(tokens(text))
         return got
+
+    def sentence_units(self, p: Passage, spans: Sequence[tuple[int, int, float]]
+                       ) -> tuple[tuple[frozenset[str], ...], tuple[bool, ...]]:
+        """Each sentence's token set and whether it is a lead-in (ends in ":"), memoised by
+        passage id (a passage's sentence offsets never change within a generation)."""
+        got = self._units.get(p.id)
+        if got is None or len(got[0]) != len(spans):
+            text = p.text
+            got = (tuple(self.tokens_of(text[a:b]) for a, b, _ in spans),
+                   tuple(text[a:b].rstrip(" \t*_").endswith(":") for a, b, _ in spans))
+            self._units[p.id] = got
+        return got
+
+    def close_match(self, term: str) -> str | None:
+        """The corpus word a misspelt ``term`` stands for (difflib), or None; memoised."""
+        if term not in self._close:
+            close = difflib.get_close_matches(term, self.vocab, n=1, cutoff=TYPO_CUTOFF)
+            self._close[term] = close[0] if close and len(term) >= 5 else None
+        return self._close[term]
 
     def same_root(self, term: str) -> set[str]:
         """Corpus words that share a root of ROOT_CHARS letters or more with ``term``, where
@@ -160,14 +193,17 @@ class FirstStage:
         out = []
         for rank, pid in enumerate(self.order[:depth], 1):
             p = self.by_id[pid]
-            sents = self.sentences[pid] or tuple(
-                (a, b, 0.0) for a, b in sentence_spans(p.text))
-            shares = [term_share(weights, eq, self.lex.tokens_of(p.text[a:b]))
-                      for a, b, _ in sents]
+            own = self.sentences[pid]
+            sents = own or tuple((a, b, 0.0) for a, b in sentence_spans(p.text))
+            if own:
+                words, leads = self.lex.sentence_units(p, own)
+            else:
+                words = tuple(self.lex.tokens_of(p.text[a:b]) for a, b, _ in sents)
+                leads = ()
+            shares = [term_share(weights, eq, w) for w in words]
             focus = max(range(len(sents)), key=lambda i: sents[i][2] + shares[i], default=None)
-            top3 = sorted((c for _, _, c in self.sentences[pid]), reverse=True)[:3]
-            lead_ins = [c for a, b, c in self.sentences[pid]
-                        if p.text[a:b].rstrip(" \t*_").endswith(":")]
+            top3 = sorted((c for _, _, c in own), reverse=True)[:3]
+            lead_ins = [c for (_, _, c), lead in zip(own, leads, strict=True) if lead]
             out.append(Candidate(
                 passage=p,
                 rank=rank,
@@ -217,10 +253,9 @@ class HybridRetriever:
             if t in lex.vocab or t.isdigit():
                 known.append(t)
                 continue
-            close = (difflib.get_close_matches(t, lex.vocab, n=1, cutoff=TYPO_CUTOFF)
-                     if len(t) >= 5 else [])
-            if close:
-                known.append(close[0])
+            close = lex.close_match(t)
+            if close is not None:
+                known.append(close)
             else:
                 unknown.append(t)
         equivalents: dict[str, frozenset[str]] = {}
@@ -278,7 +313,7 @@ class HybridRetriever:
         if problem:
             raise InputError(problem)
 
-        passages = self.index.passages()
+        passages, stored = self.index.passages_and_storage()
         ids = [p.id for p in passages]
 
         def build() -> LexicalIndex:
@@ -308,7 +343,9 @@ class HybridRetriever:
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if owner[a] >= 0:
                 sents[ids[owner[a]]] = ([(st, en) for _, st, en in rows[a:b]], matrix[a:b])
-        lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups)
+        storage = {pid: i for i, pid in enumerate(stored)}
+        lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups,
+                       storage=storage)
         if groups and len(matrix):
             starts = bounds[:-1][owner[bounds[:-1]] >= 0]
             ends = bounds[1:][owner[bounds[:-1]] >= 0]
@@ -436,22 +473,24 @@ class HybridRetriever:
 
         # Three candidate lists: passages by their own vector, by their best sentence
         # (small-to-big), and by BM25. Fused by normalised score (default) or by reciprocal rank.
-        by_id: dict[str, Passage] = {p.id: p for p in lex.passages}
-        by_id.update({p.id: p for p, _ in dense})
+        by_id = lex.by_id  # the lexicon's passages, unless Chroma returned a newer one
+        newer = {p.id: p for p, _ in dense if by_id.get(p.id) != p}
+        if newer:
+            by_id = {**by_id, **newer}
         lists = [dense_ids, [pid for pid in sent_order if pid in by_id], lex_ids]
         candidates = list(dict.fromkeys(pid for lst in lists for pid in lst))
         missing = [pid for pid in candidates if pid not in cos]
         if missing:
-            cos.update(self._cosines(missing, qvec))
+            cos.update(self._cosines(lex, missing, qvec))
         # Every cosine on one scale, whichever model made it (see embeddings.Profile).
         prof = profile(s, self.index.embeddings)
         cos = {pid: prof.scale(c) for pid, c in cos.items()}
-        sentences = {pid: tuple((a, b, prof.scale(c)) for a, b, c in
-                                self._sentence_scores(lex, pid, qvec)) for pid in candidates}
+        sentences = self._sentence_scores(lex, candidates, qvec, prof)
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         order = sorted(fused, key=lambda pid: -fused[pid])
-        bm_of = ({p.id: float(every[i]) for i, p in enumerate(lex.passages)}
+        # The ranker reads BM25 of the candidates (of every one, not only the lexical list's).
+        bm_of = ({pid: float(every[lex.row_of[pid]]) for pid in candidates if pid in lex.row_of}
                  if every is not None else {})
         return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
                           prof.relevance_floor)
@@ -521,23 +560,39 @@ class HybridRetriever:
 
     @staticmethod
     def _sentence_scores(
-        lex: _Lexicon, pid: str, qvec: list[float]
-    ) -> tuple[tuple[int, int, float], ...]:
+        lex: _Lexicon, pids: Sequence[str], qvec: list[float], prof: Profile,
+    ) -> dict[str, tuple[tuple[int, int, float], ...]]:
+        """(start, end, scaled cosine) of each sentence of each passage: one product per
+        passage (BLAS rounds a row differently in a matrix of another shape)."""
         import numpy as np
 
-        got = lex.sentences.get(pid)
-        if not got:
-            return ()
-        spans, mat = got
-        sims = mat @ np.asarray(qvec, dtype=np.float32)
-        return tuple((s, e, float(c)) for (s, e), c in zip(spans, sims, strict=True))
+        q = np.asarray(qvec, dtype=np.float32)
+        out: dict[str, tuple[tuple[int, int, float], ...]] = {}
+        for pid in pids:
+            got = lex.sentences.get(pid)
+            if not got:
+                out[pid] = ()
+                continue
+            spans, mat = got
+            scaled = prof.scale_all((mat @ q).astype(np.float64)).tolist()
+            out[pid] = tuple((a, b, c) for (a, b), c in zip(spans, scaled, strict=True))
+        return out
 
-    def _cosines(self, ids: list[str], qvec: list[float]) -> dict[str, float]:
-        """Cosine similarity of stored passages the dense query did not return."""
+    def _cosines(self, lex: _Lexicon, ids: list[str], qvec: list[float]) -> dict[str, float]:
+        """Cosines of stored passages the dense query did not return: their vectors read once
+        per generation, multiplied in Chroma's storage order as one ``get`` gave them (the same
+        matrix, so the same floats to the last bit)."""
         import numpy as np
 
-        got_ids, vectors = self.index.embeddings_of(ids)
-        if not got_ids:  # deleted by another process since the lexicon was read
+        need = [pid for pid in ids if pid not in lex._vectors]
+        if need:
+            got_ids, vectors = self.index.embeddings_of(need)
+            for pid, vec in zip(got_ids, vectors, strict=True):
+                lex._vectors[pid] = np.asarray(vec, dtype=np.float32)
+        have = sorted((pid for pid in ids if pid in lex._vectors),
+                      key=lambda pid: lex.storage.get(pid, len(lex.storage)))
+        if not have:  # deleted by another process since the lexicon was read
             return {}
-        sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(qvec, np.float32)
-        return {pid: float(c) for pid, c in zip(got_ids, sims, strict=True)}
+        matrix = np.asarray([lex._vectors[pid] for pid in have], dtype=np.float32)
+        sims = matrix @ np.asarray(qvec, np.float32)
+        return {pid: float(c) for pid, c in zip(have, sims, strict=True)}

@@ -51,6 +51,10 @@ class Profile:
     def scale(self, cos: float) -> float:
         return (cos - self.offset) * self.gain
 
+    def scale_all(self, cos: Any) -> Any:
+        """:meth:`scale` of a float64 array (the same operations, so the same floats)."""
+        return (cos - self.offset) * self.gain
+
 
 PROFILES = {
     "minilm": Profile(relevance_floor=0.30),

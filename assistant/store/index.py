@@ -306,12 +306,18 @@ class Index:
 
     def passages(self, where: dict[str, Any] | None = None) -> list[Passage]:
         """Every stored passage (optionally filtered), in document order."""
+        return self.passages_and_storage(where)[0]
+
+    def passages_and_storage(self, where: dict[str, Any] | None = None
+                             ) -> tuple[list[Passage], list[str]]:
+        """Every stored passage in document order, and their ids in Chroma's storage order
+        (the order in which ``get`` returns rows, also for ``embeddings_of``)."""
         got = self.get_all(lambda: self.collection, ["documents", "metadatas"], where)
         out = [
             Passage.from_metadata(pid, text or "", dict(meta or {}))
             for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
-        return sorted(out, key=lambda p: (p.doc_id, p.start))
+        return sorted(out, key=lambda p: (p.doc_id, p.start)), list(got["ids"])
 
     def doc_states(self) -> dict[str, dict[str, Any]]:
         """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete"}.

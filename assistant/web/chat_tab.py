@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +140,40 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
             final = {"messages": msgs, "pairs": pairs, "last": answer,
                      "answers": [*answers, answer]}
             yield msgs, sources_html(answer, answers), final, ""
+
+    return ask
+
+
+# Modes whose answer is written in one step (quotes): one partial answer, never a stream.
+ONE_STEP_MODES = frozenset({"extractive", "verify"})
+
+
+def make_async_ask(page: Page) -> Callable[..., AsyncIterator[tuple[Any, ...]]]:
+    """:func:`make_ask` as gradio runs it: the steps in a worker thread, all at once unless
+    the mode streams (llm), then one thread call per partial answer.
+
+    Gradio runs a plain generator with a worker-thread call to start it and one per step,
+    the last only to learn that it ended: three calls a question, each handing the GIL
+    between threads. An async generator is iterated on the event loop: two calls.
+    """
+    steps_of = make_ask(page)
+
+    async def ask(
+        question: str, countries: list[str] | None, docs: list[str] | None, mode: str,
+        state: dict[str, Any] | None,
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        from anyio import to_thread
+
+        steps = steps_of(question, countries, docs, mode, state)
+        if mode in ONE_STEP_MODES:
+            for out in await to_thread.run_sync(list, steps):
+                yield out
+            return
+        def step() -> tuple[Any, ...] | None:
+            return next(steps, None)
+
+        while (partial := await to_thread.run_sync(step)) is not None:
+            yield partial
 
     return ask
 
@@ -337,7 +371,7 @@ def wire_chat_tab(page: Page, tab: ChatTab) -> None:
     exports = make_exports(page)
     feedback = make_feedback(page)
     gr.on(
-        [tab.ask_btn.click, tab.question.submit], make_ask(page),
+        [tab.ask_btn.click, tab.question.submit], make_async_ask(page),
         inputs=[tab.question, tab.countries, tab.docs, tab.mode, tab.state],
         outputs=[tab.chatbot, tab.sources, tab.state, tab.question],
         api_name="ask", concurrency_limit=4, concurrency_id="ask",

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from assistant.prompts import OUTCOME_LABELS
@@ -68,6 +69,11 @@ def origin_badge(p: Passage) -> str:
 
 
 def _card_html(p: Passage, citations: Sequence[Citation], turn: int, in_message: bool) -> str:
+    return _card(p, tuple(citations), turn, in_message)
+
+
+@lru_cache(maxsize=1024)  # pure; every answer of a conversation is shown again with the next
+def _card(p: Passage, citations: tuple[Citation, ...], turn: int, in_message: bool) -> str:
     body, found = render_passage(p.text, [(c.n, c.quote) for c in citations])
     # Anchors: an id in the panel; a class in a chat message (gradio's sanitiser drops ids).
     anchors = "".join(
