@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from conftest import BagOfWordsEmbeddings, make_settings
 
 from assistant.retrieve.duplicates import DuplicateGroups, duplicate_key, stand_ins
 from assistant.types import Passage
-from tests.conftest import BagOfWordsEmbeddings, make_settings
 
 SURVEY = ("The survey of {country} obtained responses from {n} institutions, including {m} "
           "universities of {capital}, and most respondents support micro-credentials.")
