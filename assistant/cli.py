@@ -411,10 +411,6 @@ def _safe_settings() -> Settings | None:
         return None
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _readable_lines(text: str) -> list[str]:
     """A passage as a terminal shows it: one line per line of the document, markup dropped
     (no ``####``, ``**`` or ``<sup>``), empty lines left out."""
@@ -422,3 +418,7 @@ def _readable_lines(text: str) -> list[str]:
 
     lines = (display(re.sub(r"^\s{0,3}#{1,6}\s+", "", ln)) for ln in text.splitlines())
     return [ln for ln in lines if ln]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

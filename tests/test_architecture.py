@@ -168,3 +168,18 @@ def test_no_module_over_600_lines_and_no_function_over_80() -> None:
                     too_big.append(f"{module}.{node.name}: {n} lines")
     assert too_big == [], "split these (one concern per module, one step per function): " + (
         "; ".join(too_big))
+
+
+def test_a_module_run_with_python_m_defines_everything_before_it_runs() -> None:
+    """``python -m assistant.cli`` runs the ``if __name__ == "__main__"`` block where it stands:
+    a function defined below it does not exist yet (a trial met ``NameError:
+    _readable_lines`` on every `evidence` answer). The guard is each module's last statement."""
+    late = []
+    for path in sorted(ROOT.rglob("*.py")):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        for i, node in enumerate(body):
+            if (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+                    and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__"
+                    and i != len(body) - 1):
+                late.append(str(path.relative_to(ROOT)))
+    assert late == []
