@@ -282,11 +282,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 def escape_markdown(text: str) -> str:
     """Text for a Markdown file, shown literally: no HTML, link, emphasis or table markup.
 
-    The characters that open inline markup or a table cell get a backslash, ``&`` and ``<``
-    become entities, and line breaks become spaces (a table cell is one line).
+    The characters that open inline markup or a table cell get a backslash, ``<`` becomes an
+    entity, ``&`` only where it would start one ("&amp;" stays literal; a plain "&" is left as
+    is, so the file reads as the document does), and line breaks become spaces (a table cell is
+    one line).
     """
-    one_line = " ".join(text.split())
-    return _MD_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;")).replace("\\<", "&lt;")
+    one_line = _ENTITY_START.sub("&amp;", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", one_line).replace("\\<", "&lt;")
+
+
+_ENTITY_START = re.compile(r"&(?=#?\w+;)")
 
 
 # -- countries -------------------------------------------------------------------------------

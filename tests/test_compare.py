@@ -508,3 +508,16 @@ def test_the_closest_excerpt_is_a_statement_not_a_question() -> None:
                mode="extractive")
     (closest,) = cell_of(a, "AM").closest
     assert closest.quote == "Most programmes do not carry credits."
+
+
+def test_an_ampersand_reads_as_the_document_wrote_it_and_an_entity_stays_literal() -> None:
+    """A trial read "QUALIFICATIONS FRAMEWORK &amp; ECTS" in the .md download: a plain "&"
+    is left as is; only text that would start an entity is escaped, so it renders literally."""
+    from markdown_it import MarkdownIt
+
+    from assistant.text import escape_markdown
+
+    assert escape_markdown("FRAMEWORK & ECTS") == "FRAMEWORK & ECTS"
+    html = MarkdownIt().renderInline(escape_markdown("see &copy; and &#38;"))
+    assert "&amp;copy;" in html  # shown as typed, not as ©
+    assert "&amp;#38;" in html
