@@ -145,3 +145,13 @@ def test_unbalanced_emphasis_left_by_a_chunk_cut_is_not_shown() -> None:
     assert "**" not in out
     assert "<strong>State - 13</strong>" in out
     assert "50 in total);" in out
+
+
+def test_a_quote_inside_another_quote_is_found_and_marked() -> None:
+    """A trial saw "(quote not found in the passage)" beside a verified Compare quote: two
+    citations of one card, the second's quote inside the first's, were merged into one mark
+    that kept only the first number."""
+    text = "Thus, there is no national legislation. Nevertheless, universities offer short courses."
+    out, found = render_passage(text, [(20, text), (21, "Nevertheless, universities offer")])
+    assert sorted(found) == [20, 21]
+    assert '<mark class="q q20 q21">' in out  # page.js finds mark.q21 as well as mark.q20

@@ -65,17 +65,19 @@ def sanitize(fragment: str) -> str:
                          url_schemes=set(), link_rel=None, strip_comments=True))
 
 
-def _spans(text: str, quotes: Sequence[tuple[int, str]]) -> list[tuple[int, int, int]]:
-    """(start, end, n) of each quote found in ``text``, overlaps merged (the first n kept)."""
+def _spans(text: str, quotes: Sequence[tuple[int, str]]) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(start, end, the n of every quote inside) of each quote found in ``text``, overlapping
+    ones merged into one mark that carries all their numbers (a quote inside another one is
+    found, and its marker finds the mark)."""
     found = sorted((s, e, n) for n, q in quotes if (sp := quote_span(text, q))
                    for s, e in [sp])
-    merged: list[tuple[int, int, int]] = []
+    merged: list[tuple[int, int, tuple[int, ...]]] = []
     for s, e, n in found:
         if merged and s < merged[-1][1]:
-            ps, pe, pn = merged[-1]
-            merged[-1] = (ps, max(pe, e), pn)
+            ps, pe, pns = merged[-1]
+            merged[-1] = (ps, max(pe, e), pns if n in pns else (*pns, n))
         else:
-            merged.append((s, e, n))
+            merged.append((s, e, (n,)))
     return merged
 
 
@@ -99,33 +101,34 @@ def _render(text: str, quotes: tuple[tuple[int, str], ...]) -> tuple[str, tuple[
     src.append(text[pos:])
     # Emphasis markers left over by the renderer are unbalanced (a chunk cut mid-bold): noise.
     rendered = _STRAY_EMPHASIS.sub("", sanitize(_md().render(escape_markup("".join(src)))))
-    return _marks(rendered, [n for _, _, n in spans]), tuple(n for _, _, n in spans)
+    return (_marks(rendered, [" ".join(f"q{n}" for n in ns) for _, _, ns in spans]),
+            tuple(n for _, _, ns in spans for n in ns))
 
 
-def _marks(rendered: str, numbers: list[int]) -> str:
+def _marks(rendered: str, classes: list[str]) -> str:
     """Turn sentinels into ``<mark>``, closing and reopening the mark around every tag."""
     out: list[str] = []
     pos = 0
-    current: int | None = None
+    current: str | None = None
     for m in _SENTINEL_OR_TAG.finditer(rendered):
         out.append(rendered[pos : m.start()])
         tok = m.group(0)
         if len(tok) == 1:
             code = ord(tok)
-            if _START <= code < _END and code - _START < len(numbers):
-                current = numbers[code - _START]
-                out.append(f'<mark class="q q{current}">')
+            if _START <= code < _END and code - _START < len(classes):
+                current = classes[code - _START]
+                out.append(f'<mark class="q {current}">')
             elif current is not None:
                 out.append("</mark>")
                 current = None
         elif current is not None:
-            out.append(f'</mark>{tok}<mark class="q q{current}">')
+            out.append(f'</mark>{tok}<mark class="q {current}">')
         else:
             out.append(tok)
         pos = m.end()
     out.append(rendered[pos:])
     html_out = "".join(out)
-    return re.sub(r'<mark class="q q\d+">(\s*)</mark>', r"\1", html_out)
+    return re.sub(r'<mark class="q (?:q\d+ ?)+">(\s*)</mark>', r"\1", html_out)
 
 
 def render_text(text: str) -> str:
