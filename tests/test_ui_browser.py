@@ -417,6 +417,19 @@ def test_messages_and_feedback_buttons_are_labelled_in_words(page: Any) -> None:
     assert page.get_by_role("button", name="👎 Not helpful").is_visible()
 
 
+def test_a_refusal_after_an_answer_is_its_own_message(page: Any) -> None:
+    """A trial read "⚠ The question is empty…" as a line of the answer above it: gradio drew
+    consecutive assistant messages in one bubble."""
+    first = _ask(page, QUESTIONS[0], 1)
+    page.get_by_role("button", name="Ask", exact=True).click()  # the box is empty now
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chatbot .bot')]"
+        ".some(b => b.innerText.includes('The question is empty'))", timeout=30_000)
+    assert "The question is empty" not in first.inner_text()
+    bots = page.locator("#chatbot .bot")
+    assert bots.count() == 2
+
+
 def test_upload_title_comes_from_the_first_heading(page: Any, tmp_path: Path) -> None:
     doc = tmp_path / "kite-notes.md"
     doc.write_text("# Kite study of short courses\n\n## Results\n\nThe kite council met.\n",

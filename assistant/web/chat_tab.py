@@ -278,6 +278,9 @@ def _question(page: Page) -> dict[str, Any]:
     chatbot = gr.Chatbot(
         label="Conversation", show_label=False, height="46vh",
         feedback_options=None, elem_id="chatbot", buttons=[],
+        # A refusal ("⚠ The question is empty…") is its own bubble, not a line of the answer
+        # before it (a trial read it as part of that answer).
+        group_consecutive_messages=False,
         placeholder="Ask a question, or pick an example below.",
     )
     with gr.Row():
