@@ -8,7 +8,9 @@ from __future__ import annotations
 import ipaddress
 import shutil
 import socket
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,12 @@ def handler_steps(fn: Any, *args: Any) -> list[Any]:
         return [out async for out in fn(*args)]
 
     return anyio.run(collect)
+
+
+def wait_until(ready: Callable[[], object], deadline_s: float, what: str) -> None:
+    """Poll ``ready()`` until it holds (progress, not a clock); fail naming ``what`` after a
+    generous ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while not ready():
+        assert time.monotonic() < end, f"gave up waiting ({deadline_s:g} s): {what}"
+        time.sleep(0.05)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, BagOfWordsEmbeddings, make_settings, settings_env
+from conftest import REPO, BagOfWordsEmbeddings, make_settings, settings_env, wait_until
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from test_ingest import FailingEmbeddings
 
@@ -759,14 +759,6 @@ def test_kill_9_during_a_large_ingest_then_rerun(settings: Settings, tmp_path: P
     keys = [(m["passage_id"], m["start"]) for m in sent["metadatas"]]
     assert len(keys) == len(set(keys))
     assert stored_files(settings) == ["large.md"]
-
-
-def wait_until(ready: Any, deadline_s: float, what: str) -> None:
-    """Poll ``ready()`` every 0.2 s until it holds; fail naming ``what`` after ``deadline_s``."""
-    end = time.monotonic() + deadline_s
-    while not ready():
-        assert time.monotonic() < end, f"gave up waiting ({deadline_s:g} s): {what}"
-        time.sleep(0.2)
 
 
 def _pdf(path: Path, pages: int) -> Path:

@@ -13,14 +13,12 @@ import os
 import signal
 import socket
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import upload_fakes
-from conftest import handler_steps, make_settings
+from conftest import handler_steps, make_settings, wait_until
 
 import assistant.store.ingest
 from assistant.config import Settings
@@ -36,14 +34,6 @@ ZORBLAT = "\n\n".join(
     f"for adult learners. Each of them lists its learning outcomes, its workload of {i + 2} "
     "ECTS credits and the way it is assessed, so that employers can read what was learned."
     for i in range(1, 9))
-
-
-def wait_until(ready: Callable[[], object], deadline_s: float, what: str) -> None:
-    """Poll ``ready()`` until it holds; fail naming ``what`` after ``deadline_s``."""
-    end = time.monotonic() + deadline_s
-    while not ready():
-        assert time.monotonic() < end, f"gave up waiting ({deadline_s:g} s): {what}"
-        time.sleep(0.05)
 
 
 class Steps:

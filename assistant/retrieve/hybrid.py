@@ -462,7 +462,7 @@ class HybridRetriever:
             where = f.where()
             dense = self.index.query(qvec, s.fetch_k, where=where)
             sent_hits = self.index.query_sentences(qvec, s.fetch_k * 4, where=where)
-            top = lex.bm25.top(qtok, s.fetch_k, boost,
+            top = lex.bm25.top(qtok, s.fetch_k, boost, scores=every,
                                accept=lambda i: f.accepts(lex.passages[i])) if qtok else []
             dense_ids = [p.id for p, _ in dense]
             sent_order = list(dict.fromkeys(pid for pid, _ in sent_hits))

@@ -100,14 +100,16 @@ class LexicalIndex:
         n: int,
         boost: dict[str, float] | None = None,
         accept: Callable[[int], bool] | None = None,
+        scores: Any = None,
     ) -> list[tuple[int, float]]:
         """The ``n`` best rows with a positive score (and accepted), as (row, score), best first.
+        ``scores``: :meth:`scores` of the same query and boost, when the caller has them.
 
         Equal scores keep row order, so a ranking does not depend on the engine's float noise.
         """
         import numpy as np
 
-        s = self.scores(query, boost)
+        s = self.scores(query, boost) if scores is None else scores
         rows = np.flatnonzero(s > 0)
         # Scores rounded to 6 digits of the top score before ordering: float32 sums of the
         # same terms in another order must tie, as the passages they score are equally good.

@@ -169,6 +169,7 @@ def make_async_ask(page: Page) -> Callable[..., AsyncIterator[tuple[Any, ...]]]:
             for out in await to_thread.run_sync(list, steps):
                 yield out
             return
+
         def step() -> tuple[Any, ...] | None:
             return next(steps, None)
 
