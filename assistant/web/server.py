@@ -12,6 +12,7 @@ from assistant.errors import ConfigError
 from assistant.web.auth import check_binding, trust_forwarded_headers
 from assistant.web.chat_tab import EXAMPLES
 from assistant.web.common import head_html, static_text
+from assistant.web.memory import limit_malloc_arenas
 from assistant.web.page import build_app, theme
 from assistant.web.uploads import app_kwargs, empty_upload_tmp, upload_tmp_dir
 
@@ -57,8 +58,11 @@ def warm_up(bot: Assistant, ready: threading.Event) -> None:
 
 # Gradio rebuilds a pandas table of up to 10,000 past events after every event, for its
 # monitoring page (which this page does not enable): 6% of the server's GIL-held time under 20
-# users after a few hundred questions, and more as the table fills. Never rebuilt here.
-GRADIO_ENV = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**9)}
+# users after a few hundred questions, and more as the table fills. Never rebuilt here; and
+# the events it would be built from are kept 100 deep, not 10,000 (two per question: a
+# dictionary each, about 5 MB more memory once full, for a table nobody reads).
+GRADIO_ENV = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**9),
+              "GRADIO_ANALYTICS_MAX_EVENTS": "100"}
 
 
 def gradio_env() -> None:
@@ -74,6 +78,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     import os
 
     auth = check_binding(settings)
+    limit_malloc_arenas(settings.malloc_arenas)  # before the server's threads start
     from assistant.answer import Assistant
     from assistant.safety import install_log_redaction
     from assistant.store.index import Index

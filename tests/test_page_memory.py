@@ -1,0 +1,115 @@
+"""What the page keeps in memory while it serves (issue 19's soak: RSS growth <= 10%)."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import Settings
+from assistant.store.index import Index
+from assistant.store.ingest import ingest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_gradio_keeps_few_monitoring_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio keeps a dictionary per event for its monitoring page (off here), 10,000 deep by
+    default: about 3 MB that the soak saw grow over its first minutes."""
+    import gradio as gr
+
+    from assistant.web.server import gradio_env
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_MAX_EVENTS", "1")  # restored after the test
+    monkeypatch.delenv("GRADIO_ANALYTICS_MAX_EVENTS")
+    gradio_env()
+    with gr.Blocks() as app:
+        gr.Markdown("x")
+    app.queue()
+    assert app._queue.ANALYTICS_MAX_EVENTS <= 100
+
+
+ARENAS_SCRIPT = """
+import ctypes, os, re, sys, tempfile, threading
+sys.path.insert(0, {repo!r})
+from assistant.web.memory import limit_malloc_arenas
+if {limit}:
+    assert limit_malloc_arenas({limit})
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+go = threading.Barrier(8)
+def work():
+    go.wait()  # all at once: contention is what makes glibc give a thread a new arena
+    for _ in range(2000):
+        libc.free(libc.malloc(4096))
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+path = tempfile.mktemp()
+libc.fopen.restype = ctypes.c_void_p
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(fp)); libc.fclose(ctypes.c_void_p(fp))
+print(len(re.findall('<heap nr=', open(path).read()))); os.unlink(path)
+"""
+
+
+def _arenas(limit: int) -> int:
+    out = subprocess.run([sys.executable, "-c", ARENAS_SCRIPT.format(repo=str(REPO),
+                                                                      limit=limit)],
+                         capture_output=True, text=True, timeout=120, check=True)
+    return int(out.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_malloc_arenas_are_limited() -> None:
+    """Threads that allocate at once get arenas of their own, unless the page limits them."""
+    assert _arenas(0) > 2
+    assert _arenas(2) <= 2
+
+
+def test_the_page_limits_malloc_arenas_before_it_starts(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.store.index as index_module
+    import assistant.web.server as server
+
+    calls: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def index(*args: Any, **kwargs: Any) -> None:
+        calls.append("index")
+        raise Stop
+
+    monkeypatch.setattr(server, "limit_malloc_arenas", lambda n: calls.append(f"arenas {n}"))
+    monkeypatch.setattr(index_module, "Index", index)
+    with pytest.raises(Stop):
+        server.serve(settings.model_copy(update={"malloc_arenas": 3}), block=False)
+    assert calls == ["arenas 3", "index"]
+
+
+def test_the_previous_lexicon_is_released_after_catch_up(settings: Settings,
+                                                         bow_embeddings: Any) -> None:
+    """After another process's ingest is taken up, nothing keeps the previous generation's
+    lexicon (and its memos) alive. Passed before this branch: kept as a guard."""
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    retriever = HybridRetriever(index, settings)
+    retriever.retrieve("How many scientific institutions took part in the Armenian survey?")
+    old = weakref.ref(retriever.lexicon())
+    src = settings.data_path.parent / "zorvian.md"
+    src.write_text("# Zorvian\n\nThe Zorvian council approved seventeen micro-credentials.\n",
+                   encoding="utf-8")
+    assert ingest(settings, paths=[src], index=Index(settings, embeddings=bow_embeddings)).ok
+    retriever.catch_up()
+    retriever.retrieve("Zorvian council")
+    gc.collect()
+    assert retriever.lexicon().generation != getattr(old(), "generation", None)
+    assert old() is None
