@@ -113,3 +113,46 @@ def test_the_previous_lexicon_is_released_after_catch_up(settings: Settings,
     gc.collect()
     assert retriever.lexicon().generation != getattr(old(), "generation", None)
     assert old() is None
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a state (dicts, lists, tuples; dataclasses are not entered)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_the_session_state_keeps_no_rendered_chat(settings: Settings,
+                                                  bow_embeddings: Any) -> None:
+    """Gradio keeps every session's state and the chat it last sent: the state holds the
+    answers and the turns, not the messages' HTML a second time; the chat is drawn the same."""
+    from conftest import handler_steps
+
+    from assistant.answer import Assistant
+    from assistant.web.page import build_app
+    from assistant.web.sources import chat_text
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    app = build_app(settings, Assistant(settings, index=index))
+    ask = next(f.fn for f in app.fns.values() if f.api_name == "ask")
+    q1 = "How many scientific institutions took part in the Armenian survey?"
+    state = handler_steps(ask, q1, [], [], "extractive", None)[-1][2]
+    refused = handler_steps(ask, "", [], [], "extractive", state)[-1]
+    assert refused[0][-1]["content"].startswith("⚠ The question is empty")
+    msgs, _panel, state, _box = handler_steps(
+        ask, "When was the Georgian questionnaire available?", [], [], "extractive",
+        refused[2])[-1]
+    first, second = state["answers"]
+    assert msgs == [{"role": "user", "content": q1},
+                    {"role": "assistant", "content": chat_text(first, 1)},
+                    {"role": "user", "content": "When was the Georgian questionnaire available?"},
+                    {"role": "assistant", "content": chat_text(second, 2)}]
+    assert "<details" in msgs[1]["content"]  # the messages do carry their source cards
+    kept = _strings(state)
+    assert kept  # the questions are there
+    assert not [s for s in kept if "<details" in s or "<div" in s or "<span" in s]

@@ -84,9 +84,9 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
         state: dict[str, Any] | None,
     ) -> Iterator[tuple[Any, ...]]:
         state = state or new_state()
-        messages = list(state["messages"])
+        turns = list(state["turns"])
         if state.get("refused"):  # the last message is a refusal: the next reply replaces it
-            messages = messages[:-1]
+            turns = turns[:-1]
         state = {**state, "refused": False}
         pairs = list(state["pairs"])
         answers = list(state.get("answers", []))
@@ -97,10 +97,10 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
         def refuse(text: str) -> tuple[Any, ...]:
             # A refused question is not added to the chat (it stays in the box to be mended),
             # and a refusal replaces the previous one instead of piling up under it.
-            msgs = [*messages,
-                    {"role": "assistant", "content": f"⚠ {html.escape(text, quote=False)}"}]
+            now = [*turns, ("note", f"⚠ {html.escape(text, quote=False)}")]
             box = (question or "").encode("utf-8", "replace").decode("utf-8")
-            return msgs, panel, {**state, "messages": msgs, "refused": True}, box
+            return chat_messages(now, answers), panel, {**state, "turns": now,
+                                                         "refused": True}, box
 
         if mode != "extractive" and llm_reason:
             yield refuse(f"The {mode} mode is not available: {llm_reason}.")
@@ -112,36 +112,43 @@ def make_ask(page: Page) -> Callable[..., Iterator[tuple[Any, ...]]]:
         ready.wait(timeout=600)
         turn = len(answers) + 1
         answer: Answer | None = None
-        msgs = messages
-
-        def shown(a: Answer) -> list[dict[str, str]]:
-            return [*messages, {"role": "user", "content": shown_q},
-                    {"role": "assistant", "content": chat_text(a, turn)}]
+        asked = [*turns, ("user", shown_q)]
 
         try:
             # A partial answer is shown when the next one arrives: the final one is sent once.
             for partial in bot.ask_stream(question, history=pairs, filters=filters, mode=mode):
                 if answer is not None:
-                    msgs = shown(answer)
-                    yield msgs, sources_html(answer, answers), {**state, "messages": msgs}, ""
+                    now = [*asked, ("note", chat_text(answer, turn))]
+                    yield (chat_messages(now, answers), sources_html(answer, answers),
+                           {**state, "turns": now}, "")
                 answer = partial
         except AssistantError as exc:
             yield refuse(safe_error(settings, exc))
             return
         except Exception:
             log.exception("answering %r failed", question)
-            msgs = [*messages, {"role": "user", "content": shown_q},
-                    {"role": "assistant", "content": GENERIC_ERROR}]
-            yield msgs, panel, {**state, "messages": msgs}, question
+            now = [*asked, ("note", GENERIC_ERROR)]
+            yield chat_messages(now, answers), panel, {**state, "turns": now}, question
             return
         if answer is not None:
-            msgs = shown(answer)
             pairs.append((answer.question, answer.text))
-            final = {"messages": msgs, "pairs": pairs, "last": answer,
-                     "answers": [*answers, answer]}
-            yield msgs, sources_html(answer, answers), final, ""
+            now, answers = [*asked, ("answer", len(answers))], [*answers, answer]
+            final = {"turns": now, "pairs": pairs, "last": answer, "answers": answers}
+            yield chat_messages(now, answers), sources_html(answer, answers[:-1]), final, ""
 
     return ask
+
+
+def chat_messages(turns: list[tuple[str, Any]], answers: list[Answer]) -> list[dict[str, str]]:
+    """The chat's messages drawn from a conversation's turns (see ``new_state``): an answer
+    is drawn again from its ``Answer`` (its source cards are cached), with its turn number."""
+    out = []
+    for kind, value in turns:
+        if kind == "answer":
+            out.append({"role": "assistant", "content": chat_text(answers[value], value + 1)})
+        else:
+            out.append({"role": "user" if kind == "user" else "assistant", "content": value})
+    return out
 
 
 # Modes whose answer is written in one step (quotes): one partial answer, never a stream.

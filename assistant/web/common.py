@@ -42,8 +42,14 @@ def safe_error(settings: Settings, exc: BaseException) -> str:
 
 
 def new_state() -> dict[str, Any]:
-    """A conversation's state: messages shown, (question, answer) pairs, the answers."""
-    return {"messages": [], "pairs": [], "last": None, "answers": []}
+    """A conversation's state: its turns, (question, answer) pairs, the answers.
+
+    A turn is what one chat message is made from, not the message: ``("user", text)``,
+    ``("answer", k)`` (the k-th answer, drawn again when the chat is sent) or ``("note", text)``
+    (a refusal or an error). The rendered messages are 4-5 kB an answer and gradio already
+    keeps the chat it was sent in every session; the state kept them a second time.
+    """
+    return {"turns": [], "pairs": [], "last": None, "answers": []}
 
 
 @dataclass
