@@ -183,6 +183,13 @@ class Settings(BaseSettings):
         "its own and each keeps the memory it freed: 2 kept the page about 15 MB smaller "
         "at the same speed (docs/performance.md).",
     )
+    page_sessions: int = Field(
+        500, ge=1,
+        description="How many page sessions (browser tabs, API clients) the server remembers; "
+        "the one unused longest is forgotten first, and its next question starts a new "
+        "conversation. Each holds 0.3-0.5 MB; gradio's default, 10,000, would let the page "
+        "grow by gigabytes over months of page loads.",
+    )
     uploads: bool = Field(
         True, description="Accept and use uploaded documents; false on a shared deployment "
         "(the page refuses uploads and answers come from the manifest's documents only).",

@@ -156,3 +156,13 @@ def test_the_session_state_keeps_no_rendered_chat(settings: Settings,
     kept = _strings(state)
     assert kept  # the questions are there
     assert not [s for s in kept if "<details" in s or "<div" in s or "<span" in s]
+
+
+def test_the_page_remembers_a_bounded_number_of_sessions(settings: Settings) -> None:
+    """Gradio forgets a session only when ``state_session_capacity`` newer ones exist (10,000
+    by default, each 0.3-0.5 MB of chat and component settings)."""
+    from assistant.web.server import launch_options
+
+    options = launch_options(settings.model_copy(update={"page_sessions": 123}), None)
+    assert options["state_session_capacity"] == 123
+    assert launch_options(settings, None)["state_session_capacity"] <= 1000

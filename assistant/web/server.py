@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
@@ -73,6 +73,34 @@ def gradio_env() -> None:
         os.environ.setdefault(key, value)
 
 
+def launch_options(settings: Settings, auth: tuple[str, str] | None) -> dict[str, Any]:
+    """What ``gr.Blocks.launch`` is given: loopback-safe, offline, the page's look.
+
+    Gradio keeps what every session was last sent (its chat, sources, every component's
+    settings: 0.3-0.5 MB a conversation) until ``state_session_capacity`` newer sessions
+    exist; closing a tab frees only the ``gr.State``. ``page_sessions`` bounds it.
+    """
+    return dict(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=False,
+        auth=auth,
+        theme=theme(),
+        css=static_text("page.css") + static_text("compare.css"),
+        head=head_html(),
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        show_error=False,
+        footer_links=["api", "settings"],
+        max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
+        prevent_thread_lock=True,
+        quiet=True,
+        state_session_capacity=settings.page_sessions,
+        app_kwargs=app_kwargs(settings, with_login_limit=bool(auth)),
+    )
+
+
 def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the binding, index a fresh clone's corpus, and start the page (loading at start)."""
     import os
@@ -101,24 +129,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     app = build_app(settings, bot, ready=ready)
     app.queue(default_concurrency_limit=2)
     try:
-        app.launch(
-            server_name=settings.host,
-            server_port=settings.port,
-            share=False,
-            auth=auth,
-            theme=theme(),
-            css=static_text("page.css") + static_text("compare.css"),
-            head=head_html(),
-            ssr_mode=False,
-            mcp_server=False,
-            pwa=False,
-            show_error=False,
-            footer_links=["api", "settings"],
-            max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
-            prevent_thread_lock=True,
-            quiet=True,
-            app_kwargs=app_kwargs(settings, with_login_limit=bool(auth)),
-        )
+        app.launch(**launch_options(settings, auth))
     except OSError as exc:
         raise ConfigError(
             f"Cannot serve on {settings.host}:{settings.port} ({exc}). Stop the program using "
