@@ -1,7 +1,7 @@
 """Soak: ten minutes of users on the chat page, with a ~50-page PDF added half-way through.
 
     python benchmarks/soak.py [--minutes 10] [--users 5] [--pdf FILE] [--question TEXT]
-                              [--index DIR]
+                              [--index DIR] [--probe SECONDS]
 
 Starts `python app.py` on 127.0.0.1 (a temporary copy of the corpus, and of --index DIR if
 given), runs --users users asking in extractive mode for --minutes, uploads --pdf through the
@@ -15,8 +15,10 @@ growth <= 10%. Loopback only; every loop is bounded by --minutes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -47,6 +49,22 @@ def ask_new(url: str, question: str, title: str) -> tuple[bool, str]:
     return title in str(sources) and not text.startswith("⚠"), text[:200]
 
 
+def print_probes(lines: list[str], t0: float) -> None:
+    """One line per memory probe of the page (``--probe``): where its memory is."""
+    wall0 = time.time() - (time.monotonic() - t0)
+    for line in lines:
+        p = json.loads(line)
+        outside = p["anonymous"] - p["malloc_arena"] - p["malloc_hblkhd"]
+        print(f"probe {p['t'] - wall0:4.0f} s: RSS {p['rss']} MB (anonymous {p['anonymous']});"
+              f" glibc heap {p['malloc_arena']} MB in {p['arenas']} arenas: in use "
+              f"{p['malloc_uordblks']}, free {p['malloc_fordblks']}; mmapped "
+              f"{p['malloc_hblkhd']}; outside malloc {outside} MB; "
+              f"{p.get('sessions', 0)} sessions (state {p.get('state_kb', 0)} kB, "
+              f"gradio's copy {p.get('config_kb', 0)} kB each); "
+              f"{p.get('events', 0)} gradio events; {p['lexicons']} lexicon(s); "
+              f"{p['threads']} threads")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
@@ -58,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="each user starts a new conversation after this many questions "
                          "(default: one conversation per user and minute)")
     ap.add_argument("--client", choices=["gradio", "http"], default="gradio")
+    ap.add_argument("--probe", type=float, default=0.0, metavar="SECONDS",
+                    help="every SECONDS, read where the page's memory is (benchmarks/memprobe:"
+                         " glibc heap and arenas, sessions, gradio events) and print it at the"
+                         " end; about 1 s of the page's time a probe")
     args = ap.parse_args(argv)
     if not args.pdf.is_file():
         raise SystemExit(f"{args.pdf} is missing: apt-get install r-doc-pdf, or pass --pdf")
@@ -65,16 +87,24 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--minutes is at most 120")
 
     tmp = Path(tempfile.mkdtemp(prefix="assistant-soak-"))
-    proc, url = start_server(tmp, args.index)
+    probe_out = tmp / "probe.jsonl"
+    probe_env = {"MEMPROBE_OUT": str(probe_out), "PYTHONPATH": os.pathsep.join(
+        x for x in (str(Path(__file__).resolve().parent / "memprobe"),
+                    os.environ.get("PYTHONPATH")) if x)} if args.probe else None
+    proc, url = start_server(tmp, args.index, probe_env)
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
     t0 = time.monotonic()
 
     def sample() -> None:
+        probed = 0.0
         while not stop.wait(10.0):
             mb = rss_mb(proc.pid)
             if mb is not None:
                 samples.append((time.monotonic() - t0, mb))
+            if args.probe and time.monotonic() - probed >= args.probe:
+                probed = time.monotonic()
+                os.kill(proc.pid, signal.SIGUSR1)
 
     events: dict[str, object] = {}
 
@@ -103,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         stop_app(proc)
+        probes = probe_out.read_text().splitlines() if probe_out.exists() else []
         shutil.rmtree(tmp, ignore_errors=True)
+    print_probes(probes, t0)
 
     errors = sum(len(e) for _, e in minutes)
     for e in sorted({e for _, errs in minutes for e in errs})[:5]:
