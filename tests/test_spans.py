@@ -278,3 +278,18 @@ def test_real_near_miss_is_not_answered(real_assistant: Assistant, question: str
     ans = real_assistant.ask(question)
     assert ans.outcome in {"evidence", "none"}, ans.text
     assert ans.abstained
+
+
+def test_display_keeps_the_digits_and_asterisks_of_code_in_a_manual() -> None:
+    """The third trial: "camlparam1"-like identifiers lost their digits and "/* … */" lost its
+    asterisks in the text shown beside a verbatim quote (real lines of camlidl's manual)."""
+    from assistant.text import display
+
+    line = "Both C-style comments /* ... */ and Java-style comments // are supported."
+    assert display(line) == line
+    assert clean_item("- a) use int64 and hex4, CAMLparam1(x) and __int64 values.") == (
+        "use int64 and hex4, CAMLparam1(x) and __int64 values.")
+    assert clean_item("int *p = 2 * 3;") == "int *p = 2 * 3;"
+    # Footnote digits on words and Markdown emphasis are still cleaned for display.
+    assert clean_item("see the reference manual1.") == "see the reference manual."
+    assert display("a *short* and **bold** word") == "a short and bold word"
