@@ -192,6 +192,13 @@ def test_probability_below_the_threshold_shows_evidence(tmp_path: Path, bow_embe
     assert ans.highlights, "the closest passage's best sentences are highlighted"
     top = ans.passages[0].passage
     assert all(h.passage.id == top.id and verify_quote(h.quote, top) for h in ans.highlights)
+    # Each highlighted sentence carries the [n] its card shows, a link on the page (trial).
+    from assistant.web.sources import anchor, chat_text
+
+    shown = chat_text(ans)
+    for h in ans.highlights:
+        assert f"\u201d [{h.n}]" in ans.text
+        assert f"(#{anchor(1, h.n)})" in shown
     assert ans.audit["abstain_code"] == "below_threshold"
     assert ans.to_dict()["outcome"] == "evidence"
 
