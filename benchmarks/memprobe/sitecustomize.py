@@ -67,6 +67,22 @@ if os.environ.get("MEMPROBE_OUT"):
         out["threads"] = len(os.listdir("/proc/self/task"))
         gc.collect()
         lexicons = 0
+        # gc.get_objects() also returns tuples that another thread is still building: while
+        # this list holds them, that thread's tuple() fails with SystemError ("bad argument
+        # to internal function", seen once in a soak). No other thread runs meanwhile.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1000.0)
+        try:
+            lexicons = _walk(out)
+        finally:
+            sys.setswitchinterval(interval)
+        out["lexicons"] = lexicons
+        out["took_s"] = round(time.time() - out["t"], 2)
+        return out
+
+    def _walk(out: dict) -> int:
+        """Sessions, events and lexicons, found among every object the collector tracks."""
+        lexicons = 0
         for o in gc.get_objects():
             name = type(o).__name__
             if name == "_Lexicon":
@@ -80,9 +96,7 @@ if os.environ.get("MEMPROBE_OUT"):
                     // len(sessions) // 1024
             elif name == "Queue" and hasattr(o, "event_analytics"):
                 out["events"] = len(o.event_analytics)
-        out["lexicons"] = lexicons
-        out["took_s"] = round(time.time() - out["t"], 2)
-        return out
+        return lexicons
 
     def _on_signal(signum, frame) -> None:
         if _BUSY:  # a probe still running: skip this one
