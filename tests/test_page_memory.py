@@ -87,10 +87,11 @@ def test_the_page_limits_malloc_arenas_before_it_starts(
         raise Stop
 
     monkeypatch.setattr(server, "limit_malloc_arenas", lambda n: calls.append(f"arenas {n}"))
+    monkeypatch.setattr(server, "forget_deep_link_copies", lambda: calls.append("deep links"))
     monkeypatch.setattr(index_module, "Index", index)
     with pytest.raises(Stop):
         server.serve(settings.model_copy(update={"malloc_arenas": 3}), block=False)
-    assert calls == ["arenas 3", "index"]
+    assert calls == ["arenas 3", "deep links", "index"]
 
 
 def test_the_previous_lexicon_is_released_after_catch_up(settings: Settings,
@@ -166,3 +167,34 @@ def test_the_page_remembers_a_bounded_number_of_sessions(settings: Settings) -> 
     options = launch_options(settings.model_copy(update={"page_sessions": 123}), None)
     assert options["state_session_capacity"] == 123
     assert launch_options(settings, None)["state_session_capacity"] <= 1000
+
+
+def test_sessions_keep_no_copy_of_the_page_for_deep_links(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio kept every component's settings and last value per session (0.2-0.3 MB), for
+    deep links the page does not offer; a session's gr.State and updates are still kept."""
+    import gradio as gr
+    from gradio import state_holder
+
+    from assistant.web.memory import forget_deep_link_copies
+
+    monkeypatch.setattr(state_holder, "SessionState", state_holder.SessionState)  # restored
+    with gr.Blocks() as app:
+        state = gr.State({"turns": []})
+        chat = gr.Chatbot()
+        box = gr.Textbox("start")
+    holder = state_holder.StateHolder()
+    holder.set_blocks(app)
+    before = holder["a"]
+    assert before.config_values  # gradio's own: a copy of every component's settings
+    forget_deep_link_copies()
+    forget_deep_link_copies()  # once is enough; twice changes nothing
+    session = holder["b"]
+    assert not session.config_values
+    session[state._id] = {"turns": [("user", "hi")]}
+    session[box._id] = gr.Textbox("per session", render=False)
+    session._update_value_in_config(chat._id, [{"role": "user", "content": "x" * 5000}])
+    assert not session.config_values
+    assert session[state._id] == {"turns": [("user", "hi")]}
+    assert session[box._id].value == "per session"
+    assert holder["b"] is session and "a" in holder

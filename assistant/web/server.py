@@ -12,7 +12,7 @@ from assistant.errors import ConfigError
 from assistant.web.auth import check_binding, trust_forwarded_headers
 from assistant.web.chat_tab import EXAMPLES
 from assistant.web.common import head_html, static_text
-from assistant.web.memory import limit_malloc_arenas
+from assistant.web.memory import forget_deep_link_copies, limit_malloc_arenas
 from assistant.web.page import build_app, theme
 from assistant.web.uploads import app_kwargs, empty_upload_tmp, upload_tmp_dir
 
@@ -107,6 +107,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
 
     auth = check_binding(settings)
     limit_malloc_arenas(settings.malloc_arenas)  # before the server's threads start
+    forget_deep_link_copies()
     from assistant.answer import Assistant
     from assistant.safety import install_log_redaction
     from assistant.store.index import Index
