@@ -74,6 +74,8 @@ def test_an_edited_document_embeds_only_its_changed_sentences(tmp_path: Path) ->
     assert report.chunks_added > 20  # nearly every passage has a new id ...
     assert len(fake.texts) == 1  # ... but one sentence is new
     assert changed in fake.texts[0]
+    assert report.sentences_kept > 100
+    assert "sentences unchanged, not embedded again" in report.summary()
 
     # The same vectors as an index built from the edited file at once, to float32's last bit
     # (Chroma normalises what it stores again, so a reused vector can move by one unit).

@@ -66,6 +66,7 @@ class IngestReport:
     flagged: dict[str, int] = field(default_factory=dict)  # doc id → passages that instruct
     notes: list[str] = field(default_factory=list)  # e.g. "stored beside it as a-2.md"
     chunks_added: int = 0
+    sentences_kept: int = 0  # sentences of new chunks whose stored vectors were kept
     seconds: float = 0.0
 
     @property
@@ -80,6 +81,9 @@ class IngestReport:
             f"{len(self.removed)} removed",
             f"{self.chunks_added} chunks embedded",
         ]
+        if self.sentences_kept:
+            parts[-1] += (f" ({self.sentences_kept} of their sentences unchanged, "
+                          "not embedded again)")
         if self.missing:
             parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
         if self.failed:
@@ -370,6 +374,9 @@ def _embed_and_store(
         for i in range(0, len(new), step):
             batch = new[i : i + step]
             vectors, rows = embed_passages(batch, index.embeddings, known)
+            if known:
+                report.sentences_kept += sum(t in known for p in batch
+                                             for t, _, _ in sentence_texts(p))
             try:
                 index.add(batch, vectors, rows)
             except Exception as exc:
