@@ -80,7 +80,7 @@ def generate(passages: Sequence[Passage], write: Callable[[str], str], prompt: P
         seconds.append(time.perf_counter() - t)
         doc2query.append(cache, [doc2query.Entry(
             doc2query.text_key(p.text), p.doc_id, tuple(questions), model_sha256,
-            prompt.version)])
+            prompt.version, reply)])
         log(f"{i}/{len(pending)} {p.doc_id} {seconds[-1]:.1f}s {len(questions)}q "
             f"load {os.getloadavg()[0]:.1f}: {' | '.join(questions) or repr(reply[:120])}")
     return seconds

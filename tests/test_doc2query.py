@@ -37,6 +37,9 @@ def test_parse_questions_strips_numbering_and_drops_what_is_not_a_question() -> 
         "Which city hosted it?"]
     assert doc2query.parse_questions(reply, 5)[-1] == "Who paid?"
     assert doc2query.parse_questions("No questions here.", 3) == []
+    two_on_a_line = "What is the business case? How can resources be allocated?\nWhy now?"
+    assert doc2query.parse_questions(two_on_a_line, 2) == [
+        "What is the business case?", "How can resources be allocated?"]
 
 
 def test_cache_resumes_and_is_keyed_by_the_passage_text(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from assistant.types import Passage
 
 # Median over the tune questions' candidates of (best generated-question cosine minus best
 # sentence cosine), both scaled (benchmarks/rerank.py --question-offset); see the module doc.
-QUESTION_OFFSET = 0.0
+QUESTION_OFFSET = -0.036
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +40,13 @@ def generated_for(settings: Settings, passages: Sequence[Passage]) -> dict[str, 
         if got:
             out[p.id] = got
     return out
+
+
+def for_lexicon(settings: Settings, passages: Sequence[Passage]
+                ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The generated questions the settings use: for the dense feature, and for BM25."""
+    questions = generated_for(settings, passages) if settings.doc2query else {}
+    return questions, (questions if settings.doc2query_lexical else {})
 
 
 def digest(questions: Mapping[str, tuple[str, ...]]) -> str:

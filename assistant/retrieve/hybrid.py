@@ -316,12 +316,9 @@ class HybridRetriever:
         passages, stored = self.index.passages_and_storage()
         ids = [p.id for p in passages]
         s = self.settings
-        questions = expansion.generated_for(s, passages) if s.doc2query else {}
-        expand = questions if s.doc2query_lexical else {}
-
+        questions, expand = expansion.for_lexicon(s, passages)
         def build() -> LexicalIndex:
             return LexicalIndex.build(ids, expansion.lexical_docs(passages, expand))
-
         folder = (s.data_path if s.chroma_url else s.index_path) / "lexical"
         key = (generation, expansion.digest(expand)) if expand else generation
         bm25 = cached(folder, key, build)

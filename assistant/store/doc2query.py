@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.config import Settings
 
 MAX_QUESTION_CHARS = 200
+_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)")  # two questions on one line
 _LEAD = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d{1,2}[.):]|Q\d*[.:]|Question\s*\d*[.:])\s*", re.I)
 
 
@@ -32,11 +33,12 @@ def cache_path(settings: Settings) -> Path:
 
 
 def parse_questions(reply: str, n: int) -> list[str]:
-    """At most ``n`` distinct questions from a model's reply: one per line, numbering and bullets
-    removed, a line kept only when it ends with a question mark and is not overly long."""
+    """At most ``n`` distinct questions from a model's reply: one per line (or several on a
+    line, each ending in a question mark), numbering and bullets removed, kept only when it
+    ends with a question mark and is not overly long."""
     out: list[str] = []
-    for line in reply.splitlines():
-        q = _LEAD.sub("", line.strip()).strip().strip('"').strip()
+    for part in (p for line in reply.splitlines() for p in _SPLIT.split(line.strip())):
+        q = _LEAD.sub("", part.strip()).strip().strip('"').strip()
         if not q.endswith("?") or len(q) < 8 or len(q) > MAX_QUESTION_CHARS:
             continue
         if q.lower() not in {o.lower() for o in out}:
@@ -55,11 +57,13 @@ class Entry:
     questions: tuple[str, ...]
     model_sha256: str
     prompt_version: str
+    reply: str = ""  # the model's reply as written (to parse again without the model)
 
     def to_json(self) -> str:
         return json.dumps({"key": self.key, "doc_id": self.doc_id,
                            "questions": list(self.questions), "model_sha256": self.model_sha256,
-                           "prompt_version": self.prompt_version}, ensure_ascii=False)
+                           "prompt_version": self.prompt_version, "reply": self.reply},
+                          ensure_ascii=False)
 
 
 def load(path: Path) -> dict[str, Entry]:
@@ -71,7 +75,8 @@ def load(path: Path) -> dict[str, Entry]:
         try:
             d = json.loads(line)
             entry = Entry(d["key"], d.get("doc_id", ""), tuple(d["questions"]),
-                          d.get("model_sha256", ""), d.get("prompt_version", ""))
+                          d.get("model_sha256", ""), d.get("prompt_version", ""),
+                          d.get("reply", ""))
         except (ValueError, KeyError, TypeError):
             continue
         out[entry.key] = entry
