@@ -93,13 +93,6 @@ class Settings(BaseSettings):
         description="How many fused candidates the learned ranker reorders (assistant/"
         "retrieve/rerank.py); 0 = keep the fused order.",
     )
-    doc2query: bool = Field(
-        True, description="Read the questions scripts/doc2query.py wrote for the passages "
-        "(corpus/doc2query/questions.jsonl), when there are any.",
-    )
-    doc2query_lexical: bool = Field(
-        False, description="Add a passage's generated questions to its BM25 document.",
-    )
     max_per_doc: int = Field(4, ge=1, description="Diversity cap: passages per document.")
     relevance_floor: float | None = Field(
         None, description="Cosine similarity below which a passage is not evidence; empty = "

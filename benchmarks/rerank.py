@@ -15,9 +15,7 @@ cross-validated by question (each question ranked by a model trained without it)
 part they are trained on the whole tune part. Retrieval figures count the first 6 passages the
 retriever returns, as ``assistant eval`` does. The model's texts are cached in
 artifacts/rerank_llm.json. ``--doc2query N`` times the local model writing questions for N
-passages and projects the cost for the whole index. ``--tune-only`` leaves the test part unread
-(while choosing); ``--latency N`` times ``retrieve`` with and without the generated questions
-(scripts/doc2query.py), alternating, over N tune questions.
+passages and projects the cost for the whole index.
 """
 
 from __future__ import annotations
@@ -254,26 +252,6 @@ def doc2query_cost(retriever: HybridRetriever, llm: LocalModel, n: int) -> str:
             "index at ingest")
 
 
-def latency(settings: Settings, items: Sequence[QAItem], n: int, ranker: Any) -> str:
-    """p50 ms of a whole retrieval with and without the generated questions, alternating
-    (one ranker for both)."""
-    on = HybridRetriever(Index(settings), settings)
-    off_settings = settings.model_copy(update={"doc2query": False})
-    off = HybridRetriever(Index(off_settings), off_settings)
-    on.ranker = off.ranker = ranker
-    ms: dict[str, list[float]] = {"with": [], "without": []}
-    for it in items[:n]:
-        for name, r in (("with", on), ("without", off)):
-            t = time.perf_counter()
-            r.retrieve(standalone(it), k=K)
-            ms[name].append((time.perf_counter() - t) * 1000)
-    load = os.getloadavg()
-    return ("retrieve p50 over {} tune questions: with generated questions {:.1f} ms, without "
-            "{:.1f} ms (load average {:.1f} {:.1f} {:.1f})").format(
-        len(ms["with"]), statistics.median(ms["with"][1:]), statistics.median(ms["without"][1:]),
-        *load)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--doc2query", type=int, default=0, metavar="N",
@@ -282,9 +260,6 @@ def main() -> int:
                     help="the Q&A files whose test part is reported (default: the bundled sets)")
     ap.add_argument("--also", metavar="CONFIG", action="append", default=[],
                     help="another configuration of scripts/train_ranker.py to add as a row")
-    ap.add_argument("--tune-only", action="store_true", help="leave the test part unread")
-    ap.add_argument("--latency", type=int, default=0, metavar="N",
-                    help="time retrieve with and without the generated questions")
     args = ap.parse_args()
     settings = Settings()
     retriever = HybridRetriever(Index(settings), settings)
@@ -297,6 +272,7 @@ def main() -> int:
     real = [g for g in groups if not g.synthetic]
     synth = [g for g in groups if g.synthetic]
     fold_of = {g.qid: i % FOLDS for i, g in enumerate(sorted(real, key=lambda g: g.qid))}
+    shipped = load_ranker()
     tune_of: dict[str, Callable[[QAItem], Any]] = {}
     test_of: dict[str, Callable[[QAItem], Any]] = {}
     for name in args.also:
@@ -312,31 +288,6 @@ def main() -> int:
     load = os.getloadavg()
     res_tune = run(retriever, tune, methods_for(
         retriever, llm, lambda it: by_fold[it.id], tune_of))
-    if args.tune_only:
-        print(f"tune: {len(tune)} answerable questions (learned rows {FOLDS}-fold "
-              f"cross-validated); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
-              f"doc2query: {settings.doc2query}, lexical expansion: "
-              f"{settings.doc2query_lexical}\n")
-        print("| method | tune hit@1 | tune hit@5 | tune MRR | added ms (p50, tune) |")
-        print("|---|---|---|---|---|")
-        for name, r in res_tune.items():
-            a = figures(r["ranks"], r["ms"])
-            print(f"| {name} | {a['hit@1']:.2f} | {a['hit@5']:.2f} | {a['mrr']:.2f} | "
-                  f"{a['ms']:.0f} |")
-        lex = retriever.lexicon()
-        covered = [any(p.id in lex.question_vectors and is_relevant(p, it.sources)
-                       for p in lex.passages) for it in tune]
-        print(f"\nThe {sum(covered)} tune questions whose relevant passage has generated "
-              f"questions ({len(lex.question_vectors)} of {len(lex.passages)} passages have):\n")
-        print("| method | hit@1 | hit@5 | MRR |")
-        print("|---|---|---|---|")
-        for name, r in res_tune.items():
-            a = figures([x for x, c in zip(r["ranks"], covered, strict=True) if c], [])
-            print(f"| {name} | {a['hit@1']:.2f} | {a['hit@5']:.2f} | {a['mrr']:.2f} |")
-        if args.latency:
-            print("\n" + latency(settings, tune, args.latency, next(iter(by_fold.values()))))
-        return 0
-    shipped = load_ranker()
     res_test = run(retriever, test, methods_for(retriever, llm, lambda it: shipped, test_of))
 
     print(f"tune: {len(tune)} answerable questions (learned rows {FOLDS}-fold cross-validated); "

@@ -5,23 +5,32 @@
     ASSISTANT_LLM_GGUF_PATH=... python scripts/doc2query.py --time 3               # time 3 passages
 
 For each passage the model (greedy decoding, bounded reply) is asked for ``--n`` short questions a
-policymaker might ask that the passage answers (prompts/doc2query.md). The parsed questions are
-appended to corpus/doc2query/questions.jsonl, one line per passage text, keyed by the sha256 of the
-text (so the cache survives a re-ingest and identical passages share it), with the doc id, the
-model file's sha256 and the prompt version. A run is resumable: texts already in the cache are
-skipped. Uploaded documents get questions only when this script is run on the index that holds
-them (``--index``, or ``ASSISTANT_INDEX_DIR``); without a local model nothing is written and the
-retriever works without generated questions.
+policymaker might ask that the passage answers (prompts/doc2query.md). The parsed questions and
+the raw reply are appended to corpus/doc2query/questions.jsonl, one line per passage text, keyed
+by the sha256 of the text (so the cache survives a re-ingest and identical passages share it),
+with the doc id, the model file's sha256 and the prompt version. A run is resumable: texts
+already in the cache are skipped; passages are taken in the order of their keys (a fixed
+shuffle), so a stopped run leaves a fair sample of every document. Without a local model
+(ASSISTANT_LLM_GGUF_PATH) nothing is written, with a note.
+
+Retrieval does not read the cache: both uses of the questions (words added to a passage's BM25
+document; a ranker feature, the best cosine between the question and a passage's generated
+questions) were measured on the tune part and did not win (docs/notes-d2q.md). Uploaded
+documents get questions only when this script is run on the index that holds them (``--index``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import re
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +41,85 @@ import assistant  # noqa: E402,F401  (offline settings)
 from assistant.config import Settings  # noqa: E402
 from assistant.documents.manifest import file_sha256  # noqa: E402
 from assistant.prompts import Prompt, load_prompt  # noqa: E402
-from assistant.store import doc2query  # noqa: E402
 from assistant.store.index import Index  # noqa: E402
 from assistant.types import Passage  # noqa: E402
+
+MAX_QUESTION_CHARS = 200
+_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)")  # two questions on one line
+_LEAD = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d{1,2}[.):]|Q\d*[.:]|Question\s*\d*[.:])\s*", re.I)
+
+
+def text_key(text: str) -> str:
+    """The cache key of a passage: the sha256 of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_path(settings: Settings) -> Path:
+    return settings.corpus_path / "doc2query" / "questions.jsonl"
+
+
+def parse_questions(reply: str, n: int) -> list[str]:
+    """At most ``n`` distinct questions from a model's reply: one per line (or several on a
+    line, each ending in a question mark), numbering and bullets removed, kept only when it
+    ends with a question mark and is not overly long."""
+    out: list[str] = []
+    for part in (p for line in reply.splitlines() for p in _SPLIT.split(line.strip())):
+        q = _LEAD.sub("", part.strip()).strip().strip('"').strip()
+        if not q.endswith("?") or len(q) < 8 or len(q) > MAX_QUESTION_CHARS:
+            continue
+        if q.lower() not in {o.lower() for o in out}:
+            out.append(q)
+        if len(out) == n:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cache line: the questions written for one passage text."""
+
+    key: str
+    doc_id: str
+    questions: tuple[str, ...]
+    model_sha256: str
+    prompt_version: str
+    reply: str = ""  # the model's reply as written (to parse again without the model)
+
+    def to_json(self) -> str:
+        return json.dumps({"key": self.key, "doc_id": self.doc_id,
+                           "questions": list(self.questions), "model_sha256": self.model_sha256,
+                           "prompt_version": self.prompt_version, "reply": self.reply},
+                          ensure_ascii=False)
+
+
+def load(path: Path) -> dict[str, Entry]:
+    """Every entry of the cache file by key (the last line wins; a torn last line is skipped)."""
+    out: dict[str, Entry] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+            entry = Entry(d["key"], d.get("doc_id", ""), tuple(d["questions"]),
+                          d.get("model_sha256", ""), d.get("prompt_version", ""),
+                          d.get("reply", ""))
+        except (ValueError, KeyError, TypeError):
+            continue
+        out[entry.key] = entry
+    return out
+
+
+def append(path: Path, entries: Iterable[Entry]) -> None:
+    """Append entries to the cache file (one line each, flushed, so a stopped run loses none)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+    with path.open("a", encoding="utf-8") as fh:
+        if torn:  # a run stopped mid-line: the next entry starts on a line of its own
+            fh.write("\n")
+        for entry in entries:
+            fh.write(entry.to_json() + "\n")
+            fh.flush()
+
 
 MAX_TOKENS = 100  # three short questions take about 45 tokens
 N_CTX = 1024  # an 800-character passage and the prompt take about 300 tokens
@@ -62,7 +147,7 @@ def todo(passages: Sequence[Passage], done: set[str]) -> list[Passage]:
     keys (a fixed shuffle: a run stopped half way leaves a fair sample of every document)."""
     out: dict[str, Passage] = {}
     for p in passages:
-        key = doc2query.text_key(p.text)
+        key = text_key(p.text)
         if key not in done:
             out.setdefault(key, p)
     return [out[k] for k in sorted(out)]
@@ -72,14 +157,14 @@ def generate(passages: Sequence[Passage], write: Callable[[str], str], prompt: P
              cache: Path, model_sha256: str, log: Callable[[str], None] = print) -> list[float]:
     """Write, parse and append the questions of each passage not yet cached; seconds each."""
     seconds: list[float] = []
-    pending = todo(passages, set(doc2query.load(cache)))
+    pending = todo(passages, set(load(cache)))
     for i, p in enumerate(pending, 1):
         t = time.perf_counter()
         reply = write(prompt.format(passage=p.text, n=str(n)))
-        questions = doc2query.parse_questions(reply, n)
+        questions = parse_questions(reply, n)
         seconds.append(time.perf_counter() - t)
-        doc2query.append(cache, [doc2query.Entry(
-            doc2query.text_key(p.text), p.doc_id, tuple(questions), model_sha256,
+        append(cache, [Entry(
+            text_key(p.text), p.doc_id, tuple(questions), model_sha256,
             prompt.version, reply)])
         log(f"{i}/{len(pending)} {p.doc_id} {seconds[-1]:.1f}s {len(questions)}q "
             f"load {os.getloadavg()[0]:.1f}: {' | '.join(questions) or repr(reply[:120])}")
@@ -101,8 +186,8 @@ def main() -> int:
         return 0
     prompt = load_prompt(settings.prompts_path, "doc2query", ("passage", "n"))
     passages = Index(settings).passages()
-    cache = doc2query.cache_path(settings)
-    pending = todo(passages, set(doc2query.load(cache)))
+    cache = cache_path(settings)
+    pending = todo(passages, set(load(cache)))
     print(f"{len(passages)} passages, {len(pending)} texts without questions in {cache}",
           flush=True)
     model_sha = file_sha256(settings.llm_gguf_path)

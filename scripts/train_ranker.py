@@ -46,7 +46,6 @@ SYNTHETIC_WORDS = 4  # content words a synthetic question keeps from its sentenc
 FOLDS = 5
 # The features of the first shipped model (before the block, lead-in and other-language ones).
 FIRST_MODEL = FEATURES[: FEATURES.index("sentence_top3")]
-NO_QUESTIONS = tuple(f for f in FEATURES if f != "question_sim")  # without doc2query's feature
 FIRST_STAGE = ("fused", "fused_rank", "dense", "dense_gap", "sentence", "sentence_gap", "bm25")
 
 
@@ -132,26 +131,12 @@ def build_groups(retriever: HybridRetriever, items: Sequence[QAItem],
     return groups
 
 
-def question_offset(groups: Sequence[Group]) -> float | None:
-    """Median of (question_sim - sentence) over the candidates that have generated questions
-    (an imputed row has exactly the sentence cosine plus the current offset): the value
-    expansion.QUESTION_OFFSET should hold."""
-    from assistant.retrieve.expansion import QUESTION_OFFSET
-
-    rows = np.vstack([g.rows for g in groups if not g.synthetic])
-    diff = rows[:, FEATURES.index("question_sim")] - rows[:, FEATURES.index("sentence")]
-    own = diff[np.abs(diff - QUESTION_OFFSET) > 1e-9]
-    return float(np.median(own)) if len(own) else None
-
-
-def groups_cached(settings: Settings, cache: Path | None = None,
-                  synthetic: bool = True) -> list[Group]:
+def groups_cached(settings: Settings, cache: Path | None = None) -> list[Group]:
     """The tune and synthetic groups, read from ``cache`` when it exists (same index and
     code), else built (and saved there)."""
     if cache and cache.exists():
         return [Group(*fields) for fields in pickle.loads(cache.read_bytes())]
-    groups = build_groups(HybridRetriever(Index(settings), settings), tune_items(settings),
-                          synthetic)
+    groups = build_groups(HybridRetriever(Index(settings), settings), tune_items(settings))
     if cache:
         cache.write_bytes(pickle.dumps([(g.qid, g.query, g.rows, g.labels, g.synthetic,
                                          g.category) for g in groups]))
@@ -229,8 +214,6 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lr, tune questions only, the first model's 25 features": {
         "kind": "lr", "synthetic": False, "features": FIRST_MODEL},
     "lr, tune + synthetic at weight 0.3": {"kind": "lr", "synthetic": True, "weight": 0.3},
-    "lr, tune questions only, without question_sim": {
-        "kind": "lr", "synthetic": False, "features": NO_QUESTIONS},
 }
 CHOSEN = "lr, tune questions only"
 
@@ -317,16 +300,12 @@ def main() -> int:
                     help="cross-validate only the chosen configuration (quicker)")
     ap.add_argument("--cache", metavar="FILE.pickle",
                     help="keep the candidate rows here and reuse them (same index and code)")
-    ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), metavar="CONFIG",
-                    help="cross-validate only these configurations")
     args = ap.parse_args()
-    configs = [CHOSEN] if args.chosen_only else (args.configs or list(CONFIGS))
-    synthetic = any(CONFIGS[c]["synthetic"] for c in configs)
-    groups = groups_cached(Settings(), Path(args.cache) if args.cache else None, synthetic)
+    groups = groups_cached(Settings(), Path(args.cache) if args.cache else None)
     real = [g for g in groups if not g.synthetic]
     print(f"{len(real)} tune questions, {len(groups) - len(real)} synthetic, "
           f"{sum(len(g.labels) for g in groups)} rows", file=sys.stderr)
-    cv, per_cat = cross_validate(groups, configs=configs)
+    cv, per_cat = cross_validate(groups, configs=[CHOSEN] if args.chosen_only else CONFIGS)
     print(f"| grouped {FOLDS}-fold CV on the tune part ({len(real)} questions) | hit@1 | hit@5 "
           "| MRR |")
     print("|---|---|---|---|")
@@ -339,8 +318,6 @@ def main() -> int:
     print("|---|" + "---|" * len(cats))
     for name, row in per_cat.items():
         print(f"| {name} | " + " | ".join(row[c] for c in cats) + " |")
-    offset = question_offset(groups)
-    print(f"\nmedian (question_sim - sentence) where generated questions exist: {offset}")
     if args.no_write:
         return 0
     model = chosen_model(groups, {name: {k: round(v, 3) for k, v in m.items()}

@@ -18,7 +18,6 @@ from typing import Any, overload
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
-from assistant.retrieve import expansion
 from assistant.retrieve.duplicates import DuplicateGroups, stand_ins
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, trust_adjust
@@ -65,8 +64,11 @@ class QueryTerms:
 
 @dataclass(frozen=True)
 class Retrieval(Sequence[ScoredPassage]):
-    """What one retrieval found: the ranked passages and the question's terms (a sequence of
-    its passages, so code that only needs the passages can treat it as a list)."""
+    """What one retrieval found: the ranked passages and the question's terms.
+
+    It is a sequence of its passages (``for sp in retrieval``, ``retrieval[0]``), so code that
+    only needs the passages can treat it as a list.
+    """
 
     query: str
     passages: tuple[ScoredPassage, ...]
@@ -117,7 +119,6 @@ class _Lexicon:
     # passage id → its place in Chroma's storage order (the order ``get`` returns rows in)
     storage: dict[str, int] = field(default_factory=dict)
     by_id: dict[str, Passage] = field(default_factory=dict)
-    question_vectors: dict[str, Any] = field(default_factory=dict)  # see expansion
     row_of: dict[str, int] = field(default_factory=dict)  # passage id → its BM25 row
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -184,7 +185,6 @@ class FirstStage:
     bm25: dict[str, float]  # BM25 of every passage
     sentences: dict[str, tuple[tuple[int, int, float], ...]]  # (start, end, scaled cosine)
     floor: float  # the relevance floor of the embedding model
-    questions: dict[str, float] = field(default_factory=dict)  # question_sim (see expansion)
 
     def candidates(self, depth: int) -> list[Candidate]:
         """The ``depth`` best fused candidates, with what the ranker's features need."""
@@ -218,7 +218,6 @@ class FirstStage:
                 focus="" if focus is None else p.text[sents[focus][0]:sents[focus][1]],
                 sentence_top3=sum(top3) / len(top3) if top3 else 0.0,
                 lead_in_sim=max(lead_ins, default=0.0),
-                question_sim=self.questions.get(pid, 0.0),
             ))
         return out
 
@@ -278,10 +277,11 @@ class HybridRetriever:
 
         The index's generation (counts and the writers' stamp) is checked every 2 s, so a
         document another process ingests becomes answerable without a restart. One thread
-        checks and rebuilds while the others answer from the current lexicon (an ingest
-        changes the index every few seconds). A rebuild that races another process's writes
-        is tried again; if it still fails, the previous (older, consistent) lexicon serves and
-        the next check rebuilds it.
+        checks and rebuilds while the others keep answering from the current lexicon (an
+        ingest changes the index every few seconds; questions must not wait for each rebuild).
+        A rebuild that races another process's writes is tried again; if it still fails, the
+        previous lexicon keeps serving (it is consistent, only older) and the next check
+        rebuilds it.
         """
         lex = self._lex
         if lex is not None and time.monotonic() - self._lex_checked < 2.0:
@@ -315,13 +315,13 @@ class HybridRetriever:
 
         passages, stored = self.index.passages_and_storage()
         ids = [p.id for p in passages]
-        s = self.settings
-        questions, expand = expansion.for_lexicon(s, passages)
+
         def build() -> LexicalIndex:
-            return LexicalIndex.build(ids, expansion.lexical_docs(passages, expand))
+            return LexicalIndex.build(ids, [tokens(p.embed_text()) for p in passages])
+
+        s = self.settings
         folder = (s.data_path if s.chroma_url else s.index_path) / "lexical"
-        key = (generation, expansion.digest(expand)) if expand else generation
-        bm25 = cached(folder, key, build)
+        bm25 = cached(folder, generation, build)
         if bm25.ids != ids:  # saved for other passages under the same generation: rebuild
             bm25 = build()
         def read() -> tuple[list[tuple[str, int, int]], Any]:
@@ -330,7 +330,7 @@ class HybridRetriever:
                       else np.zeros((0, 0), dtype=np.float32))
             return [(r.passage_id, r.start, r.end) for r in got], matrix
 
-        rows, matrix = cached_sentences(folder, key, read)
+        rows, matrix = cached_sentences(folder, generation, read)
         groups = DuplicateGroups.of(passages)
         at_of = {pid: i for i, pid in enumerate(ids)}
         owner = np.asarray([at_of.get(pid, -1) for pid, _, _ in rows], dtype=np.int64)
@@ -345,8 +345,7 @@ class HybridRetriever:
                 sents[ids[owner[a]]] = ([(st, en) for _, st, en in rows[a:b]], matrix[a:b])
         storage = {pid: i for i, pid in enumerate(stored)}
         lex = _Lexicon(passages, bm25, bm25.vocab, len(passages), sents, generation, groups,
-                       storage=storage, question_vectors=expansion.question_vectors(
-                           s, self.index.embeddings, questions))
+                       storage=storage)
         if groups and len(matrix):
             starts = bounds[:-1][owner[bounds[:-1]] >= 0]
             ends = bounds[1:][owner[bounds[:-1]] >= 0]
@@ -494,8 +493,7 @@ class HybridRetriever:
         bm_of = ({pid: float(every[lex.row_of[pid]]) for pid in candidates if pid in lex.row_of}
                  if every is not None else {})
         return FirstStage(lex, terms, by_id, order, fused, cos, lexs, bm_of, sentences,
-                          prof.relevance_floor, expansion.question_similarity(
-                              lex.question_vectors, candidates, qvec, prof, best_sent))
+                          prof.relevance_floor)
 
     def _collapsed_lists(
         self, lex: _Lexicon, query: str, qvec: list[float], f: Filters, every: Any

@@ -57,7 +57,6 @@ FEATURES: tuple[str, ...] = (
     "list_lead_in_sim",  # the same when the question asks for a list, else 0
     "other_language_dense",  # the passage's cosine when the question has no corpus word, else 0
     "other_language_sentence",  # its best sentence's cosine, the same way
-    "question_sim",  # best cosine of the passage's generated questions (retrieve/expansion.py)
 )
 
 # What kind of value a question asks for (coarse: a feature, not a rule).
@@ -102,7 +101,6 @@ class Candidate:
     focus: str  # the sentence that best matches the question (cosine plus terms)
     sentence_top3: float = 0.0  # mean cosine of its three best sentences
     lead_in_sim: float = 0.0  # best cosine of a sentence ending in ':' (0 when none)
-    question_sim: float = 0.0  # best cosine of its generated questions (or the imputed value)
 
 
 def feature_rows(question: str, candidates: Sequence[Candidate], no_terms: bool) -> Any:
@@ -153,7 +151,6 @@ def feature_rows(question: str, candidates: Sequence[Candidate], no_terms: bool)
             "list_lead_in_sim": c.lead_in_sim if "list" in kinds else 0.0,
             "other_language_dense": c.dense if no_terms else 0.0,
             "other_language_sentence": c.sentence if no_terms else 0.0,
-            "question_sim": c.question_sim,
         }
         rows.append([row[f] for f in FEATURES])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
