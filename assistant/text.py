@@ -22,21 +22,36 @@ _HTML_TAGS = ("a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blockq
               "style|sub|summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|time|"
               "tr|tt|u|ul|var|video|wbr")
 _TAG = re.compile(rf"</?(?:{_HTML_TAGS})(?=[\s/>])[^>\n]{{0,200}}>", re.I)
-# Emphasis markers: "**" anywhere; "__" and "*" only at a word's edge (so that
-# window.__xss or snake__case keep their underscores); backslash escapes.
-_EMPH = re.compile(
-    r"\*\*"
-    r"|(?:^|(?<=[\s(\[\"'\u201c\u2018]))(?:__|\*)(?=\S)"
-    r"|(?<=\S)(?:__|\*)(?=$|[\s)\]\"'\u201d\u2019.,;:!?])"
-    r"|\\(?=[*_#\[\]()\\-])",
-    re.M,
-)
+# Emphasis markers: "**" anywhere (a chunk cut can leave one unpaired); "*" and "__" only as a
+# pair on one line that opens at a word's start and closes at a word's end, as Markdown reads
+# them ("*it*"), so that a lone "*" ("a * b", "/* comment */", "int *p") and underscores inside
+# words (window.__xss, snake__case) stay; backslash escapes.
+_STRONG = re.compile(r"\*\*")
+_PAIRED = re.compile(r"(?<![\w*\\])(\*|__)(?=[^\s*_])(?:(?!\1).){0,400}?(?<=[^\s*_\\])\1(?![\w*])",
+                     re.M)
+_ESCAPE = re.compile(r"\\(?=[*_#\[\]()\\-])")
+
+
+def _markup_spans(text: str) -> list[tuple[int, int]]:
+    """Where the markup characters are: HTML tags, emphasis delimiters, escapes."""
+    spans = [m.span() for rx in (_TAG, _STRONG, _ESCAPE) for m in rx.finditer(text)]
+    for m in _PAIRED.finditer(text):
+        spans += [m.span(1), (m.end() - len(m.group(1)), m.end())]
+    return spans
 
 
 def strip_markup(text: str) -> str:
     """Drop HTML tags (keeping their text), Markdown emphasis markers and escapes."""
-    text = _TAG.sub("", text)
-    return _EMPH.sub("", text)
+    if not any(c in text for c in "<*_\\"):
+        return text
+    out: list[str] = []
+    pos = 0
+    for s, e in sorted(_markup_spans(text)):
+        if e > pos:
+            out.append(text[pos:max(s, pos)])
+            pos = e
+    out.append(text[pos:])
+    return "".join(out)
 
 
 @lru_cache(maxsize=8192)  # pure; every answer verifies its quotes against whole passages
@@ -55,9 +70,8 @@ def contains_quote(haystack: str, quote: str) -> bool:
 def normalized_with_offsets(text: str) -> tuple[str, list[int]]:
     """``text`` folded as :func:`normalize` folds it, with each character's offset in ``text``."""
     skip = bytearray(len(text))
-    for rx in (_TAG, _EMPH):
-        for m in rx.finditer(text):
-            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    for s, e in _markup_spans(text):
+        skip[s:e] = b"\x01" * (e - s)
     chars: list[str] = []
     offsets: list[int] = []
     space = True  # drop leading whitespace

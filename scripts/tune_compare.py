@@ -1,6 +1,6 @@
 """Choose the comparison cells' constants on the tune part of the gold matrix (never the test).
 
-    PYTHONPATH=$PWD python scripts/tune_compare.py [--gold FILE] [--show]
+    PYTHONPATH=$PWD python scripts/tune_compare.py [--gold FILE] [--show] [--failures]
 
 Each tune topic is read once per country and passage depth (``Reading``: the answer step's
 spans with their calibrated probabilities); every rule of the grid is then applied to the same
@@ -8,7 +8,11 @@ readings, so the sweep shows exactly what the matrix would do. Printed: cell acc
 (depth, margin, quotes at most), with the addressed and not-addressed parts and their balanced
 mean, and a leave-one-topic-out cross-validation of the choice: the simplest point (the chat's
 depth, the smallest margin, one quote) within one cell of the best cell accuracy. ``--show``
-prints each cell's best candidates.
+prints each cell's best candidates; ``--failures`` prints, as a Markdown table, every wrong tune
+cell of the shipped settings: the kind of failure, the best candidate's probability, the rank of
+the passage holding an expected fact (in the cell's retrieval / among every first-stage
+candidate of the country), the rank, probability and place of the first candidate holding one,
+and what the cell quoted instead.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--gold", default=None, help="gold matrix (default corpus/eval/...)")
     ap.add_argument("--show", action="store_true", help="print each cell's best candidates")
+    ap.add_argument("--failures", action="store_true",
+                    help="print the wrong tune cells of the shipped settings and stop")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
@@ -68,6 +74,9 @@ def main() -> None:
     threshold = bot.threshold
     print(f"{len(gold)} tune topics, {sum(len(g.cells) for g in gold)} cells; answer model "
           f"threshold {threshold:.3f}; load average {os.getloadavg()[0]:.2f}")
+    if args.failures:
+        failures(bot, gold)
+        return
     readings: dict[int, list[tuple[Any, str, Any]]] = {}
     for depth in DEPTHS:
         retriever = with_query_vectors(bot.retriever)
@@ -128,6 +137,57 @@ def main() -> None:
               f"per fold: {sorted({str(k) for k in chosen})}; on all tune topics: depth "
               f"{best[0]}, margin {best[1]}, quotes {best[2]}: cell accuracy {m['acc']:.3f} "
               f"(addressed {m['addr']:.3f}, not addressed {m['silent']:.3f})")
+
+
+def _place(span: Any) -> str:
+    """Where a span sits: the report part (survey results, findings, …) and the span's kind."""
+    section = span.sp.passage.section.lower()
+    part = next((name for key, name in (("findings", "findings"), ("survey result", "survey "
+                 "result"), ("appendix", "appendix")) if key in section), "text")
+    return f"{part}, {span.kind}"
+
+
+def failures(bot: Any, gold: Sequence[Any]) -> None:
+    """The wrong tune cells of ``bot``'s settings as a Markdown table (see the docstring)."""
+    from assistant.compare import Topic
+    from assistant.compare.cells import positions, read_topic
+    from assistant.compare.matrix import cell_from, cell_rule
+    from assistant.evaluation.compare import cell_right
+    from assistant.evaluation.metrics import has_fact
+    from assistant.retrieve.query_vectors import with_query_vectors
+
+    reader = copy.copy(bot)
+    reader.retriever = with_query_vectors(bot.retriever)
+    rule = cell_rule(reader)
+    print("| cell | failure | best p | fact passage rank (cell / first stage) | first candidate "
+          "with a fact: rank, p, place | quoted instead |\n|---|---|---|---|---|---|")
+    for g in gold:
+        for c, gc in g.cells.items():
+            search = Topic(g.topic, g.query).search
+            reading = read_topic(reader, search, c)
+            cell = cell_from(reading, rule)
+            if cell_right(cell, gc)[1]:
+                continue
+            def holds(text: str, facts: Any = gc.facts) -> bool:
+                return any(has_fact(text, alts) for alts in facts)
+
+            cands = positions(reading)
+            kind = ("not addressed found addressed" if gc.status != "addressed" else
+                    "addressed found not addressed" if cell.status != "addressed" else
+                    "quote lacks the fact")
+            first = reader.retriever.first_stage(search, {"country": [c]})
+            ranks = [next((str(i) for i, text in enumerate(texts, 1) if holds(text)), "-")
+                     for texts in ([sp.passage.text for sp in reading.retrieval.passages],
+                                   [first.by_id[pid].text for pid in first.order])]
+            found = next(((i, x) for i, x in enumerate(cands, 1) if holds(x.span.raw)), None)
+            where = (f"{found[0]} of {len(cands)}, {found[1].probability:.2f}, "
+                     f"{_place(found[1].span)}" if found else "not a candidate")
+            shown = (cell.quotes[:1] and cell.quotes[0].quote) or (
+                cell.closest[:1] and "closest: " + cell.closest[0].quote) or ""
+            best = cands[0].probability if cands else 0.0
+            print(f"| {g.topic} / {c} | {kind} | {best:.2f} | "
+                  f"{' / '.join(ranks) if gc.facts else '-'} | {where if gc.facts else '-'} | "
+                  f"{' '.join(shown.split())[:80]} |")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,24 @@ def test_first_ingest_adds_the_two_reports(settings: Settings, index: Index) -> 
     assert indexed_ids(index) == expected
 
 
+def test_progress_moves_early_and_reaches_the_total(settings: Settings, index: Index) -> None:
+    """A trial watched a page upload sit at "0.0%" for 10-18 s: the first event comes when
+    embedding starts, the next after a small first group, the last at the total."""
+    from assistant.store.ingest import FIRST_GROUP
+
+    seen: list[tuple[int, int, str]] = []
+    ingest(settings, index=index, progress=lambda d, t, label: seen.append((d, t, label)))
+    total = index.count()
+    first_of = {}
+    for i, (_d, _t, label) in enumerate(seen):
+        first_of.setdefault(label, i)
+    assert seen[0] == (0, total, seen[0][2])  # embedding starts: 0 of all
+    assert seen[1][0] <= FIRST_GROUP  # then a small group, not a full one
+    assert seen[-1][:2] == (total, total)
+    assert [d for d, _t, _l in seen] == sorted(d for d, _t, _l in seen)
+    assert set(first_of) == {"d11-armenia", "d11-georgia"}
+
+
 def test_second_run_embeds_nothing(settings: Settings, ingested: Index) -> None:
     before = ingested.count()
     report = ingest(settings, index=ingested)

@@ -192,6 +192,13 @@ def test_probability_below_the_threshold_shows_evidence(tmp_path: Path, bow_embe
     assert ans.highlights, "the closest passage's best sentences are highlighted"
     top = ans.passages[0].passage
     assert all(h.passage.id == top.id and verify_quote(h.quote, top) for h in ans.highlights)
+    # Each highlighted sentence carries the [n] its card shows, a link on the page (trial).
+    from assistant.web.sources import anchor, chat_text
+
+    shown = chat_text(ans)
+    for h in ans.highlights:
+        assert f"\u201d [{h.n}]" in ans.text
+        assert f"(#{anchor(1, h.n)})" in shown
     assert ans.audit["abstain_code"] == "below_threshold"
     assert ans.to_dict()["outcome"] == "evidence"
 
@@ -278,3 +285,18 @@ def test_real_near_miss_is_not_answered(real_assistant: Assistant, question: str
     ans = real_assistant.ask(question)
     assert ans.outcome in {"evidence", "none"}, ans.text
     assert ans.abstained
+
+
+def test_display_keeps_the_digits_and_asterisks_of_code_in_a_manual() -> None:
+    """The third trial: "camlparam1"-like identifiers lost their digits and "/* … */" lost its
+    asterisks in the text shown beside a verbatim quote (real lines of camlidl's manual)."""
+    from assistant.text import display
+
+    line = "Both C-style comments /* ... */ and Java-style comments // are supported."
+    assert display(line) == line
+    assert clean_item("- a) use int64 and hex4, CAMLparam1(x) and __int64 values.") == (
+        "use int64 and hex4, CAMLparam1(x) and __int64 values.")
+    assert clean_item("int *p = 2 * 3;") == "int *p = 2 * 3;"
+    # Footnote digits on words and Markdown emphasis are still cleaned for display.
+    assert clean_item("see the reference manual1.") == "see the reference manual."
+    assert display("a *short* and **bold** word") == "a short and bold word"

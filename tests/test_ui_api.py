@@ -237,6 +237,9 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     before = index.count()
     bad = settings.data_path.parent / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4 garbage")
+    title, msg, button = fns["upload_title"](str(bad))
+    assert "bad.pdf was not added" in msg
+    assert button["interactive"] is False  # "Add to the library" is off for a refused file
     msg, table, _ = fns["upload"](str(bad))
     assert "bad.pdf was not added" in msg
     assert "PDF" in msg
@@ -248,7 +251,9 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     good = settings.data_path.parent / "notes_file.md"
     good.write_text("# Zorblat credentials in Yerevan\n\nThe Zorblat council met in Yerevan.\n",
                     encoding="utf-8")
-    assert fns["upload_title"](str(good))[0] == "Zorblat credentials in Yerevan"
+    title, _, button = fns["upload_title"](str(good))
+    assert title == "Zorblat credentials in Yerevan"
+    assert button["interactive"] is True
     msg, table, _ = fns["upload"](str(good), "Zorblat notes", "AM", "report")
     assert "1 added" in msg
     assert "Zorblat notes" in table

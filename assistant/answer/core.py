@@ -416,7 +416,8 @@ class Assistant:
         others = [sp for sp in retrieval.passages if sp.passage.id != top.passage.id][:2]
         shown = [_not_evidence(top), *(_not_evidence(sp) for sp in others)]
         notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
-        lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d" for h in highlights)]
+        # each highlighted sentence carries its [n], the mark of its passage card (trial)
+        lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in highlights)]
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,

@@ -35,9 +35,11 @@ _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 _CAPTION = re.compile(r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix)\s*\d", re.I)
 _OPTION = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\[[ xX]?\])")
-# A footnote digit glued to a word ("colleges1", "institutions.2"): a lower-case word of three
-# letters or more, then one or two digits, then a space, punctuation or the end.
-_FOOTNOTE = re.compile(r"(?<=[a-z]{3})[.,]?\d{1,2}(?=[\s.,;:)]|$)")
+# A footnote digit glued to a word ("colleges1", "institutions.2"): a whole word of four
+# letters or more, lower case but for its first, then one or two digits, then a space,
+# punctuation or the end. Identifiers keep their digits: "int64", "hex4" (short stems),
+# "CAMLparam1", "__int64" (capitals or underscores inside the word).
+_FOOTNOTE = re.compile(r"\b([A-Za-z][a-z]{3,})[.,]?\d{1,2}(?=[\s.,;:)]|$)")
 _TABLE_RULE = re.compile(r"^\|?[\s|:-]+\|?$")
 LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation: a label
 
@@ -50,7 +52,7 @@ def clean_item(text: str) -> str:
     text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter
     if text.startswith("|"):  # a table row: its cells, separated plainly
         text = " | ".join(c.strip() for c in text.strip("|").split("|") if c.strip())
-    return _FOOTNOTE.sub("", text).strip()
+    return _FOOTNOTE.sub(r"\1", text).strip()
 
 
 @lru_cache(maxsize=32768)  # pure; every question reads the same passages' sentences again

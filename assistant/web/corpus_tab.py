@@ -72,19 +72,22 @@ def make_controls(page: Page) -> Callable[[], tuple[Any, ...]]:
     return controls
 
 
-def make_prefill(page: Page) -> Callable[[str | None], tuple[str, str]]:
-    """The handler that proposes a title when a file is chosen (or says why it is refused)."""
+def make_prefill(page: Page) -> Callable[[str | None], tuple[str, str, Any]]:
+    """The handler that proposes a title when a file is chosen, or says why it is refused and
+    turns “Add to the library” off until another file is chosen (a trial pressed it again)."""
+    import gradio as gr
 
-    def prefill(file: str | None) -> tuple[str, str]:
+    def prefill(file: str | None) -> tuple[str, str, Any]:
         if not file:
-            return "", ""
+            return "", "", gr.update(interactive=True)
         path = Path(file)
         try:
             check_upload(path, page.settings)
             return first_heading(path, page.settings), f"Check the title, country and type of "\
-                f"**{path.name}**, then press “Add to the library”."
+                f"**{path.name}**, then press “Add to the library”.", gr.update(interactive=True)
         except AssistantError as exc:
-            return "", f"⚠ {path.name} was not added: {getattr(exc, 'reason', exc)}"
+            return ("", f"⚠ {path.name} was not added: {getattr(exc, 'reason', exc)}",
+                    gr.update(interactive=False))
 
     return prefill
 
@@ -235,8 +238,13 @@ def wire_corpus_tab(page: Page, tab: CorpusTab, chat: ChatTab) -> None:
     """Prefill, add and remove; after a change the Chat tab's filters are refreshed."""
     controls = make_controls(page)
     refreshed = [chat.countries, chat.docs, chat.missing_box, tab.remove_choice]
-    tab.upload_file.upload(make_prefill(page), inputs=[tab.upload_file],
-                           outputs=[tab.up_title, tab.upload_msg], api_name="upload_title")
+    prefill = make_prefill(page)
+    tab.upload_file.upload(prefill, inputs=[tab.upload_file],
+                           outputs=[tab.up_title, tab.upload_msg, tab.up_btn_add],
+                           api_name="upload_title")
+    tab.upload_file.clear(lambda: prefill(None), outputs=[tab.up_title, tab.upload_msg,
+                                                          tab.up_btn_add],
+                          api_visibility="private")
     tab.up_btn_add.click(
         make_upload(page), inputs=[tab.upload_file, tab.up_title, tab.up_country, tab.up_type],
         outputs=[tab.upload_msg, tab.corpus_table, chat.docs], api_name="upload",
