@@ -271,17 +271,19 @@ class FailingEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
-def _rewrite_middle(path: Path) -> None:
-    """Change a word early in the document, so that every later chunk id changes too."""
+def _rewrite_middle(path: Path, reword: bool = False) -> None:
+    """Change a word early in the document, so that every later chunk id changes too; with
+    ``reword``, also most sentences (" and " becomes " & "), so that they are embedded again."""
     text = path.read_text(encoding="utf-8")
     i = text.index("## Introduction")
-    path.write_text(text[:i] + "## Introduction (revised)" + text[i + 15 :], encoding="utf-8")
+    text = text[:i] + "## Introduction (revised)" + text[i + 15 :]
+    path.write_text(text.replace(" and ", " & ") if reword else text, encoding="utf-8")
 
 
 def test_crash_while_embedding_keeps_the_old_index(settings: Settings, ingested: Index) -> None:
     old_am = indexed_ids(ingested, "d11-armenia")
     old_ge = indexed_ids(ingested, "d11-georgia")
-    _rewrite_middle(settings.corpus_path / "documents" / "d11-armenia.md")
+    _rewrite_middle(settings.corpus_path / "documents" / "d11-armenia.md", reword=True)
     small_batches = settings.model_copy(update={"embed_batch_size": 8})
     broken = Index(small_batches, embeddings=FailingEmbeddings(ok_calls=2))
     with pytest.raises(RuntimeError, match="simulated crash"):

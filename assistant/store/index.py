@@ -389,10 +389,9 @@ class Index:
             for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True)
         ]
 
-    def sentence_rows(self) -> list[SentenceRow]:
-        """Every stored sentence with its embedding (for scoring sentences of a passage)."""
-
-        got = self.get_all(lambda: self.sentences, ["metadatas", "embeddings"])
+    def sentence_rows(self, where: dict[str, Any] | None = None) -> list[SentenceRow]:
+        """Every stored sentence (optionally filtered) with its embedding."""
+        got = self.get_all(lambda: self.sentences, ["metadatas", "embeddings"], where)
         if not got["ids"]:
             return []
         # One float32 matrix, each row a view of it: Python floats would take 7x the memory.

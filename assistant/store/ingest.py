@@ -16,7 +16,7 @@ from __future__ import annotations
 import getpass
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,7 @@ class IngestReport:
     flagged: dict[str, int] = field(default_factory=dict)  # doc id → passages that instruct
     notes: list[str] = field(default_factory=list)  # e.g. "stored beside it as a-2.md"
     chunks_added: int = 0
+    sentences_kept: int = 0  # sentences of new chunks whose stored vectors were kept
     seconds: float = 0.0
 
     @property
@@ -80,6 +81,9 @@ class IngestReport:
             f"{len(self.removed)} removed",
             f"{self.chunks_added} chunks embedded",
         ]
+        if self.sentences_kept:
+            parts[-1] += (f" ({self.sentences_kept} of their sentences unchanged, "
+                          "not embedded again)")
         if self.missing:
             parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
         if self.failed:
@@ -361,10 +365,16 @@ def _embed_and_store(
         doc_id = entry.info.id
         old_ids = states.get(doc_id, {}).get("ids", set())
         new = [p for p in passages if p.id not in old_ids]
+        # A changed document's unchanged sentences keep their vectors: an edit near the start
+        # shifts every later passage (its id holds its offsets), not what its sentences say.
+        known = stored_sentences(index, doc_id) if new and old_ids else {}
         if progress and new:
             progress(done, total, doc_id)  # read and split: embedding starts
         for batch in _groups(new, max(1, settings.embed_batch_size) * 2):
-            vectors, rows = embed_passages(batch, index.embeddings)
+            vectors, rows = embed_passages(batch, index.embeddings, known)
+            if known:
+                report.sentences_kept += sum(t in known for p in batch
+                                             for t, _, _ in sentence_texts(p))
             try:
                 index.add(batch, vectors, rows)
             except Exception as exc:
@@ -424,31 +434,57 @@ def sentence_units(p: Passage) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(p.text) if len(display(p.text[s:e])) >= 3]
 
 
+def sentence_texts(p: Passage) -> list[tuple[str, int, int]]:
+    """What is embedded for each sentence of a passage, prefixed with its country ("Armenia:
+    …"), with the sentence's offsets in the passage; the whole text when it has no sentence."""
+    prefix = COUNTRIES.get(p.country, "") if p.country != "XX" else ""
+    head = f"{prefix}: " if prefix else ""
+    return [(f"{head}{display(p.text[s:e])}", s, e)
+            for s, e in sentence_units(p) or [(0, len(p.text))]]
+
+
+def stored_sentences(index: Index, doc_id: str) -> dict[str, Any]:
+    """A document's stored sentence vectors by the text that was embedded for them."""
+    old = {p.id: p for p in index.passages(where={"doc_id": doc_id})}
+    out: dict[str, Any] = {}
+    for row in index.sentence_rows(where={"doc_id": doc_id}):
+        p = old.get(row.passage_id)
+        if p is not None:
+            for text, s, e in sentence_texts(p):
+                if (s, e) == (row.start, row.end):
+                    out[text] = row.vector
+    return out
+
+
 def embed_passages(
-    passages: Sequence[Passage], embeddings: Embeddings
+    passages: Sequence[Passage], embeddings: Embeddings, known: Mapping[str, Any] | None = None,
 ) -> tuple[list[list[float]], list[SentenceRow]]:
-    """Embed every sentence of the passages, prefixed with its country ("Armenia: …").
+    """Embed every sentence of the passages (:func:`sentence_texts`); the passage text itself
+    is not embedded.
 
     A passage's vector is the normalised mean of its sentence vectors, so one embedding call
     serves both passage retrieval and sentence-level (small-to-big) scoring. A text that comes
-    more than once (the overlap between neighbouring chunks, a repeated line) is embedded once.
+    more than once (the overlap between neighbouring chunks, a repeated line) is embedded once;
+    a text in ``known`` (vectors this model made for it before) is not embedded again: the model
+    gives a text the same vector whatever else is in its batch (Chroma's copy of it can differ
+    in float32's last bit: it normalises what it stores).
     """
+    known = known or {}
     texts: list[str] = []
     owners: list[tuple[int, int, int]] = []  # (passage index, start, end)
     for i, p in enumerate(passages):
-        prefix = COUNTRIES.get(p.country, "") if p.country != "XX" else ""
-        head = f"{prefix}: " if prefix else ""
-        for s, e in sentence_units(p) or [(0, len(p.text))]:
-            texts.append(f"{head}{display(p.text[s:e])}")
+        for text, s, e in sentence_texts(p):
+            texts.append(text)
             owners.append((i, s, e))
     if not texts:
         return [], []
     import numpy as np
 
-    distinct = list(dict.fromkeys(texts))
-    at = {t: j for j, t in enumerate(distinct)}
-    got = np.asarray(embeddings.embed_documents(distinct), dtype=np.float64)
-    vecs = got[[at[t] for t in texts]]
+    distinct = list(dict.fromkeys(t for t in texts if t not in known))
+    got = embeddings.embed_documents(distinct) if distinct else []
+    vector_of: dict[str, Any] = {t: known[t] for t in texts if t in known}
+    vector_of.update(zip(distinct, got, strict=True))
+    vecs = np.asarray([vector_of[t] for t in texts], dtype=np.float64)
     owner = np.asarray([i for i, _, _ in owners])
     sums = np.zeros((len(passages), vecs.shape[1]))
     np.add.at(sums, owner, vecs)
@@ -457,4 +493,3 @@ def embed_passages(
         SentenceRow(passages[i].id, s, e, vecs[j].tolist()) for j, (i, s, e) in enumerate(owners)
     ]
     return sums.tolist(), rows
-
