@@ -150,7 +150,9 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
         lines = [f"**{path.name}**: {report.summary()}", *(f"- {n}" for n in report.notes)]
         for failed, reason in report.failed.items():
             lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
-        return "\n".join(lines), *table()
+        result = ("\n".join(lines), *table())
+        release_memory()  # again: reading the corpus table and catalog allocates too
+        return result
 
     # gradio finds the request by its annotation; ours is a string (postponed annotations).
     upload.__annotations__["request"] = gr.Request | None
