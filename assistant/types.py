@@ -92,6 +92,11 @@ class Passage:
         """"uploaded document, not an official source" for an upload; "" for an official one."""
         return "" if self.official else UNOFFICIAL_NOTE
 
+    @property
+    def is_plain_text(self) -> bool:
+        """Text that is not Markdown (a PDF's pages, a .txt file): shown as stored."""
+        return self.page is not None or self.source.lower().endswith((".pdf", ".txt"))
+
     @staticmethod
     def make_id(doc_id: str, text: str, start: int, end: int, section: str) -> str:
         """Stable content-hash id: the same text at the same place always has the same id."""

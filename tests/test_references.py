@@ -155,3 +155,24 @@ def test_a_quote_inside_another_quote_is_found_and_marked() -> None:
     out, found = render_passage(text, [(20, text), (21, "Nevertheless, universities offer")])
     assert sorted(found) == [20, 21]
     assert '<mark class="q q20 q21">' in out  # page.js finds mark.q21 as well as mark.q20
+
+
+def test_a_pdf_passage_card_shows_code_as_stored() -> None:
+    """A trial saw a camlidl card drop the asterisks of C comments and set text in italics:
+    PDF text is not Markdown, so its card shows every character as stored, quotes marked."""
+    from assistant.types import Passage
+    from assistant.web.sources import _card
+
+    text = ("Both C-style comments /* ... */ and Java-style comments // ... are supported.\n"
+            "C-style comments are introduced by /* and terminated by */. Use int *p and **q.")
+    pdf = Passage(id="c1", doc_id="caml", title="camlidl", text=text, page=3)
+    quote = "C-style comments are introduced by /* and terminated by */."
+    html_out = _card(pdf, (Citation(1, pdf, quote),), 1, False)
+    assert "<em>" not in html_out
+    assert "<strong>" not in html_out
+    assert "/* ... */ and Java-style" in html_out
+    assert "int *p and **q." in html_out
+    assert '<mark class="q q1">C-style comments are introduced by /* and terminated by */.' in html_out
+    # A Markdown document's emphasis is still rendered.
+    md = Passage(id="m1", doc_id="r", title="report", text="A **bold** claim.")
+    assert "<strong>bold</strong>" in _card(md, (), 1, False)

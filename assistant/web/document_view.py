@@ -49,7 +49,7 @@ def document_view(index: Index, passage_id: str) -> str:
             page = p.page
             parts.append(f"<hr><p class='src-meta'>Page {html.escape(p.page_label or str(page))}"
                          "</p>")
-        rendered = render_passage(text)[0]
+        rendered = render_passage(text, plain=p.is_plain_text)[0]
         cls = ' class="doc-passage"' if p.id == passage_id else ""
         parts.append(f"<div{cls}>{rendered}</div>")
         pos = p.end

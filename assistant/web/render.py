@@ -81,17 +81,29 @@ def _spans(text: str, quotes: Sequence[tuple[int, str]]) -> list[tuple[int, int,
     return merged
 
 
-def render_passage(text: str, quotes: Sequence[tuple[int, str]] = ()) -> tuple[str, list[int]]:
+def render_passage(text: str, quotes: Sequence[tuple[int, str]] = (),
+                   plain: bool = False) -> tuple[str, list[int]]:
     """The passage as safe HTML with each (n, quote) found marked; and the n found.
 
-    A quote that is not in the text is not marked: the caller shows it apart, as unverified.
+    ``plain``: the text is not Markdown (a PDF's or a .txt file's): every character is shown as
+    stored, lines kept, so "/* … */" or "a * b" is not read as emphasis (a trial saw a card
+    drop the asterisks of C comments and turn text to italics). A quote that is not in the text
+    is not marked: the caller shows it apart, as unverified.
     """
-    html_out, found = _render(text, tuple(quotes))
+    html_out, found = _render(text, tuple(quotes), plain)
     return html_out, list(found)
 
 
+def _plain_html(src: str) -> str:
+    """Text as HTML paragraphs, every character escaped, single line breaks kept."""
+    paras = [p.strip("\n") for p in re.split(r"\n\s*\n", src)]
+    return "".join(f"<p>{html.escape(p, quote=False).replace(chr(10), '<br>')}</p>"
+                   for p in paras if p.strip())
+
+
 @lru_cache(maxsize=4096)
-def _render(text: str, quotes: tuple[tuple[int, str], ...]) -> tuple[str, tuple[int, ...]]:
+def _render(text: str, quotes: tuple[tuple[int, str], ...],
+            plain: bool = False) -> tuple[str, tuple[int, ...]]:
     spans = _spans(text, quotes)
     src: list[str] = []
     pos = 0
@@ -99,8 +111,11 @@ def _render(text: str, quotes: tuple[tuple[int, str], ...]) -> tuple[str, tuple[
         src += [text[pos:s], chr(_START + i), text[s:e], chr(_END + i)]
         pos = e
     src.append(text[pos:])
-    # Emphasis markers left over by the renderer are unbalanced (a chunk cut mid-bold): noise.
-    rendered = _STRAY_EMPHASIS.sub("", sanitize(_md().render(escape_markup("".join(src)))))
+    if plain:
+        rendered = _plain_html("".join(src))
+    else:
+        # Emphasis markers left over by the renderer are unbalanced (a chunk cut mid-bold).
+        rendered = _STRAY_EMPHASIS.sub("", sanitize(_md().render(escape_markup("".join(src)))))
     return (_marks(rendered, [" ".join(f"q{n}" for n in ns) for _, _, ns in spans]),
             tuple(n for _, _, ns in spans for n in ns))
 

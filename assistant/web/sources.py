@@ -74,7 +74,8 @@ def _card_html(p: Passage, citations: Sequence[Citation], turn: int, in_message:
 
 @lru_cache(maxsize=1024)  # pure; every answer of a conversation is shown again with the next
 def _card(p: Passage, citations: tuple[Citation, ...], turn: int, in_message: bool) -> str:
-    body, found = render_passage(p.text, [(c.n, c.quote) for c in citations])
+    body, found = render_passage(p.text, [(c.n, c.quote) for c in citations],
+                                 plain=p.is_plain_text)
     # Anchors: an id in the panel; a class in a chat message (gradio's sanitiser drops ids).
     anchors = "".join(
         (f'<span class="anchor m{anchor(turn, c.n)}"></span>' if in_message
