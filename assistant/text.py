@@ -22,31 +22,42 @@ _HTML_TAGS = ("a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blockq
               "style|sub|summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|time|"
               "tr|tt|u|ul|var|video|wbr")
 _TAG = re.compile(rf"</?(?:{_HTML_TAGS})(?=[\s/>])[^>\n]{{0,200}}>", re.I)
-# Emphasis markers: "**" anywhere (a chunk cut can leave one unpaired); "*" and "__" only as a
-# pair on one line that opens at a word's start and closes at a word's end, as Markdown reads
-# them ("*it*"), so that a lone "*" ("a * b", "/* comment */", "int *p") and underscores inside
-# words (window.__xss, snake__case) stay; backslash escapes.
+# Emphasis markers, for comparing quotes: "**" anywhere; "__" and "*" only at a word's edge (so
+# that window.__xss or snake__case keep their underscores); backslash escapes. Each marker is
+# decided by its neighbours alone, so a quote and the passage it was cut from lose the same
+# characters (verification compares the two).
+_EMPH = re.compile(
+    r"\*\*"
+    r"|(?:^|(?<=[\s(\[\"'\u201c\u2018]))(?:__|\*)(?=\S)"
+    r"|(?<=\S)(?:__|\*)(?=$|[\s)\]\"'\u201d\u2019.,;:!?])"
+    r"|\\(?=[*_#\[\]()\\-])",
+    re.M,
+)
+# For display only: "*" and "__" as Markdown reads them, a pair on one line that opens at a
+# word's start and closes at a word's end ("*it*"), so that a lone "*" ("a * b",
+# "/* comment */", "int *p") is shown; "**" anywhere (a chunk cut can leave one unpaired).
 _STRONG = re.compile(r"\*\*")
 _PAIRED = re.compile(r"(?<![\w*\\])(\*|__)(?=[^\s*_])(?:(?!\1).){0,400}?(?<=[^\s*_\\])\1(?![\w*])",
                      re.M)
 _ESCAPE = re.compile(r"\\(?=[*_#\[\]()\\-])")
 
 
-def _markup_spans(text: str) -> list[tuple[int, int]]:
-    """Where the markup characters are: HTML tags, emphasis delimiters, escapes."""
+def strip_markup(text: str) -> str:
+    """Drop HTML tags (keeping their text), Markdown emphasis markers and escapes."""
+    text = _TAG.sub("", text)
+    return _EMPH.sub("", text)
+
+
+def _strip_for_display(text: str) -> str:
+    """:func:`strip_markup` as a reader sees the text: only paired emphasis is markup."""
+    if not any(c in text for c in "<*_\\"):
+        return text
     spans = [m.span() for rx in (_TAG, _STRONG, _ESCAPE) for m in rx.finditer(text)]
     for m in _PAIRED.finditer(text):
         spans += [m.span(1), (m.end() - len(m.group(1)), m.end())]
-    return spans
-
-
-def strip_markup(text: str) -> str:
-    """Drop HTML tags (keeping their text), Markdown emphasis markers and escapes."""
-    if not any(c in text for c in "<*_\\"):
-        return text
     out: list[str] = []
     pos = 0
-    for s, e in sorted(_markup_spans(text)):
+    for s, e in sorted(spans):
         if e > pos:
             out.append(text[pos:max(s, pos)])
             pos = e
@@ -70,8 +81,9 @@ def contains_quote(haystack: str, quote: str) -> bool:
 def normalized_with_offsets(text: str) -> tuple[str, list[int]]:
     """``text`` folded as :func:`normalize` folds it, with each character's offset in ``text``."""
     skip = bytearray(len(text))
-    for s, e in _markup_spans(text):
-        skip[s:e] = b"\x01" * (e - s)
+    for rx in (_TAG, _EMPH):
+        for m in rx.finditer(text):
+            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     chars: list[str] = []
     offsets: list[int] = []
     space = True  # drop leading whitespace
@@ -114,7 +126,7 @@ def display(text: str) -> str:
     still parses as HTML after that (``<scr<script>ipt>``, ``<script\\n>``, unknown tags with
     handlers) goes through the sanitiser, so no tag leaves the program in displayed text.
     """
-    out = re.sub(r"\s+", " ", strip_markup(text)).strip()
+    out = re.sub(r"\s+", " ", _strip_for_display(text)).strip()
     if "<" in out and _is_html(_AUTOLINK.sub(" ", out)):
         out = re.sub(r"\s+", " ", plain(out)).strip()
     return out

@@ -78,6 +78,8 @@ def test_progress_moves_early_and_reaches_the_total(settings: Settings, index: I
         first_of.setdefault(label, i)
     assert seen[0] == (0, total, seen[0][2])  # embedding starts: 0 of all
     assert seen[1][0] <= FIRST_GROUP  # then a small group, not a full one
+    steps = [b[0] - a[0] for a, b in zip(seen[:3], seen[1:4], strict=True)]
+    assert steps == [FIRST_GROUP, 2 * FIRST_GROUP, 4 * FIRST_GROUP]  # and growing: it keeps moving
     assert seen[-1][:2] == (total, total)
     assert [d for d, _t, _l in seen] == sorted(d for d, _t, _l in seen)
     assert set(first_of) == {"d11-armenia", "d11-georgia"}

@@ -68,8 +68,8 @@ def test_a_sentence_is_cleaned_for_display_once(monkeypatch: pytest.MonkeyPatch)
     import assistant.text as text
 
     calls: list[str] = []
-    real = text.strip_markup
-    monkeypatch.setattr(text, "strip_markup", lambda t: calls.append(t) or real(t))
+    real = text._strip_for_display
+    monkeypatch.setattr(text, "_strip_for_display", lambda t: calls.append(t) or real(t))
     sentence = "The  *survey* was   answered by <b>22</b> institutions (unique text 91c2)."
     shown = "The survey was answered by 22 institutions (unique text 91c2)."
     assert text.display(sentence) == shown

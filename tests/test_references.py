@@ -172,7 +172,8 @@ def test_a_pdf_passage_card_shows_code_as_stored() -> None:
     assert "<strong>" not in html_out
     assert "/* ... */ and Java-style" in html_out
     assert "int *p and **q." in html_out
-    assert '<mark class="q q1">C-style comments are introduced by /* and terminated by */.' in html_out
+    marked = '<mark class="q q1">C-style comments are introduced by /* and terminated by */.'
+    assert marked in html_out
     # A Markdown document's emphasis is still rendered.
     md = Passage(id="m1", doc_id="r", title="report", text="A **bold** claim.")
     assert "<strong>bold</strong>" in _card(md, (), 1, False)

@@ -156,7 +156,8 @@ def test_partly_indexed_is_listed_and_completed(settings: Settings, tmp_path: Pa
     row = next(d for d in corpus_status(settings, Index(settings)) if d.entry.info.id == doc)
     from assistant.store.ingest import FIRST_GROUP
 
-    stored = min(8, FIRST_GROUP) + 8  # two groups (a small first one) before the third call fails
+    first = min(8, FIRST_GROUP)  # groups: a small first one, then doubling up to 8
+    stored = first + min(8, 2 * first)  # two groups stored before the third call fails
     assert row.state == f"partly indexed ({stored} of {row.expected} chunks); run assistant ingest"
     assert row.expected == 120
 

@@ -211,6 +211,10 @@ def test_no_passage_relevant_enough_gives_none(tmp_path: Path, bow_embeddings) -
     assert ans.text.startswith(ABSTAIN_TEXT)
     assert ans.audit["abstain_code"] == "off_subject"
     assert not ans.citations
+    # The reader gets words; the figures behind them are in the audit (a trial: "(best
+    # relevance 0.08, needs 0.11)" meant nothing to a policymaker).
+    assert "relevance" not in ans.text
+    assert "needs 1.00" in ans.audit["abstain_reason"]
 
 
 def test_a_none_floor_of_zero_never_declines(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
@@ -300,3 +304,14 @@ def test_display_keeps_the_digits_and_asterisks_of_code_in_a_manual() -> None:
     # Footnote digits on words and Markdown emphasis are still cleaned for display.
     assert clean_item("see the reference manual1.") == "see the reference manual."
     assert display("a *short* and **bold** word") == "a short and bold word"
+
+
+def test_a_quote_verifies_when_an_asterisk_pair_straddles_its_edge() -> None:
+    """Verification compares a quote with the passage it was cut from: the markers it drops are
+    decided by their neighbours alone, so a "*" paired only across the quote's edge (C comments
+    in a manual) does not make a verbatim quote fail (a trial's camlidl evidence had none)."""
+    text = ("Both C-style comments /* ... */ and Java-style comments are supported. "
+            "C-style comments are introduced by /* and terminated by */.")
+    p = Passage(id="c1", doc_id="caml", title="camlidl", text=text, page=3)
+    assert verify_quote("C-style comments are introduced by /* and terminated by */.", p)
+    assert verify_quote("Both C-style comments /* ... */ and Java-style comments", p)

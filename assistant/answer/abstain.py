@@ -45,10 +45,15 @@ class Abstention:
 
     code: str
     message: str
+    detail: str = ""  # the figures behind it, for the audit only (a reader is not shown them)
 
     def sentence(self) -> str:
         m = self.message.strip().rstrip(".")
         return (m[:1].upper() + m[1:] + ".") if m else ""
+
+    def reason(self) -> str:
+        """The message with its figures, as the audit records it."""
+        return f"{self.message} ({self.detail})" if self.detail else self.message
 
 
 def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None:
@@ -71,8 +76,8 @@ def off_subject(retrieval: Retrieval, floor: float) -> Abstention | None:
     rel = [sp.relevance for sp in retrieval.passages if sp.relevance is not None]
     if floor <= 0 or not rel or max(rel) >= floor:
         return None
-    return Abstention(OFF_SUBJECT, "the indexed documents do not seem to speak of what was "
-                                   f"asked (best relevance {max(rel):.2f}, needs {floor:.2f})")
+    return Abstention(OFF_SUBJECT, "the indexed documents do not seem to speak of what was asked",
+                      f"best relevance {max(rel):.2f}, needs {floor:.2f}")
 
 
 def proper_nouns(question: str) -> set[str]:
@@ -82,6 +87,6 @@ def proper_nouns(question: str) -> set[str]:
 
 
 def below_threshold(probability: float, threshold: float) -> Abstention:
-    return Abstention(BELOW_THRESHOLD, f"no span of the closest passages states the answer "
-                                       f"clearly enough (best {probability:.2f}, needs "
-                                       f"{threshold:.2f})")
+    return Abstention(BELOW_THRESHOLD, "no span of the closest passages states the answer "
+                                       "clearly enough",
+                      f"best {probability:.2f}, needs {threshold:.2f}")

@@ -421,7 +421,7 @@ class Assistant:
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,
-                      audit={"abstain_reason": why.message, "abstain_code": why.code,
+                      audit={"abstain_reason": why.reason(), "abstain_code": why.code,
                              **(audit or {})},
                       outcome="evidence", highlights=highlights,
                       probability=scored[0].probability if scored else None)
@@ -499,7 +499,7 @@ class Assistant:
         return Answer(question=info.text, text="\n\n".join([text, *notes]),
                       citations=[], passages=closest, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,
-                      audit={"abstain_reason": why.message, "abstain_code": why.code,
+                      audit={"abstain_reason": why.reason(), "abstain_code": why.code,
                              **(audit or {})})
 
     # -- audit ----------------------------------------------------------------------------------

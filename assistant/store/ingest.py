@@ -402,15 +402,16 @@ FIRST_GROUP = 4  # passages: the progress bar moves within seconds of the start
 
 
 def _groups(passages: list[Passage], step: int) -> Iterator[list[Passage]]:
-    """The passages in groups of several model batches (the model sorts a group's texts by
-    length, so larger groups waste less padding), a group stored as soon as it is embedded;
-    the first group is small, so that a page upload's progress moves within seconds (a trial
-    saw "0.0%" for 10-18 s)."""
-    first = min(step, FIRST_GROUP)
-    if passages:
-        yield passages[:first]
-    for i in range(first, len(passages), step):
-        yield passages[i : i + step]
+    """The passages in groups, each stored as soon as it is embedded: a first group of
+    ``FIRST_GROUP``, then each twice the one before up to ``step`` (several model batches: the
+    sentence-transformers model sorts a group's texts by length, so larger groups waste less
+    padding). A page upload's progress then moves within seconds and keeps moving (a trial
+    saw "0.0%" for 10-18 s, and later 5% for 15 s before one large group)."""
+    size, pos = min(step, FIRST_GROUP), 0
+    while pos < len(passages):
+        yield passages[pos : pos + size]
+        pos += size
+        size = min(step, size * 2)
 
 
 BYTES_PER_CHUNK = 30_000  # measured: 210 chunks of the bundled reports take 6.2 MB
