@@ -521,3 +521,16 @@ def test_an_ampersand_reads_as_the_document_wrote_it_and_an_entity_stays_literal
     html = MarkdownIt().renderInline(escape_markdown("see &copy; and &#38;"))
     assert "&amp;copy;" in html  # shown as typed, not as ©
     assert "&amp;#38;" in html
+
+
+def test_a_sentence_in_two_neighbouring_passages_is_quoted_once(fake: FakeAssistant) -> None:
+    """Neighbouring chunks share their edges: a trial saw a cell quote one sentence twice
+    ([12] = [13]). A second quote is another statement, not the same text again."""
+    first = "The main challenge is the lack of an appropriate legal framework."
+    other = "Employers are rarely involved."
+    twin = _passage("am9", "AM", f"{first} {other}")
+    fake.threshold = 0.5
+    fake.settings = fake.settings.model_copy(update={"compare_threshold_margin": 0.2})
+    fake.reads["AM"] = [(AM, first, 0.9), (twin, first, 0.85), (twin, other, 0.4)]
+    cell = compare(fake, [TOPIC], ["AM"]).rows[0].cells["AM"]
+    assert [q.quote for q in cell.quotes] == [first, other]

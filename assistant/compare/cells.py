@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.answer.spans import is_statement
-from assistant.text import display
+from assistant.text import display, normalize
 from assistant.types import Citation
 
 if TYPE_CHECKING:
@@ -102,8 +102,14 @@ def positions(reading: Reading) -> list[ScoredSpan]:
 
 
 def _overlaps(a: ScoredSpan, b: ScoredSpan) -> bool:
+    """The same text twice: overlapping offsets of one passage, or one span's text inside the
+    other's in another passage (neighbouring chunks share their edges; a trial saw one cell
+    quote a sentence twice)."""
     x, y = a.span, b.span
-    return (x.sp.passage.id == y.sp.passage.id and x.start < y.end and y.start < x.end)
+    if x.sp.passage.id == y.sp.passage.id:
+        return x.start < y.end and y.start < x.end
+    nx, ny = normalize(x.raw), normalize(y.raw)
+    return bool(nx) and bool(ny) and (nx in ny or ny in nx)
 
 
 def choose(reading: Reading, rule: Rule) -> tuple[list[ScoredSpan], ScoredSpan | None]:
