@@ -18,22 +18,6 @@ from assistant.store.ingest import ingest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_gradio_keeps_few_monitoring_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gradio keeps a dictionary per event for its monitoring page (off here), 10,000 deep by
-    default: about 3 MB that the soak saw grow over its first minutes."""
-    import gradio as gr
-
-    from assistant.web.server import gradio_env
-
-    monkeypatch.setenv("GRADIO_ANALYTICS_MAX_EVENTS", "1")  # restored after the test
-    monkeypatch.delenv("GRADIO_ANALYTICS_MAX_EVENTS")
-    gradio_env()
-    with gr.Blocks() as app:
-        gr.Markdown("x")
-    app.queue()
-    assert app._queue.ANALYTICS_MAX_EVENTS <= 100
-
-
 ARENAS_SCRIPT = """
 import ctypes, os, re, sys, tempfile, threading
 sys.path.insert(0, {repo!r})

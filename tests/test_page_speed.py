@@ -37,17 +37,22 @@ def test_an_empty_index_answers_a_query_with_nothing(settings: Settings,
 
 
 def test_gradio_does_not_rebuild_its_monitoring_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio rebuilds a table of past events for its monitoring page (off here) and keeps a
+    dictionary per event, 10,000 deep by default: CPU per question, and about 3 MB that the
+    soak saw grow over its first minutes."""
     import gradio as gr
 
     from assistant.web.server import gradio_env
 
-    monkeypatch.setenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1")  # restored after the test
-    monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY")
+    for key in ("GRADIO_ANALYTICS_CACHE_FREQUENCY", "GRADIO_ANALYTICS_MAX_EVENTS"):
+        monkeypatch.setenv(key, "1")  # restored after the test
+        monkeypatch.delenv(key)
     gradio_env()
     with gr.Blocks() as app:
         gr.Markdown("x")
     app.queue()
     assert app._queue.ANAYLTICS_CACHE_FREQUENCY >= 10**9
+    assert app._queue.ANALYTICS_MAX_EVENTS <= 100
 
 
 def test_a_passage_is_tokenised_once(monkeypatch: pytest.MonkeyPatch) -> None:
