@@ -379,15 +379,17 @@ class Index:
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest sentences as (passage id, cosine similarity), best first (no count first,
-        as :meth:`query`)."""
+        as :meth:`query`).
+
+        The passage id is read from the sentence's id ("passage id:start", see :meth:`add`),
+        not from its metadata: Chroma's metadata rows for 96 sentences cost about 2.5 ms of
+        CPU a question, three quarters of the query.
+        """
         res = self.read(lambda: self.sentences.query(
-            query_embeddings=[list(vector)], n_results=n, where=where,
-            include=["metadatas", "distances"],
+            query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"],
         ))
-        return [
-            (str((meta or {}).get("passage_id", "")), 1.0 - dist)
-            for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True)
-        ]
+        return [(sid.rpartition(":")[0], 1.0 - dist)
+                for sid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def sentence_rows(self, where: dict[str, Any] | None = None) -> list[SentenceRow]:
         """Every stored sentence (optionally filtered) with its embedding."""
@@ -423,7 +425,7 @@ class Index:
         for i in range(0, len(sentences), step):
             batch_s = sentences[i : i + step]
             self.sentences.upsert(
-                ids=[f"{r.passage_id}:{r.start}" for r in batch_s],
+                ids=[f"{r.passage_id}:{r.start}" for r in batch_s],  # read by query_sentences
                 metadatas=[
                     {"passage_id": r.passage_id, "start": r.start, "end": r.end,
                      "doc_id": by_id[r.passage_id].doc_id,
