@@ -131,12 +131,16 @@ class ItemResult:
 
     def shown_first(self) -> str:
         """What the page shows first: the answer, or for ``evidence`` the closest passage (with
-        its highlighted sentences); nothing for ``none``."""
+        its highlighted sentences; for a comparison, each country's closest passage, the
+        passages a highlight is in); nothing for ``none``."""
         a = self.answer
         if a.outcome == "answer":
             return a.text
         if a.outcome == "evidence" and a.passages:
-            return a.passages[0].passage.text
+            marked = {h.passage.id for h in a.highlights}
+            first = [sp.passage.text for i, sp in enumerate(a.passages)
+                     if i == 0 or sp.passage.id in marked]
+            return "\n\n".join(first)
         return ""
 
     @property
