@@ -227,3 +227,25 @@ def test_the_terminal_marks_the_closest_quote_of_the_country_not_answered(
     assert "[2] Report GE" in out
     assert "(closest passage for Georgia, not an answer)" in out
     assert "(closest passage for Armenia" not in out
+
+
+# -- the figures ----------------------------------------------------------------------------------
+def _result(ans: Answer) -> object:
+    from assistant.evaluation.metrics import ItemResult
+    from assistant.evaluation.qa import QAItem
+
+    item = QAItem("c1", "q", "March; May", (("March",), ("May",)), (), True,
+                  category="comparison")
+    return ItemResult(item, [], ans, 1.0)
+
+
+def test_evidence_recall_reads_each_countrys_closest_passage() -> None:
+    r = _result(_per_country_evidence())
+    assert r.evidence_recall == 1.0  # both cards are what the page shows first
+    assert r.fact_recall == 0.0  # evidence answers nothing
+
+
+def test_fact_recall_leaves_out_the_closest_passage_line_of_an_answer() -> None:
+    r = _result(_answered_and_closest())
+    assert r.fact_recall == 0.5  # "May" is only in Georgia's closest-passage line
+    assert r.evidence_recall == 1.0  # which the page does show
