@@ -8,29 +8,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import SURVEY_ALPHA as ALPHA
+from conftest import SURVEY_BETA as BETA
 from conftest import two_reports
 
 from assistant.answer import Assistant, verify_quote
 from assistant.prompts import EVIDENCE_COUNTRIES_TEXT
 from assistant.types import Answer, Citation, Passage, ScoredPassage, cited
-
-ALPHA = """# Alpha country report
-
-## Survey
-
-The Alpha survey was answered by 41 universities and 9 colleges in total.
-
-The Alpha questionnaire was open from March 3rd to April 9th, 2024.
-"""
-
-BETA = """# Beta country report
-
-## Survey
-
-The Beta survey was answered by 17 universities.
-
-The Beta questionnaire was open from May 5th to May 20th, 2024.
-"""
 
 COMPARE = "When was the questionnaire open in Alpha and in Beta, compared?"
 
@@ -140,18 +124,27 @@ def _p(pid: str, country: str, text: str) -> Passage:
     return Passage(id=pid, doc_id=pid, title=f"Report {country}", text=text, country=country)
 
 
-def _per_country_evidence() -> Answer:
+def _quotes() -> tuple[Citation, Citation]:
+    """One quote from each country's report, numbered 1 (Armenia) and 2 (Georgia)."""
     am = _p("am1", "AM", "Intro. The Alpha questionnaire was open in March.")
     ge = _p("ge1", "GE", "Intro. The Beta questionnaire was open in May.")
-    hs = [Citation(1, am, "The Alpha questionnaire was open in March."),
-          Citation(2, ge, "The Beta questionnaire was open in May.")]
+    return (Citation(1, am, "The Alpha questionnaire was open in March."),
+            Citation(2, ge, "The Beta questionnaire was open in May."))
+
+
+def _cards(*quotes: Citation) -> list[ScoredPassage]:
+    return [ScoredPassage(q.passage, 0.5, 0.5, 1.0, i, evidence=False)
+            for i, q in enumerate(quotes, 1)]
+
+
+def _per_country_evidence() -> Answer:
+    am, ge = _quotes()
     text = "\n\n".join([EVIDENCE_COUNTRIES_TEXT,
-                        f"Armenia \u2014 closest passage: \u201c{hs[0].quote}\u201d [1]",
-                        f"Georgia \u2014 closest passage: \u201c{hs[1].quote}\u201d [2]"])
-    return Answer(question="q", text=text, citations=[], highlights=hs,
-                  passages=[ScoredPassage(am, 0.5, 0.5, 1.0, 1, evidence=False),
-                            ScoredPassage(ge, 0.4, 0.4, 1.0, 2, evidence=False)],
-                  abstained=True, mode="extractive", outcome="evidence")
+                        f"Armenia \u2014 closest passage: \u201c{am.quote}\u201d [1]",
+                        f"Georgia \u2014 closest passage: \u201c{ge.quote}\u201d [2]"])
+    return Answer(question="q", text=text, citations=[], highlights=[am, ge],
+                  passages=_cards(am, ge), abstained=True, mode="extractive",
+                  outcome="evidence")
 
 
 def test_the_page_shows_both_countries_cards_with_their_highlights() -> None:
@@ -173,15 +166,10 @@ def test_the_page_shows_both_countries_cards_with_their_highlights() -> None:
 
 
 def _answered_and_closest() -> Answer:
-    am = _p("am1", "AM", "Intro. The Alpha questionnaire was open in March.")
-    ge = _p("ge1", "GE", "Intro. The Beta questionnaire was open in May.")
-    c = Citation(1, am, "The Alpha questionnaire was open in March.")
-    h = Citation(2, ge, "The Beta questionnaire was open in May.")
+    c, h = _quotes()
     return Answer(question="q", text=f"Armenia: \u201c{c.quote}\u201d [1]\n\nGeorgia \u2014 "
                   f"closest passage, which may not answer the exact question: \u201c{h.quote}"
-                  "\u201d [2]", citations=[c], highlights=[h],
-                  passages=[ScoredPassage(am, 0.5, 0.5, 1.0, 1),
-                            ScoredPassage(ge, 0.4, 0.4, 1.0, 2)],
+                  "\u201d [2]", citations=[c], highlights=[h], passages=_cards(c, h),
                   abstained=False, mode="extractive", outcome="answer")
 
 
@@ -214,13 +202,7 @@ def test_the_terminal_shows_each_countrys_closest_passage(
     assert "\u00bbThe Alpha questionnaire was open in March.\u00ab [1]" in out
     assert "\u00bbThe Beta questionnaire was open in May.\u00ab [2]" in out
     assert out.index("Armenia") < out.index("Georgia")
-
-
-def test_the_terminal_marks_the_closest_quote_of_the_country_not_answered(
-    capsys,  # noqa: ANN001
-) -> None:
-    from assistant.cli import _print_sources
-
+    # one country answered: the other's closest quote is marked as not an answer
     _print_sources(_answered_and_closest())
     out = capsys.readouterr().out
     assert "[1] Report AM" in out

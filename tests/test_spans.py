@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SURVEY_ALPHA as ALPHA
+from conftest import SURVEY_BETA as BETA
 from conftest import two_reports
 
 from assistant.answer import Assistant, verify_quote
@@ -143,25 +145,6 @@ def test_other_language_features_are_zero_for_english_with_corpus_words() -> Non
 
 
 # -- the outcome decision, on the synthetic corpus -----------------------------------------------
-ALPHA = """# Alpha country report
-
-## Survey
-
-The Alpha survey was answered by 41 universities and 9 colleges in total.
-
-The Alpha questionnaire was open from March 3rd to April 9th, 2024.
-"""
-
-BETA = """# Beta country report
-
-## Survey
-
-The Beta survey was answered by 17 universities.
-
-The Beta questionnaire was open from May 5th to May 20th, 2024.
-"""
-
-
 def _assistant(tmp_path: Path, bow_embeddings, **overrides: object) -> Assistant:  # noqa: ANN001
     s, index = two_reports(tmp_path, ALPHA, BETA, bow_embeddings, **overrides)
     return Assistant(s, index=index)

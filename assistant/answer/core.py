@@ -375,10 +375,9 @@ class Assistant:
                                   Abstention(abstain.BELOW_THRESHOLD,
                                              "no quote of the closest passages could be verified"),
                                   audit)
-        closest = country_evidence(
-            scored, [code for code in COUNTRIES if code not in {c.passage.country
-                                                                for c in citations}],
-            first_n=len(citations) + 1, answered=True) if scored else None
+        rest = [code for code in COUNTRIES if code not in {c.passage.country for c in citations}]
+        closest = (country_evidence(scored, rest, verify_quote, first_n=len(citations) + 1,
+                                    answered=True) if scored else None)
         if closest:
             lines.extend(closest.lines)
         notes = self._language_notes(info) + self._coverage_notes(info, answered=True)
@@ -401,12 +400,12 @@ class Assistant:
             return self._abstention(info, retrieval, mode, why, audit)
         if info.both_countries and has_country_spans(scored):
             # each country's closest passage, chosen among that country's passages only
-            per = country_evidence(scored, COUNTRIES)
+            per = country_evidence(scored, COUNTRIES, verify_quote)
             shown = shown_passages(per.passages, retrieval.passages)
             lines, marked = [EVIDENCE_COUNTRIES_TEXT, *per.lines], per.highlights
         else:
             top = scored[0].span.sp if scored else retrieval.evidence[0]
-            marked = highlights(top.passage, scored)
+            marked = highlights(top.passage, scored, verify_quote)
             shown = shown_passages([top], retrieval.passages)
             # each highlighted sentence carries its [n], the mark of its passage card (trial)
             lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in marked)]

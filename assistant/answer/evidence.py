@@ -9,20 +9,21 @@ documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.questions import COUNTRY_NAMES
 from assistant.answer.scorer import ScoredSpan
 from assistant.answer.spans import is_statement
 from assistant.safety import instruction_like
-from assistant.text import contains_quote
 from assistant.types import Citation, Passage, ScoredPassage
 
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
 COUNTRY_HIGHLIGHTS = 1  # per country in a comparison: the same two quotes, one per country
 EVIDENCE_CARDS = 3  # passage cards an evidence outcome shows
 COUNTRIES = ("AM", "GE")
+
+Verify = Callable[[str, Passage], bool]  # is the quote found verbatim in the passage?
 
 
 def not_evidence(sp: ScoredPassage) -> ScoredPassage:
@@ -31,7 +32,7 @@ def not_evidence(sp: ScoredPassage) -> ScoredPassage:
                          best_sentence=sp.best_sentence, sentences=sp.sentences)
 
 
-def highlights(top: Passage, scored: Iterable[ScoredSpan], first_n: int = 1,
+def highlights(top: Passage, scored: Iterable[ScoredSpan], verify: Verify, first_n: int = 1,
                limit: int = EVIDENCE_HIGHLIGHTS) -> list[Citation]:
     """The best sentences of ``top`` among the scored spans, verified verbatim, numbered from
     ``first_n``. A heading is no evidence, and text that addresses the assistant is never shown
@@ -45,7 +46,7 @@ def highlights(top: Passage, scored: Iterable[ScoredSpan], first_n: int = 1,
             continue
         if not is_statement(quote) or instruction_like(quote):
             continue
-        if any(h.quote == quote for h in out) or not contains_quote(top.text, quote):
+        if any(h.quote == quote for h in out) or not verify(quote, top):
             continue
         out.append(Citation(first_n + len(out), top, quote, True, c.span.shown))
     return out
@@ -70,7 +71,7 @@ class CountryEvidence:
 
 
 def country_evidence(
-    scored: Sequence[ScoredSpan], countries: Sequence[str], first_n: int = 1,
+    scored: Sequence[ScoredSpan], countries: Sequence[str], verify: Verify, first_n: int = 1,
     answered: bool = False,
 ) -> CountryEvidence:
     """For each country: its closest passage (the passage of its best span) and that passage's
@@ -91,7 +92,7 @@ def country_evidence(
             continue
         top = best.span.sp
         own = [c for c in scored if c.span.country == code]
-        hs = highlights(top.passage, own, first_n + len(shown), COUNTRY_HIGHLIGHTS)
+        hs = highlights(top.passage, own, verify, first_n + len(shown), COUNTRY_HIGHLIGHTS)
         passages.append(top)
         shown.extend(hs)
         quotes = " ".join(f"\u201c{h.display_quote}\u201d [{h.n}]" for h in hs)
