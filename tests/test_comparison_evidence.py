@@ -107,6 +107,22 @@ def test_one_country_answered_the_other_shown_as_closest_evidence(
     assert [x.n for x in cited(ans)] == sorted([c.n, h.n])
 
 
+def test_a_sentence_both_reports_share_is_quoted_from_each_and_said_to_be_shared(
+    tmp_path: Path, bow_embeddings,  # noqa: ANN001
+) -> None:
+    # The two copies form one duplicate group; a comparison that names no country keeps each
+    # country's copy, so neither country is called silent.
+    shared = "The main challenge is the lack of an appropriate legal framework."
+    s, index = two_reports(tmp_path, ALPHA + f"\n## Challenges\n\n{shared}\n",
+                           BETA + f"\n## Challenges\n\n{shared}\n", bow_embeddings,
+                           answer_threshold=1.0)
+    ans = Assistant(s, index=index).ask("Compare the main challenge in Alpha and Beta")
+    assert ans.outcome == "evidence", ans.audit
+    assert [h.passage.country for h in ans.highlights] == ["AM", "GE"]
+    assert all(h.quote == shared and verify_quote(h.quote, h.passage) for h in ans.highlights)
+    assert ans.text.split("\n\n")[-1] == "Both reports use the same sentence here."
+
+
 def test_a_quote_never_comes_from_the_other_countrys_document(
     tmp_path: Path, bow_embeddings,  # noqa: ANN001
 ) -> None:
@@ -231,3 +247,13 @@ def test_fact_recall_leaves_out_the_closest_passage_line_of_an_answer() -> None:
     r = _result(_answered_and_closest())
     assert r.fact_recall == 0.5  # "May" is only in Georgia's closest-passage line
     assert r.evidence_recall == 1.0  # which the page does show
+
+
+def test_a_comparison_that_names_no_country_asks_about_both() -> None:
+    from assistant.text import compared_countries
+
+    assert compared_countries("Did the two countries settle on the same definition?") == {
+        "AM", "GE"}
+    assert compared_countries("How do Armenia and Georgia differ?") == {"AM", "GE"}
+    assert compared_countries("Compare the EU and Armenia") == {"EU", "AM"}  # as named
+    assert compared_countries("Who runs the survey?") == frozenset()

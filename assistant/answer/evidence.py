@@ -16,6 +16,7 @@ from assistant.answer.questions import COUNTRY_NAMES
 from assistant.answer.scorer import ScoredSpan
 from assistant.answer.spans import is_statement
 from assistant.safety import instruction_like
+from assistant.text import normalize
 from assistant.types import Citation, Passage, ScoredPassage
 
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
@@ -99,6 +100,9 @@ def country_evidence(
         lines.append(f"{name} \u2014 {label}: {quotes}" if quotes else
                      f"{name} \u2014 {label}: no single sentence of it stands out; it is "
                      "shown below.")
+    if len(shown) > 1 and len({normalize(h.quote) for h in shown}) == 1:
+        # the reports share wording; two identical lines would otherwise look like a mistake
+        lines.append("Both reports use the same sentence here.")
     return CountryEvidence(lines, shown, passages)
 
 
