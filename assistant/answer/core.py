@@ -376,8 +376,8 @@ class Assistant:
                                              "no quote of the closest passages could be verified"),
                                   audit)
         rest = [code for code in COUNTRIES if code not in {c.passage.country for c in citations}]
-        closest = (country_evidence(scored, rest, verify_quote, first_n=len(citations) + 1,
-                                    answered=True) if scored else None)
+        closest = (country_evidence(scored, rest, verify_quote, answered=citations)
+                   if scored else None)
         if closest:
             lines.extend(closest.lines)
         notes = self._language_notes(info) + self._coverage_notes(info, answered=True)

@@ -72,18 +72,20 @@ class CountryEvidence:
 
 
 def country_evidence(
-    scored: Sequence[ScoredSpan], countries: Sequence[str], verify: Verify, first_n: int = 1,
-    answered: bool = False,
+    scored: Sequence[ScoredSpan], countries: Sequence[str], verify: Verify,
+    answered: Sequence[Citation] = (),
 ) -> CountryEvidence:
     """For each country: its closest passage (the passage of its best span) and that passage's
     best sentence, on a line "Armenia — closest passage: “…” [n]"; a country with no span
     among the evidence gets a plain line that its documents do not discuss it. ``answered``:
-    another country's line is an answer, so this line says it may not answer the question."""
+    the citations of the countries answered; these lines then say they may not answer the
+    question, and number on after them."""
     label = ("closest passage, which may not answer the exact question" if answered
              else "closest passage")
     lines: list[str] = []
     shown: list[Citation] = []
     passages: list[ScoredPassage] = []
+    first_n = len(answered) + 1
     for code in countries:
         name = COUNTRY_NAMES[code]
         best = country_best(scored, code)
@@ -100,7 +102,8 @@ def country_evidence(
         lines.append(f"{name} \u2014 {label}: {quotes}" if quotes else
                      f"{name} \u2014 {label}: no single sentence of it stands out; it is "
                      "shown below.")
-    if len(shown) > 1 and len({normalize(h.quote) for h in shown}) == 1:
+    every = [*answered, *shown]
+    if len(every) > 1 and shown and len({normalize(q.quote) for q in every}) == 1:
         # the reports share wording; two identical lines would otherwise look like a mistake
         lines.append("Both reports use the same sentence here.")
     return CountryEvidence(lines, shown, passages)
