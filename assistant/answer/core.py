@@ -55,6 +55,13 @@ LANGUAGE_NOTES = {
     "ka": "დოკუმენტები ინგლისურ ენაზეა; ქვემოთ მოცემულია ზუსტი ციტატები მათგან.",
 }
 ENGLISH_NOTE = "(The documents are in English; the quotes below are verbatim.)"
+# the same notes where no quote follows (the outcome `none`)
+NO_QUOTE_NOTES = {
+    "ru": "Документы написаны на английском языке.",
+    "hy": "Փաստաթղթերը անգլերեն են։",
+    "ka": "დოკუმენტები ინგლისურ ენაზეა.",
+}
+NO_QUOTE_ENGLISH_NOTE = "(The documents are in English.)"
 
 
 def _not_evidence(sp: ScoredPassage) -> ScoredPassage:
@@ -438,7 +445,12 @@ class Assistant:
         return notes
 
     @staticmethod
-    def _language_notes(info: QuestionInfo) -> list[str]:
+    def _language_notes(info: QuestionInfo, quotes: bool = True) -> list[str]:
+        """The note before an answer to a question in another language; a `none` promises
+        no quotes (a trial: "the quotes below are verbatim" with none below)."""
+        if not quotes:
+            note = NO_QUOTE_NOTES.get(info.lang)
+            return [f"{note} {NO_QUOTE_ENGLISH_NOTE}"] if note else []
         note = LANGUAGE_NOTES.get(info.lang)
         return [f"{note} {ENGLISH_NOTE}"] if note else []
 
@@ -494,7 +506,8 @@ class Assistant:
                           best_sentence=sp.best_sentence, sentences=sp.sentences)
             for sp in retrieval.passages[:3]
         ]
-        notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
+        notes = (self._language_notes(info, quotes=False)
+                 + self._coverage_notes(info, answered=False))
         text = " ".join(x for x in (ABSTAIN_TEXT, why.sentence()) if x)
         return Answer(question=info.text, text="\n\n".join([text, *notes]),
                       citations=[], passages=closest, abstained=True, mode=mode,
