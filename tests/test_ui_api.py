@@ -379,3 +379,13 @@ def test_a_busy_port_gets_one_clear_line(server: tuple[str, Settings], tmp_path:
     assert lines[-1].startswith(f"error: Cannot serve on 127.0.0.1:{port}")
     assert "--port N" in lines[-1]
     assert "Traceback" not in proc.stderr
+
+
+def test_the_corpus_table_names_countries() -> None:
+    # A trial: an upload with no country showed "XX" in the corpus table.
+    from assistant.web.catalog import corpus_html
+
+    rows = [["up-1", "Notes", "XX", "other", "indexed"], ["d11", "D1.1", "AM", "report", "indexed"]]
+    table = corpus_html(rows)
+    assert "<td>Unspecified</td>" in table and "<td>Armenia</td>" in table
+    assert "<td>XX</td>" not in table
