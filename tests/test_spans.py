@@ -325,3 +325,17 @@ def test_a_none_in_another_language_promises_no_quotes(tmp_path: Path, bow_embed
     assert ans.outcome == "none"
     assert "անգլերեն" in ans.text  # "English"
     assert "verbatim" not in ans.text and "բառացի" not in ans.text  # "verbatim"
+
+
+def test_evidence_without_a_quotable_sentence_says_why(tmp_path: Path, bow_embeddings,  # noqa: ANN001
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A trial: an evidence message whose sentences could not be verified showed no quote and
+    # did not say why. It now says so and points to the passage card.
+    import assistant.answer.core as core
+
+    monkeypatch.setattr(core, "verify_quote", lambda quote, passage: False)
+    ans = _assistant(tmp_path, bow_embeddings, answer_threshold=1.0).ask(Q)
+    assert ans.outcome == "evidence"
+    assert not ans.highlights
+    assert ans.text.startswith(EVIDENCE_TEXT)
+    assert core.NO_HIGHLIGHT_TEXT in ans.text

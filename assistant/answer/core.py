@@ -47,6 +47,10 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
+# an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
+# a trial saw no quote and no reason
+NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
+                     "the passage itself in the first source card.")
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -425,6 +429,8 @@ class Assistant:
         notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
         # each highlighted sentence carries its [n], the mark of its passage card (trial)
         lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in highlights)]
+        if not highlights:
+            lines.append(NO_HIGHLIGHT_TEXT)
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,
