@@ -14,6 +14,7 @@ one fold); the test part is never read.
 (corpus/doc2query/questions.jsonl, made by scripts/doc2query.py) as further training groups
 (relevant = a passage with the text they were written from) and cross-validates the rows
 "lr, tune + doc2query at weight W": those groups are in every training fold and never scored.
+Measured and not kept: they lowered every figure (docs/notes-d2qrank.md).
 """
 
 from __future__ import annotations
@@ -369,7 +370,8 @@ def main() -> int:
     ap.add_argument("--chosen-only", action="store_true",
                     help="cross-validate only the chosen configuration (quicker)")
     ap.add_argument("--cache", metavar="FILE.pickle",
-                    help="keep the candidate rows here and reuse them (same index and code)")
+                    help="keep the candidate rows here and reuse them (same index, code and "
+                         "doc2query file)")
     ap.add_argument("--doc2query", nargs="?", type=Path, metavar="FILE", const=True,
                     help="also train on the questions scripts/doc2query.py wrote (default file: "
                          "corpus/doc2query/questions.jsonl) and cross-validate those rows")
