@@ -54,6 +54,11 @@ from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassa
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+# an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
+# a trial saw no quote and no reason
+NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
+                     "the passage itself in the first source card.")
+
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
     "ru": "Документы написаны на английском языке; ниже — дословные цитаты из них.",
@@ -61,6 +66,13 @@ LANGUAGE_NOTES = {
     "ka": "დოკუმენტები ინგლისურ ენაზეა; ქვემოთ მოცემულია ზუსტი ციტატები მათგან.",
 }
 ENGLISH_NOTE = "(The documents are in English; the quotes below are verbatim.)"
+# the same notes where no quote follows (the outcome `none`)
+NO_QUOTE_NOTES = {
+    "ru": "Документы написаны на английском языке.",
+    "hy": "Փաստաթղթերը անգլերեն են։",
+    "ka": "დოკუმენტები ინგლისურ ენაზეა.",
+}
+NO_QUOTE_ENGLISH_NOTE = "(The documents are in English.)"
 
 
 def verify_quote(quote: str, passage: Passage) -> bool:
@@ -409,6 +421,8 @@ class Assistant:
             shown = shown_passages([top], retrieval.passages)
             # each highlighted sentence carries its [n], the mark of its passage card (trial)
             lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in marked)]
+            if not marked:
+                lines.append(NO_HIGHLIGHT_TEXT)
         notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
@@ -430,7 +444,12 @@ class Assistant:
         return notes
 
     @staticmethod
-    def _language_notes(info: QuestionInfo) -> list[str]:
+    def _language_notes(info: QuestionInfo, quotes: bool = True) -> list[str]:
+        """The note before an answer to a question in another language; a `none` promises
+        no quotes (a trial: "the quotes below are verbatim" with none below)."""
+        if not quotes:
+            note = NO_QUOTE_NOTES.get(info.lang)
+            return [f"{note} {NO_QUOTE_ENGLISH_NOTE}"] if note else []
         note = LANGUAGE_NOTES.get(info.lang)
         return [f"{note} {ENGLISH_NOTE}"] if note else []
 
@@ -486,7 +505,8 @@ class Assistant:
                           best_sentence=sp.best_sentence, sentences=sp.sentences)
             for sp in retrieval.passages[:3]
         ]
-        notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
+        notes = (self._language_notes(info, quotes=False)
+                 + self._coverage_notes(info, answered=False))
         text = " ".join(x for x in (ABSTAIN_TEXT, why.sentence()) if x)
         return Answer(question=info.text, text="\n\n".join([text, *notes]),
                       citations=[], passages=closest, abstained=True, mode=mode,

@@ -100,8 +100,8 @@ def country_evidence(
         shown.extend(hs)
         quotes = " ".join(f"\u201c{h.display_quote}\u201d [{h.n}]" for h in hs)
         lines.append(f"{name} \u2014 {label}: {quotes}" if quotes else
-                     f"{name} \u2014 {label}: no single sentence of it stands out; it is "
-                     "shown below.")
+                     f"{name} \u2014 {label}: no single sentence of it could be quoted and "
+                     "checked word for word; read the passage itself in its source card.")
     every = [*answered, *shown]
     if len(every) > 1 and shown and len({normalize(q.quote) for q in every}) == 1:
         # the reports share wording; two identical lines would otherwise look like a mistake
