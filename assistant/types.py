@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from assistant.prompts import OUTCOME_LABELS
 from assistant.text import display, md_escape, plain
 
 if TYPE_CHECKING:
@@ -328,8 +329,10 @@ class Answer:
     # indexed, a country the documents are silent on. Already part of ``text``.
     notes: list[str] = field(default_factory=list)
     # answer: a quoted span states what was asked; evidence: the documents discuss the subject
-    # (the closest passage is shown, its best sentences in ``highlights``); none: nothing
-    # relevant is indexed. ``abstained`` is true for evidence and none.
+    # (the closest passage is shown, its best sentences in ``highlights``; for a comparison,
+    # each country's closest passage); none: nothing relevant is indexed. ``abstained`` is true
+    # for evidence and none. An answer to a comparison that answers one country only holds the
+    # other country's closest quote in ``highlights`` (never a citation).
     outcome: str = ""
     highlights: list[Citation] = field(default_factory=list)
     probability: float | None = None  # the answer model's probability for the best span
@@ -448,10 +451,12 @@ def _keep_edges(x: str, esc: Escape) -> str:
 
 
 def answer_text(answer: Answer, esc: Escape = export_text) -> str:
-    """The answer's text as the page shows it, markup dropped, paragraphs kept.
+    """The answer's text as the page shows it, markup dropped, paragraphs kept; an `evidence`
+    or `none` outcome starts with its label, as on the page (a trial pasted evidence as if it
+    were an answer).
 
     Citation markers ("[2]") are the program's own and are kept as they are."""
-    paras = []
+    paras = [] if answer.outcome == "answer" else [OUTCOME_LABELS[answer.outcome]]
     for p in re.split(r"\n\s*\n", answer.text.strip()):
         pieces = _MARKER.split(p)  # text, number, text, number, ...
         out = "".join(_keep_edges(x, esc) if i % 2 == 0 else f"[{x}]"
@@ -463,12 +468,13 @@ def answer_text(answer: Answer, esc: Escape = export_text) -> str:
 def cited(answer: Answer) -> list[Citation]:
     """The citations an answer's text refers to, in number order. ``evidence`` gives its
     highlighted sentences (their text quotes them, and a quote taken away must say where it is
-    from); an abstention with nothing quoted has none."""
+    from); an abstention with nothing quoted has none. An answer to a comparison gives its
+    citations and the closest passage's quote of a country it did not answer."""
     if answer.outcome == "evidence":
         return sorted(answer.highlights, key=lambda c: c.n)
     if answer.abstained:
         return []
-    return sorted(answer.citations, key=lambda c: c.n)
+    return sorted([*answer.citations, *answer.highlights], key=lambda c: c.n)
 
 
 def answer_markdown(answer: Answer, markdown_file: bool = False) -> str:
