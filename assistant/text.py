@@ -267,11 +267,19 @@ def ends_a_word_half(text: str) -> bool:
     return bool(_WORD_HALF.search(text.rstrip()))
 
 
+# A sentence that runs on over a page break: the text before the blank line stops on a word
+# or a comma ("GRENA took part in the" | "survey."), the text after goes on in lower case.
+_RUNS_ON = re.compile(r"[A-Za-z0-9,]$")
+
+
 def breaks_a_word(before: str, after: str) -> bool:
     """Is the break between ``before`` and ``after`` inside a word hyphenated over a line or
-    page ("micro-" | "credentials")? Not when ``after`` starts a list item or heading."""
-    return (ends_a_word_half(before) and bool(_WORD_REST.match(after))
-            and not _LINE_START.match(after))
+    page ("micro-" | "credentials"), or inside a sentence that runs on over a page ("took part
+    in the" | "survey")? Not when ``after`` starts a list item or heading, nor after a heading."""
+    last_line = before.rstrip().rsplit("\n", 1)[-1]
+    return ((ends_a_word_half(before) or bool(_RUNS_ON.search(last_line)))
+            and bool(_WORD_REST.match(after)) and not _LINE_START.match(after)
+            and not _LINE_START.match(last_line))
 
 
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
