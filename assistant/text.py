@@ -269,6 +269,7 @@ def ends_a_word_half(text: str) -> bool:
 
 # A sentence that runs on over a page break: the text before the blank line stops on a word
 # or a comma ("GRENA took part in the" | "survey."), the text after goes on in lower case.
+# (Not after an apostrophe: "the providers'" | "determinations" joined cost a tune cell.)
 _RUNS_ON = re.compile(r"[A-Za-z0-9,]$")
 
 

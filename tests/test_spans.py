@@ -379,3 +379,22 @@ def test_a_word_cut_by_the_passage_end_is_no_span() -> None:
     assert not any(s.raw.endswith("micro-") for s in spans)
     assert any(s.raw == "A micro-credential is documented evidence of learning outcomes."
                for s in spans)
+
+
+@pytest.mark.parametrize("before", ["Two associations took part in the",
+                                    "The register should name the providers,"])
+def test_a_sentence_that_runs_on_over_a_page_break_is_one_span(before: str) -> None:
+    """A blank line inside a sentence (a page break in the extracted text) is no sentence end:
+    no candidate starts with the sentence's lower-case remainder or ends mid-sentence."""
+    text = f"The survey ran for two weeks. {before}\n\nsurvey and its analysis. It ended in May."
+    spans = list(build_spans(_sp(text)))
+    sentences = [s.raw for s in spans if s.kind == "sentence"]
+    assert f"{before}\n\nsurvey and its analysis." in sentences
+    assert not any(s.raw.startswith("survey") or s.raw.endswith(before[-5:]) for s in spans)
+
+
+def test_a_list_after_a_blank_line_is_not_a_run_on() -> None:
+    text = "Respondents chose one of these options\n\na. Yes, they agree.\n\nb. No, they do not."
+    sentences = [s.raw for s in build_spans(_sp(text)) if s.kind == "sentence"]
+    assert "a. Yes, they agree." in sentences
+    assert "b. No, they do not." in sentences
