@@ -346,56 +346,18 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     differing value."""
     cf, uf = facts(claim), facts(unit)
     where = doc_label(passage)
-    mism: list[Comparison] = []
-    missing = False
     u_values = {v for v, _ in uf.figures}
-    c_values = {v for v, _ in cf.figures} | known
     # the years of the whole draft sentence (a clause of it may not repeat its year)
     c_years = (*cf.years, *(k for k in known if re.fullmatch(r"(?:19|20)\d\d", k)))
     p_facts: Facts | None = None
 
-    def in_passage(value: str, years: bool = False, months: bool = False, kind: str = ""
-                   ) -> bool:
+    def in_passage(value: str, years: bool = False, months: bool = False) -> bool:
         nonlocal p_facts
-        if not (years or months):
-            return states_figure(passage.text, value, kind, c_years, passage.year, claim)
         p_facts = p_facts or facts(passage.text)
         return value in (p_facts.years if years else p_facts.months)
 
-    derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
-    rates = stated_rates(cf.figures, uf.figures)
-    for value, nxt in cf.figures:
-        if (states_figure(unit, value, nxt, c_years, passage.year, claim) or value in derived
-                or (value == "1" and rates)):
-            continue
-        if value in u_values:
-            missing = True  # stated of another kind, year or under a negation: not this figure
-            continue
-        if value in rates:  # "one credit is 25 hours" against "3 credits, 90 hours"
-            if not same_number(value, rates[value]):
-                mism.append(Comparison("figure", f"{value} {nxt}".strip(), rates[value], where))
-            continue
-        # the document's figures of the same thing: not those a negation governs ("not
-        # answered by 4 respondents" does not count those who answered)
-        governed = {st.value for st in stated_figures(unit) if st.negated}
-        other = [(v, w) for v, w in uf.figures if v not in c_values and v not in governed
-                 and v.endswith("%") == value.endswith("%")]
-        # A contradiction needs the same kind of quantity: "27 respondents" is not contradicted
-        # by "7 years". A document figure whose kind is unknown (no word after it) may be one.
-        same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
-                or value.endswith("%")]
-        if same:
-            pick = next((v for v, w in same if w and w == nxt), None)
-            pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
-            doc_v = pick or same[0][0]
-            mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
-                                   else value, doc_v, where))
-        elif value.endswith("%") and (share := stated_share(cf.figures, uf.figures)):
-            # a share of two figures the document states, computed wrongly
-            if not same_number(value, share, 0.6):
-                mism.append(Comparison("figure", value, share, where))
-        elif not (in_passage(value, kind=nxt) or len(c_values & u_values) >= 2):
-            missing = True  # unless it is context: in the passage, or beside two matched ones
+    figs, unstated = _figure_verdict(claim, unit, passage, known, c_years)
+    mism, missing = figs.mismatches, not figs.agrees
     for y in cf.years:
         if y in uf.years:
             continue
@@ -408,9 +370,7 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     mism, missing = mism + date.mismatches, missing or not date.agrees
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
-    if u_countries and cf.countries - u_countries and any(
-            not states_figure(unit, v, k, c_years, passage.year, claim) and v not in derived
-            and v not in rates for v, k in cf.figures):
+    if u_countries and cf.countries - u_countries and unstated:
         # Another country's sentence that does not state the claim's figures either is about
         # something else: neither support nor a contradiction (a swapped country is caught
         # by the sentence that states the claim's figure of the other country).
@@ -437,6 +397,55 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         missing = True  # a plan or a need is not the fact: not support, not a contradiction
     return _Verdict(not mism and not missing, mism)
 
+
+
+def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[str],
+                    c_years: Sequence[str]) -> tuple[_Verdict, bool]:
+    """The claim's figures against the unit's: mismatches, whether each is stated (else not
+    support), and whether any is not stated in the unit at all."""
+    cf, uf = facts(claim), facts(unit)
+    where = doc_label(passage)
+    mism: list[Comparison] = []
+    missing = unstated = False
+    u_values = {v for v, _ in uf.figures}
+    c_values = {v for v, _ in cf.figures} | known
+    derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
+    rates = stated_rates(cf.figures, uf.figures)
+    for value, nxt in cf.figures:
+        if (states_figure(unit, value, nxt, c_years, passage.year, claim) or value in derived
+                or (value == "1" and rates)):
+            continue
+        unstated = unstated or value not in rates
+        if value in u_values:
+            missing = True  # stated of another kind, year or under a negation: not this figure
+            continue
+        if value in rates:  # "one credit is 25 hours" against "3 credits, 90 hours"
+            if not same_number(value, rates[value]):
+                mism.append(Comparison("figure", f"{value} {nxt}".strip(), rates[value], where))
+            continue
+        # the document's figures of the same thing: not those a negation governs ("not
+        # answered by 4 respondents" does not count those who answered)
+        governed = {st.value for st in stated_figures(unit) if st.negated}
+        other = [(v, w) for v, w in uf.figures if v not in c_values and v not in governed
+                 and v.endswith("%") == value.endswith("%")]
+        # A contradiction needs the same kind of quantity: "27 respondents" is not contradicted
+        # by "7 years". A document figure whose kind is unknown (no word after it) may be one.
+        same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
+                or value.endswith("%")]
+        if same:
+            pick = next((v for v, w in same if w and w == nxt), None)
+            pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
+            doc_v = pick or same[0][0]
+            mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
+                                   else value, doc_v, where))
+        elif value.endswith("%") and (share := stated_share(cf.figures, uf.figures)):
+            # a share of two figures the document states, computed wrongly
+            if not same_number(value, share, 0.6):
+                mism.append(Comparison("figure", value, share, where))
+        elif not (states_figure(passage.text, value, nxt, c_years, passage.year, claim)
+                  or len(c_values & u_values) >= 2):
+            missing = True  # unless it is context: in the passage, or beside two matched ones
+    return _Verdict(not missing, mism), unstated
 
 
 def _month_verdict(cf: Facts, uf: Facts, u_values: set[str], where: str,
