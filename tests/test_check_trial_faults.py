@@ -11,56 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from test_check import synthetic_assistant
 
 from assistant.answer import Assistant
 from assistant.check.draft import check_draft
 from assistant.check.facts import compare
 from assistant.check.report import NOT_A_CLAIM, REF_RIGHT, REF_WRONG_PLACE, SUPPORTED
 from assistant.check.split import split_draft
-from assistant.store.index import Index
-from assistant.store.ingest import ingest
 from assistant.types import Citation, Passage, reference_line
-
-ALPHA = """# Alpha country report
-
-## Survey
-
-The Alpha survey was answered by 41 universities and 9 colleges in total.
-
-The questionnaire was open from March 3rd to April 9th, 2024.
-
-## Legislation
-
-There is no national law on micro-credentials in Alpha.
-"""
-
-BETA = """# Beta country report
-
-## Survey
-
-The Beta survey was answered by 17 universities.
-"""
-
-MANIFEST = (
-    '[[document]]\nid = "alpha"\ntitle = "Micro-GEAR D1.1: Alpha report"\ncountry = "AM"\n'
-    'doc_type = "report"\nyear = 2024\npath = "documents/alpha.md"\n\n'
-    '[[document]]\nid = "beta"\ntitle = "Micro-GEAR D1.1: Beta report"\ncountry = "GE"\n'
-    'doc_type = "report"\nyear = 2024\npath = "documents/beta.md"\n'
-)
 
 
 @pytest.fixture
 def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
-    s = make_settings(tmp_path, copy_corpus=False)
-    docs = s.corpus_path / "documents"
-    docs.mkdir(parents=True)
-    (docs / "alpha.md").write_text(ALPHA.replace("Alpha", "Armenia"), encoding="utf-8")
-    (docs / "beta.md").write_text(BETA.replace("Beta", "Georgia"), encoding="utf-8")
-    s.manifest_path.write_text(MANIFEST, encoding="utf-8")
-    index = Index(s, embeddings=bow_embeddings)
-    assert ingest(s, index=index).added == ["alpha", "beta"]
-    return Assistant(s, index=index)
+    return synthetic_assistant(tmp_path, bow_embeddings)
 
 
 def _kinds(text: str) -> dict[str, str]:
@@ -189,3 +152,25 @@ def test_the_page_prints_the_summary_once(assistant: Assistant) -> None:
     summary = msg.split(" (")[0]
     assert "1 contradicted" in summary
     assert (msg + page).count(summary) == 1, (msg, page[:400])
+
+
+# -- the fourth trial's draft on the real model and the bundled reports ---------------------------
+@pytest.mark.integration
+def test_the_trial_draft_on_the_real_reports(real_assistant: Assistant) -> None:
+    text = ("Micro-credentials in Armenia: a short brief\n\n"
+            "The Armenian survey received responses from 50 institutions, including 25 "
+            "scientific institutions [1].\n"
+            "In Georgia, 27 institutions responded to the survey.\n\n"
+            "[1] Micro-GEAR D1.1 Armenia (2024), II. Survey results\n")
+    report = check_draft(real_assistant, text)
+    assert report.claims[0].status == NOT_A_CLAIM  # the title
+    assert not any("Survey results" in c.text for c in report.claims)  # the reference line
+    assert [r.status for r in report.references] == [REF_RIGHT]
+    ge = next(c for c in report.claims if "27 institutions" in c.text)
+    # not supported by the sentence about the 2021 survey
+    assert ge.status != SUPPORTED or "2021" not in ge.evidence[0].quote, ge.evidence[0].quote
+    # the document's figure for the number of respondents, not "not answered by 4 respondents"
+    alone = check_draft(real_assistant,
+                        "The Georgian questionnaire was answered by 70 respondents.")
+    values = [(c.draft, c.document) for c in alone.claims[0].comparisons if c.kind == "figure"]
+    assert values == [("70 respondents", "27")], values
