@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from assistant.prompts import OUTCOME_LABELS
 from assistant.text import display, md_escape, plain
 
 if TYPE_CHECKING:
@@ -448,10 +449,12 @@ def _keep_edges(x: str, esc: Escape) -> str:
 
 
 def answer_text(answer: Answer, esc: Escape = export_text) -> str:
-    """The answer's text as the page shows it, markup dropped, paragraphs kept.
+    """The answer's text as the page shows it, markup dropped, paragraphs kept; an `evidence`
+    or `none` outcome starts with its label, as on the page (a trial pasted evidence as if it
+    were an answer).
 
     Citation markers ("[2]") are the program's own and are kept as they are."""
-    paras = []
+    paras = [] if answer.outcome == "answer" else [OUTCOME_LABELS[answer.outcome]]
     for p in re.split(r"\n\s*\n", answer.text.strip()):
         pieces = _MARKER.split(p)  # text, number, text, number, ...
         out = "".join(_keep_edges(x, esc) if i % 2 == 0 else f"[{x}]"

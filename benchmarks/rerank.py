@@ -277,6 +277,9 @@ def main() -> int:
     test_of: dict[str, Callable[[QAItem], Any]] = {}
     for name in args.also:
         cfg = CONFIGS[name]
+        if cfg.get("doc2query"):
+            ap.error(f"{name!r}: doc2query rows are cross-validated by scripts/train_ranker.py "
+                     "--doc2query --no-write, not here")
         feats = cfg.get("features", FEATURES)
         extra = synth if cfg["synthetic"] else []
         folds = {k: _Fitted(fit(cfg["kind"], [g for g in real if fold_of[g.qid] != k] + extra,

@@ -15,7 +15,8 @@ shuffle), so a stopped run leaves a fair sample of every document. Without a loc
 
 Retrieval does not read the cache: both uses of the questions (words added to a passage's BM25
 document; a ranker feature, the best cosine between the question and a passage's generated
-questions) were measured on the tune part and did not win (docs/notes-d2q.md). Uploaded
+questions) were measured on the tune part and did not win (docs/notes-d2q.md), nor did
+training the ranker on them (scripts/train_ranker.py --doc2query; docs/notes-d2qrank.md). Uploaded
 documents get questions only when this script is run on the index that holds them (``--index``).
 """
 

@@ -83,16 +83,20 @@ def test_evidence_taken_away_says_where_its_quotes_are_from(tmp_path: Path) -> N
                  citations=[], passages=[ScoredPassage(p, 0.1)], abstained=True,
                  mode="extractive", outcome="evidence", highlights=[Citation(1, p, quote)])
     md = answer_markdown(ans)
+    # taken away, it keeps the label the page shows above it (a trial pasted it as an answer)
+    assert md.splitlines()[0] == "Evidence: may not answer the exact question"
     assert "References" in md
     assert ("[1] Micro-GEAR D1.1 Armenia (2024), II. Methodology › 2.2. Selection, p. 7: "
             "\u201cThe questionnaire was available") in md
     text = "\n".join(par.text for par in Document(
         str(write_docx([ans], tmp_path / "e.docx"))).paragraphs)
     assert "II. Methodology › 2.2. Selection, p. 7" in text
+    assert text.startswith("Evidence: may not answer the exact question")
     # an abstention that quotes nothing still has no references
     none = Answer(question="Fee?", text="Not found.", citations=[], passages=[], abstained=True,
                   mode="extractive", outcome="none")
     assert "References" not in answer_markdown(none)
+    assert answer_markdown(none).startswith("No answer in the indexed documents\n\nNot found.")
 
 
 def test_docx_holds_the_same_text(tmp_path: Path) -> None:

@@ -315,3 +315,27 @@ def test_a_quote_verifies_when_an_asterisk_pair_straddles_its_edge() -> None:
     p = Passage(id="c1", doc_id="caml", title="camlidl", text=text, page=3)
     assert verify_quote("C-style comments are introduced by /* and terminated by */.", p)
     assert verify_quote("Both C-style comments /* ... */ and Java-style comments", p)
+
+
+def test_a_none_in_another_language_promises_no_quotes(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
+    # A trial: an Armenian question that ended as `none` said "the quotes below are verbatim"
+    # although no quote followed. The note still says the documents are in English.
+    a = _assistant(tmp_path, bow_embeddings, relevance_floor=1.01, answer_threshold=0.0)
+    ans = a.ask("Ինչ է միկրոհավաստագիրը Հայաստանում")
+    assert ans.outcome == "none"
+    assert "անգլերեն" in ans.text  # "English"
+    assert "verbatim" not in ans.text and "բառացի" not in ans.text  # "verbatim"
+
+
+def test_evidence_without_a_quotable_sentence_says_why(tmp_path: Path, bow_embeddings,  # noqa: ANN001
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A trial: an evidence message whose sentences could not be verified showed no quote and
+    # did not say why. It now says so and points to the passage card.
+    import assistant.answer.core as core
+
+    monkeypatch.setattr(core, "verify_quote", lambda quote, passage: False)
+    ans = _assistant(tmp_path, bow_embeddings, answer_threshold=1.0).ask(Q)
+    assert ans.outcome == "evidence"
+    assert not ans.highlights
+    assert ans.text.startswith(EVIDENCE_TEXT)
+    assert core.NO_HIGHLIGHT_TEXT in ans.text

@@ -47,6 +47,10 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
+# an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
+# a trial saw no quote and no reason
+NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
+                     "the passage itself in the first source card.")
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -55,6 +59,13 @@ LANGUAGE_NOTES = {
     "ka": "დოკუმენტები ინგლისურ ენაზეა; ქვემოთ მოცემულია ზუსტი ციტატები მათგან.",
 }
 ENGLISH_NOTE = "(The documents are in English; the quotes below are verbatim.)"
+# the same notes where no quote follows (the outcome `none`)
+NO_QUOTE_NOTES = {
+    "ru": "Документы написаны на английском языке.",
+    "hy": "Փաստաթղթերը անգլերեն են։",
+    "ka": "დოკუმენტები ინგლისურ ენაზეა.",
+}
+NO_QUOTE_ENGLISH_NOTE = "(The documents are in English.)"
 
 
 def _not_evidence(sp: ScoredPassage) -> ScoredPassage:
@@ -418,6 +429,8 @@ class Assistant:
         notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
         # each highlighted sentence carries its [n], the mark of its passage card (trial)
         lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in highlights)]
+        if not highlights:
+            lines.append(NO_HIGHLIGHT_TEXT)
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,
@@ -438,7 +451,12 @@ class Assistant:
         return notes
 
     @staticmethod
-    def _language_notes(info: QuestionInfo) -> list[str]:
+    def _language_notes(info: QuestionInfo, quotes: bool = True) -> list[str]:
+        """The note before an answer to a question in another language; a `none` promises
+        no quotes (a trial: "the quotes below are verbatim" with none below)."""
+        if not quotes:
+            note = NO_QUOTE_NOTES.get(info.lang)
+            return [f"{note} {NO_QUOTE_ENGLISH_NOTE}"] if note else []
         note = LANGUAGE_NOTES.get(info.lang)
         return [f"{note} {ENGLISH_NOTE}"] if note else []
 
@@ -494,7 +512,8 @@ class Assistant:
                           best_sentence=sp.best_sentence, sentences=sp.sentences)
             for sp in retrieval.passages[:3]
         ]
-        notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
+        notes = (self._language_notes(info, quotes=False)
+                 + self._coverage_notes(info, answered=False))
         text = " ".join(x for x in (ABSTAIN_TEXT, why.sentence()) if x)
         return Answer(question=info.text, text="\n\n".join([text, *notes]),
                       citations=[], passages=closest, abstained=True, mode=mode,

@@ -126,11 +126,13 @@ def _linked(text: str) -> str:
 
 
 def corpus_html(rows: list[list[str]]) -> str:
-    """The corpus rows as an HTML table (every cell escaped, addresses as links)."""
+    """The corpus rows as an HTML table (every cell escaped, addresses as links, countries by
+    name: a trial read "XX" for an upload with no country)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in CORPUS_HEADERS)
     body = "".join(
         f'<tr class="{"ok" if r[4].startswith("indexed") else "missing"}">'
-        + "".join(f"<td>{_linked(str(c))}</td>" for c in r) + "</tr>"
+        + "".join(f"<td>{_linked(str(COUNTRIES.get(c, c) if i == 2 else c))}</td>"
+                  for i, c in enumerate(r)) + "</tr>"
         for r in rows
     )
     return f'<table class="corpus"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

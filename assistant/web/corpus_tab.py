@@ -74,12 +74,13 @@ def make_controls(page: Page) -> Callable[[], tuple[Any, ...]]:
 
 def make_prefill(page: Page) -> Callable[[str | None], tuple[str, str, Any]]:
     """The handler that proposes a title when a file is chosen, or says why it is refused and
-    turns “Add to the library” off until another file is chosen (a trial pressed it again)."""
+    turns “Add to the library” off until another file is chosen (a trial pressed it again);
+    the button is off while no file is chosen."""
     import gradio as gr
 
     def prefill(file: str | None) -> tuple[str, str, Any]:
-        if not file:
-            return "", "", gr.update(interactive=True)
+        if not file:  # nothing to add (a trial pressed the button with no file)
+            return "", "", gr.update(interactive=False)
         path = Path(file)
         try:
             check_upload(path, page.settings)
@@ -223,7 +224,7 @@ def build_corpus_tab(page: Page) -> CorpusTab:
                     up_type = gr.Dropdown(list(DOC_TYPES), value="other",
                                           label="Document type", elem_id="upload-type")
                 up_btn_add = gr.Button("Add to the library", variant="primary",
-                                       elem_id="upload-add")
+                                       elem_id="upload-add", interactive=False)
         upload_msg = gr.Markdown(elem_id="upload-msg")
         with gr.Row():
             remove_choice = gr.Dropdown(uploaded_docs(settings),
