@@ -18,6 +18,7 @@ from assistant.check.draft import check_draft
 from assistant.check.facts import compare
 from assistant.check.report import NOT_A_CLAIM, REF_RIGHT, REF_WRONG_PLACE, SUPPORTED
 from assistant.check.split import split_draft
+from assistant.prompts import OUTCOME_LABELS
 from assistant.types import Citation, Passage, reference_line
 
 
@@ -102,6 +103,9 @@ def test_a_reference_in_the_products_own_style_round_trips(assistant: Assistant)
     # the same lines without the "References" heading (pasted under the text) resolve too
     bare = f"\u201c{quote}\u201d [1]\n{right}\n"
     assert [r.status for r in check_draft(assistant, bare).references] == [REF_RIGHT]
+    # copied evidence starts with its label: a label, not a claim
+    label = f"{OUTCOME_LABELS['evidence']}\n\n{bare}"
+    assert check_draft(assistant, label).claims[0].status == NOT_A_CLAIM
 
 
 # -- 3. a figure matches only the same kind of quantity, at the same time -----------------------

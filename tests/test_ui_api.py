@@ -383,7 +383,8 @@ def test_upload_through_gradio_client(server: tuple[str, Settings], tmp_path: Pa
     msg, table, _ = client.predict(handle_file(str(doc)), "Quorvane notes", "XX", "other",
                                    api_name="/upload")
     assert "1 added" in msg, msg
-    assert "Quorvane notes" in table and "Unspecified" in table
+    assert "Quorvane notes" in table
+    assert "Unspecified" in table
 
 
 @pytest.mark.integration
@@ -412,5 +413,6 @@ def test_the_corpus_table_names_countries() -> None:
 
     rows = [["up-1", "Notes", "XX", "other", "indexed"], ["d11", "D1.1", "AM", "report", "indexed"]]
     table = corpus_html(rows)
-    assert "<td>Unspecified</td>" in table and "<td>Armenia</td>" in table
+    assert "<td>Unspecified</td>" in table
+    assert "<td>Armenia</td>" in table
     assert "<td>XX</td>" not in table

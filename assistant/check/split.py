@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from assistant.check.facts import content_tokens
 from assistant.check.report import RefCheck
+from assistant.prompts import OUTCOME_LABELS
 from assistant.text import normalize, sentence_spans
 
 MIN_CLAIM_TOKENS = 3  # fewer content words than this: nothing checkable
@@ -151,6 +152,8 @@ def _line_kind(line: str, prev: str, nxt: str) -> str:
     separated by commas ("Micro-GEAR D1.1 Status quo report, Armenia, 2024."), full stop or not.
     """
     body = line.strip()
+    if body in OUTCOME_LABELS.values():
+        return "heading"  # the label a copied answer starts with ("Evidence: may not …")
     if (BULLET.match(line) or not body or not (body[0].isupper() or body[0].isdigit())
             or len(body.split()) > _MAX_HEADING_WORDS or _VERB_CUE.search(body.lower())):
         return ""
