@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,6 +20,9 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.prompts import OUTCOME_LABELS
 from assistant.safety import redact
+
+if TYPE_CHECKING:
+    from assistant.types import Answer
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -207,15 +210,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"[{OUTCOME_LABELS[answer.outcome]}]")
     if not printed:
         print(answer.text + "\n")
+    _print_sources(answer)
+    return 0
+
+
+def _print_sources(answer: Answer) -> None:
+    """What the terminal shows under an answer: its citations, or the closest passage(s) of an
+    evidence outcome (each country's, in a comparison), or the closest passages of a refusal."""
+    from assistant.types import COUNTRIES
+
     if answer.outcome == "evidence":
-        top = answer.passages[0] if answer.passages else None
-        if top is not None:
-            marks = " ".join(f"\u00bb{h.display_quote}\u00ab" for h in answer.highlights)
-            print(f"Closest passage: {top.passage.location()}\n    "
-                  + "\n    ".join(_readable_lines(top.passage.text)))
+        marked = {h.passage.id for h in answer.highlights}
+        per_country = len(marked) > 1
+        firsts = ([sp for sp in answer.passages if sp.passage.id in marked] if per_country
+                  else answer.passages[:1])
+        for top in firsts:
+            p = top.passage
+            marks = " ".join(f"\u00bb{h.display_quote}\u00ab" + (f" [{h.n}]" if per_country
+                                                                  else "")
+                             for h in answer.highlights if h.passage.id == p.id)
+            label = (f"Closest passage for {COUNTRIES.get(p.country, p.country)}"
+                     if per_country else "Closest passage")
+            print(f"{label}: {p.location()}\n    " + "\n    ".join(_readable_lines(p.text)))
             if marks:
                 print(f"Highlighted: {marks}")
-        for sp in answer.passages[1:]:
+        for sp in answer.passages[len(firsts):]:
             print(f"  - also close: {sp.passage.location()}: "
                   f"{' '.join(_readable_lines(sp.passage.text))[:160]}…")
     elif answer.abstained:
@@ -229,12 +248,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not c.passage.official:
                 mark += f" [{c.passage.origin_note()}]"
             print(f"[{c.n}] {c.location()}{mark}\n    \u201c{c.display_quote}\u201d")
+        for h in answer.highlights:  # a comparison: a country not answered, its closest quote
+            print(f"[{h.n}] {h.location()} (closest passage for "
+                  f"{COUNTRIES.get(h.passage.country, h.passage.country)}, not an answer)"
+                  f"\n    \u201c{h.display_quote}\u201d")
         unsupported = [s.sentence for s in answer.support if not s.supported]
         if unsupported:
             print("\nNot supported by the cited passages:")
             for s in unsupported:
                 print(f"  - {s}")
-    return 0
 
 
 def cmd_index_compact(args: argparse.Namespace) -> int:

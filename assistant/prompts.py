@@ -21,6 +21,11 @@ ABSTAIN_TEXT = (
 EVIDENCE_TEXT = (
     "The documents discuss this subject, but the passage below may not answer the exact question."
 )
+# The same line above a comparison's closest passages, one for each country.
+EVIDENCE_COUNTRIES_TEXT = (
+    "The documents discuss this subject, but the passages below may not answer the exact "
+    "question."
+)
 OUTCOMES = ("answer", "evidence", "none")
 # How each outcome is labelled on the page and in the CLI.
 OUTCOME_LABELS = {

@@ -335,3 +335,21 @@ _COUNTRY_FORMS: dict[str, re.Pattern[str]] = {
 def countries_in(text: str) -> frozenset[str]:
     """AM / GE / EU named in the text, in any of the four languages."""
     return frozenset(c for c, rx in _COUNTRY_FORMS.items() if rx.search(text))
+
+
+# Words that ask for a comparison ("both", "differ", "the two countries"), in the four languages.
+COMPARATIVE = re.compile(
+    r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each country|"
+    r"two countries|versus|vs\.?|similar|similarities|in common|whereas)\b"
+    r"|сравн|отлича|разниц|обе страны|в обеих|համեմատ|տարբեր|երկու երկր|შეადარ|განსხვავ|ორივე",
+    re.I,
+)
+
+
+def compared_countries(text: str) -> frozenset[str]:
+    """The countries named in the text; a comparison that names neither AM nor GE asks about
+    both ("Did the two countries settle on the same definition?")."""
+    named = countries_in(text)
+    if not named & {"AM", "GE"} and COMPARATIVE.search(text):
+        return named | {"AM", "GE"}
+    return named

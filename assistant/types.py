@@ -329,8 +329,10 @@ class Answer:
     # indexed, a country the documents are silent on. Already part of ``text``.
     notes: list[str] = field(default_factory=list)
     # answer: a quoted span states what was asked; evidence: the documents discuss the subject
-    # (the closest passage is shown, its best sentences in ``highlights``); none: nothing
-    # relevant is indexed. ``abstained`` is true for evidence and none.
+    # (the closest passage is shown, its best sentences in ``highlights``; for a comparison,
+    # each country's closest passage); none: nothing relevant is indexed. ``abstained`` is true
+    # for evidence and none. An answer to a comparison that answers one country only holds the
+    # other country's closest quote in ``highlights`` (never a citation).
     outcome: str = ""
     highlights: list[Citation] = field(default_factory=list)
     probability: float | None = None  # the answer model's probability for the best span
@@ -466,12 +468,13 @@ def answer_text(answer: Answer, esc: Escape = export_text) -> str:
 def cited(answer: Answer) -> list[Citation]:
     """The citations an answer's text refers to, in number order. ``evidence`` gives its
     highlighted sentences (their text quotes them, and a quote taken away must say where it is
-    from); an abstention with nothing quoted has none."""
+    from); an abstention with nothing quoted has none. An answer to a comparison gives its
+    citations and the closest passage's quote of a country it did not answer."""
     if answer.outcome == "evidence":
         return sorted(answer.highlights, key=lambda c: c.n)
     if answer.abstained:
         return []
-    return sorted(answer.citations, key=lambda c: c.n)
+    return sorted([*answer.citations, *answer.highlights], key=lambda c: c.n)
 
 
 def answer_markdown(answer: Answer, markdown_file: bool = False) -> str:

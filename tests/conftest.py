@@ -63,6 +63,26 @@ def make_settings(tmp_path: Path, copy_corpus: bool = True, **overrides: object)
     return Settings(**values)  # type: ignore[arg-type]
 
 
+# Two small survey reports, Alpha (AM) and Beta (GE), for the answer step's tests.
+SURVEY_ALPHA = """# Alpha country report
+
+## Survey
+
+The Alpha survey was answered by 41 universities and 9 colleges in total.
+
+The Alpha questionnaire was open from March 3rd to April 9th, 2024.
+"""
+
+SURVEY_BETA = """# Beta country report
+
+## Survey
+
+The Beta survey was answered by 17 universities.
+
+The Beta questionnaire was open from May 5th to May 20th, 2024.
+"""
+
+
 def two_reports(tmp_path: Path, alpha: str, beta: str, embeddings: object,
                 **overrides: object) -> tuple[Settings, Any]:
     """Settings and an ingested Index of two small reports: ``alpha`` (AM) and ``beta`` (GE)."""

@@ -164,8 +164,8 @@ def test_country_filter_keeps_other_documents_out(assistant: Assistant) -> None:
 
 def test_comparison_answers_per_country_or_names_the_silent_one(assistant: Assistant) -> None:
     # Issue 16: each country's best span is decided by the same calibrated score; a country
-    # whose documents do not state it is named as silent (tests/test_spans.py holds the
-    # threshold fixed to test both branches).
+    # whose documents do not state it is named as silent (tests/test_comparison_evidence.py
+    # holds the threshold fixed to test the other branches).
     # The threshold is held at 0: this test is about choosing each country's span among that
     # country's passages and the "Armenia: … [n]" lines, not about calibration.
     assistant.settings.answer_threshold = 0.0

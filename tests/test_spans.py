@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SURVEY_ALPHA as ALPHA
+from conftest import SURVEY_BETA as BETA
 from conftest import two_reports
 
 from assistant.answer import Assistant, verify_quote
@@ -143,25 +145,6 @@ def test_other_language_features_are_zero_for_english_with_corpus_words() -> Non
 
 
 # -- the outcome decision, on the synthetic corpus -----------------------------------------------
-ALPHA = """# Alpha country report
-
-## Survey
-
-The Alpha survey was answered by 41 universities and 9 colleges in total.
-
-The Alpha questionnaire was open from March 3rd to April 9th, 2024.
-"""
-
-BETA = """# Beta country report
-
-## Survey
-
-The Beta survey was answered by 17 universities.
-
-The Beta questionnaire was open from May 5th to May 20th, 2024.
-"""
-
-
 def _assistant(tmp_path: Path, bow_embeddings, **overrides: object) -> Assistant:  # noqa: ANN001
     s, index = two_reports(tmp_path, ALPHA, BETA, bow_embeddings, **overrides)
     return Assistant(s, index=index)
@@ -245,22 +228,7 @@ def test_comparison_answers_per_country(tmp_path: Path, bow_embeddings) -> None:
     assert by_n[n_ge].passage.country == "GE"
 
 
-def test_comparison_names_the_silent_country(tmp_path: Path, bow_embeddings) -> None:  # noqa: ANN001
-    a = _assistant(tmp_path, bow_embeddings)
-    q = "When was the questionnaire open in Alpha and in Beta, compared?"
-    info = a.read_question(q)
-    scored = a.read(info, a.retriever.retrieve(info.standalone))
-    best = {c: max(s.probability for s in scored if s.span.country == c) for c in ("AM", "GE")}
-    # A threshold between the two countries' best spans: one answers, the other is silent.
-    lo, hi = sorted(best.values())
-    assert lo < hi
-    a.settings.answer_threshold = (lo + hi) / 2
-    ans = a.ask(q)
-    silent = "Armenia" if best["AM"] < best["GE"] else "Georgia"
-    spoken = "Georgia" if silent == "Armenia" else "Armenia"
-    assert ans.outcome == "answer"
-    assert f"{spoken}: \u201c" in ans.text
-    assert f"{silent}: the indexed documents do not state this" in ans.text
+# A comparison below the threshold, or with one country answered: tests/test_comparison_evidence.py
 
 
 # -- integration: the real model on the bundled corpus -------------------------------------------

@@ -7,6 +7,7 @@ Modules, in the order an answer passes through them:
 - ``abstain``     every rule that makes the assistant decline, each with a named reason
 - ``grounded``    the checks that keep a language model grounded, and the yes/no judge
 - ``modes``       the registry of answer modes (extractive, verify, llm)
+- ``evidence``    what an ``evidence`` outcome shows; a comparison's closest passage per country
 - ``audit``       the audit record of an answer
 - ``llm``         the chat model (an OpenAI-compatible server or a local GGUF)
 - ``core``        :class:`Assistant`, which runs them

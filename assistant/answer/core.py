@@ -18,6 +18,14 @@ from assistant.answer import abstain
 from assistant.answer.abstain import Abstention
 from assistant.answer.audit import append as append_audit
 from assistant.answer.audit import audit_record
+from assistant.answer.evidence import (
+    COUNTRIES,
+    country_best,
+    country_evidence,
+    has_country_spans,
+    highlights,
+    shown_passages,
+)
 from assistant.answer.grounded import Judge, JudgeCache, check_model_text
 from assistant.answer.judging import JUDGE_MODEL_PATH, load_judge_model
 from assistant.answer.modes import MODE_NAMES, unavailable_reason
@@ -32,10 +40,10 @@ from assistant.answer.questions import (
     read_question,
 )
 from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
-from assistant.answer.spans import build_spans, is_statement
+from assistant.answer.spans import build_spans
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError, LLMError
-from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_TEXT, load_prompt
+from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_COUNTRIES_TEXT, EVIDENCE_TEXT, load_prompt
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import HybridRetriever, Retrieval
 from assistant.safety import instruction_like, mask_url
@@ -46,7 +54,6 @@ from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassa
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
 # an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
 # a trial saw no quote and no reason
 NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
@@ -66,12 +73,6 @@ NO_QUOTE_NOTES = {
     "ka": "დოკუმენტები ინგლისურ ენაზეა.",
 }
 NO_QUOTE_ENGLISH_NOTE = "(The documents are in English.)"
-
-
-def _not_evidence(sp: ScoredPassage) -> ScoredPassage:
-    """The passage as shown with a declined answer: marked as not an answer."""
-    return ScoredPassage(sp.passage, sp.score, sp.dense, sp.lexical, sp.rank, evidence=False,
-                         best_sentence=sp.best_sentence, sentences=sp.sentences)
 
 
 def verify_quote(quote: str, passage: Passage) -> bool:
@@ -334,35 +335,33 @@ class Assistant:
     def _comparison(
         self, info: QuestionInfo, retrieval: Retrieval, mode: str, scored: list[ScoredSpan],
     ) -> Answer:
-        """Each country's best span, chosen among that country's passages only."""
+        """Each country's best span, chosen among that country's passages only. A country whose
+        span reaches the threshold is answered; the other's closest passage is shown beside it,
+        labelled as such; when neither reaches it, the outcome is per-country ``evidence``."""
         threshold = self.threshold
-        per_country: list[tuple[str | None, ScoredSpan]] = []
-        silent = []
-        for code in ("AM", "GE"):
-            best = next((c for c in scored if c.span.country == code), None)
-            if best is not None and best.probability >= threshold:
-                per_country.append((code, best))
-            else:
-                silent.append(code)
+        best = {code: country_best(scored, code) for code in COUNTRIES}
+        answered: list[tuple[str | None, ScoredSpan]] = [
+            (code, c) for code, c in best.items() if c is not None and c.probability >= threshold]
         audit: dict[str, Any] = {"threshold": threshold, "probability": round(
             scored[0].probability, 4), "best_quote": scored[0].span.shown, "per_country": {
-                code: round(next((c.probability for c in scored if c.span.country == code),
-                                 0.0), 4) for code in ("AM", "GE")}}
-        if not per_country:
-            best = scored[0]
-            if best.probability >= threshold:  # the best span speaks for neither country
-                return self._quoted(info, retrieval, mode, [(None, best)], audit)
-            return self._evidence(info, retrieval, mode, scored,
-                                  abstain.below_threshold(best.probability, threshold), audit)
-        return self._quoted(info, retrieval, mode, per_country, audit, silent=silent)
+                code: round(c.probability if c else 0.0, 4) for code, c in best.items()}}
+        if answered:
+            return self._quoted(info, retrieval, mode, answered, audit, scored=scored)
+        top = scored[0]
+        if top.probability >= threshold:  # the best span speaks for neither country
+            return self._quoted(info, retrieval, mode, [(None, top)], audit)
+        return self._evidence(info, retrieval, mode, scored,
+                              abstain.below_threshold(top.probability, threshold), audit)
 
     def _quoted(
         self, info: QuestionInfo, retrieval: Retrieval, mode: str,
         chosen: Sequence[tuple[str | None, ScoredSpan]], audit: dict[str, Any],
-        silent: Sequence[str] = (),
+        scored: Sequence[ScoredSpan] = (),
     ) -> Answer:
         """The answer made of the chosen spans: one citation each, verified verbatim; in a
-        comparison, one line per country ("Armenia: “…” [1]")."""
+        comparison (``scored`` given), one line per country ("Armenia: “…” [1]"), and a country
+        not answered gets its closest passage, labelled as such, or a line that its documents
+        are silent."""
         citations: list[Citation] = []
         lines: list[str] = []
         dropped = []
@@ -384,13 +383,15 @@ class Assistant:
         if dropped:
             audit["dropped_quotes"] = dropped
         if not citations:
-            return self._evidence(info, retrieval, mode, [c for _, c in chosen], Abstention(
-                abstain.BELOW_THRESHOLD, "no quote of the closest passages could be verified"),
-                audit)
-        if silent:
-            names = " and ".join(COUNTRY_NAMES[c] for c in silent)
-            lines.append(f"{names}: the indexed documents do not state this for "
-                         f"{'these countries' if len(silent) > 1 else 'this country'}.")
+            return self._evidence(info, retrieval, mode, scored or [c for _, c in chosen],
+                                  Abstention(abstain.BELOW_THRESHOLD,
+                                             "no quote of the closest passages could be verified"),
+                                  audit)
+        rest = [code for code in COUNTRIES if code not in {c.passage.country for c in citations}]
+        closest = (country_evidence(scored, rest, verify_quote, answered=citations)
+                   if scored else None)
+        if closest:
+            lines.extend(closest.lines)
         notes = self._language_notes(info) + self._coverage_notes(info, answered=True)
         text = "\n\n".join([*notes, *lines])
         return Answer(question=info.text, text=text, citations=citations,
@@ -398,6 +399,7 @@ class Assistant:
                       standalone_question=info.standalone, notes=notes,
                       support=[SentenceSupport(c.quote, (c.n,), True, 1.0) for c in citations],
                       audit=audit, outcome="answer",
+                      highlights=closest.highlights if closest else [],
                       probability=max(c.probability for _, c in chosen))
 
     def _evidence(
@@ -408,35 +410,26 @@ class Assistant:
         highlighted, and one plain line saying it may not answer the exact question."""
         if not retrieval.evidence:
             return self._abstention(info, retrieval, mode, why, audit)
-        top = scored[0].span.sp if scored else retrieval.evidence[0]
-        highlights: list[Citation] = []
-        for c in scored:
-            if c.span.sp.passage.id != top.passage.id or c.span.kind != "sentence":
-                continue
-            # a heading is no evidence, and text that addresses the assistant is never shown
-            # as if it were a finding (issue 18)
-            if not is_statement(c.span.quote) or instruction_like(c.span.quote):
-                continue
-            if any(h.quote == c.span.quote for h in highlights):
-                continue
-            if verify_quote(c.span.quote, top.passage):
-                highlights.append(Citation(len(highlights) + 1, top.passage, c.span.quote,
-                                           True, c.span.shown))
-            if len(highlights) == EVIDENCE_HIGHLIGHTS:
-                break
-        others = [sp for sp in retrieval.passages if sp.passage.id != top.passage.id][:2]
-        shown = [_not_evidence(top), *(_not_evidence(sp) for sp in others)]
+        if info.both_countries and has_country_spans(scored):
+            # each country's closest passage, chosen among that country's passages only
+            per = country_evidence(scored, COUNTRIES, verify_quote)
+            shown = shown_passages(per.passages, retrieval.passages)
+            lines, marked = [EVIDENCE_COUNTRIES_TEXT, *per.lines], per.highlights
+        else:
+            top = scored[0].span.sp if scored else retrieval.evidence[0]
+            marked = highlights(top.passage, scored, verify_quote)
+            shown = shown_passages([top], retrieval.passages)
+            # each highlighted sentence carries its [n], the mark of its passage card (trial)
+            lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in marked)]
+            if not marked:
+                lines.append(NO_HIGHLIGHT_TEXT)
         notes = self._language_notes(info) + self._coverage_notes(info, answered=False)
-        # each highlighted sentence carries its [n], the mark of its passage card (trial)
-        lines = [EVIDENCE_TEXT, *(f"\u201c{h.shown}\u201d [{h.n}]" for h in highlights)]
-        if not highlights:
-            lines.append(NO_HIGHLIGHT_TEXT)
         return Answer(question=info.text, text="\n\n".join([*lines, *notes]), citations=[],
                       passages=shown, abstained=True, mode=mode,
                       standalone_question=info.standalone, notes=notes,
                       audit={"abstain_reason": why.reason(), "abstain_code": why.code,
                              **(audit or {})},
-                      outcome="evidence", highlights=highlights,
+                      outcome="evidence", highlights=marked,
                       probability=scored[0].probability if scored else None)
 
     def _notes(self, info: QuestionInfo, citations: Sequence[Citation]) -> list[str]:

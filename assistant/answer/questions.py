@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.text import countries_in, tokens  # noqa: F401  (countries_in: re-exported)
+from assistant.text import COMPARATIVE, countries_in, tokens  # noqa: F401  (countries_in: re-exported)
 
 History = Sequence[tuple[str, str]]  # (user question, assistant answer) pairs
 
@@ -87,12 +87,6 @@ def detect_language(text: str) -> str:
 
 
 COUNTRY_NAMES = {"AM": "Armenia", "GE": "Georgia", "EU": "the European Union"}
-_COMPARATIVE = re.compile(
-    r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each country|"
-    r"two countries|versus|vs\.?|similar|similarities|in common|whereas)\b"
-    r"|сравн|отлича|разниц|обе страны|в обеих|համեմատ|տարբեր|երկու երկր|შეადარ|განსხვავ|ორივე",
-    re.I,
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,7 +266,7 @@ def read_question(
         standalone=standalone,
         lang=lang,
         countries=countries_in(standalone),
-        comparative=bool(_COMPARATIVE.search(standalone)),
+        comparative=bool(COMPARATIVE.search(standalone)),
         slot=detect_slot(standalone if slang == lang else question, lang),
         named_docs=named_docs,
     )

@@ -48,10 +48,21 @@ from typing import Any
 
 from assistant.evaluation.qa import CATEGORIES, QAItem, Source
 from assistant.text import contains_quote, normalize
-from assistant.types import Answer, Citation, Passage, ScoredPassage
+from assistant.types import Answer, Citation, Passage, ScoredPassage, markers
 
 MIN_OVERLAP = 60  # normalised characters a passage must share with a gold quote
 CORRECT_FACT_RECALL = 0.5  # an answer this complete counts as correct for abstention accuracy
+
+
+def answered_text(answer: Answer) -> str:
+    """The lines of an answer that answer: a comparison's line that shows a country's closest
+    passage (a highlight, labelled "may not answer the exact question") is not counted, so
+    fact recall cannot be flattered by a quote the page itself does not call an answer."""
+    shown = {h.n for h in answer.highlights}
+    if not shown:
+        return answer.text
+    return "\n\n".join(p for p in answer.text.split("\n\n")
+                       if not set(markers(p)) & shown)
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,7 +129,8 @@ class ItemResult:
     def missed_facts(self) -> list[list[str]]:
         if not self.answered:
             return [list(f) for f in self.item.facts]
-        return [list(f) for f in self.item.facts if not has_fact(self.answer.text, f)]
+        own = answered_text(self.answer)
+        return [list(f) for f in self.item.facts if not has_fact(own, f)]
 
     @property
     def fact_recall(self) -> float:
@@ -131,12 +143,16 @@ class ItemResult:
 
     def shown_first(self) -> str:
         """What the page shows first: the answer, or for ``evidence`` the closest passage (with
-        its highlighted sentences); nothing for ``none``."""
+        its highlighted sentences; for a comparison, each country's closest passage, the
+        passages a highlight is in); nothing for ``none``."""
         a = self.answer
         if a.outcome == "answer":
             return a.text
         if a.outcome == "evidence" and a.passages:
-            return a.passages[0].passage.text
+            marked = {h.passage.id for h in a.highlights}
+            first = [sp.passage.text for i, sp in enumerate(a.passages)
+                     if i == 0 or sp.passage.id in marked]
+            return "\n\n".join(first)
         return ""
 
     @property

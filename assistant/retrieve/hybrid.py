@@ -26,7 +26,7 @@ from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_rank
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import Profile, profile
 from assistant.store.index import Index
-from assistant.text import countries_in, sentence_spans, tokens
+from assistant.text import compared_countries, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
@@ -535,7 +535,7 @@ class HybridRetriever:
         order = np.argsort(-group_bm, kind="stable")
         lexical = [int(g) for g in order[: s.fetch_k] if group_bm[g] > 0]
 
-        named = countries_in(query)
+        named = compared_countries(query)  # a comparison keeps each country's copy
         cos: dict[int, float] = {}
 
         def members(gids: list[int]) -> list[int]:

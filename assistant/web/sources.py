@@ -113,9 +113,11 @@ def answer_cards(answer: Answer, turn: int, in_message: bool = False) -> str:
             _card_html(sp.passage, [h for h in answer.highlights
                                     if h.passage.id == sp.passage.id], turn, in_message)
             for sp in answer.passages)
+        first = ("each country\u2019s closest passage first, its best sentence highlighted"
+                 if len({h.passage.id for h in answer.highlights}) > 1 else
+                 "the closest passage first, its best sentences highlighted")
         return (f'<h4 class="not-answer outcome-evidence">'
-                f"{html.escape(OUTCOME_LABELS['evidence'])}: the closest passage first, its "
-                f"best sentences highlighted</h4>{cards}")
+                f"{html.escape(OUTCOME_LABELS['evidence'])}: {first}</h4>{cards}")
     if answer.abstained:
         cards = "".join(_card_html(sp.passage, [], turn, in_message) for sp in answer.passages)
         return (f'<h4 class="not-answer outcome-none">{NOT_AN_ANSWER}: the closest passages</h4>'
@@ -124,11 +126,25 @@ def answer_cards(answer: Answer, turn: int, in_message: bool = False) -> str:
         return '<p class="empty">Checking the citations…</p>'
     parts = [_card_html(card.passage, card.citations, turn, in_message)
              for card in group_citations(answer.citations)]
+    parts += _closest_cards(answer.highlights, turn, in_message)
     unsupported = [s.sentence for s in answer.support if not s.supported]
     if unsupported:
         items = "".join(f"<li>{html.escape(s)}</li>" for s in unsupported)
         parts.append(f'<div class="warn">Not supported by the passages:<ul>{items}</ul></div>')
     return "".join(parts)
+
+
+def _closest_cards(marked: Sequence[Citation], turn: int, in_message: bool) -> list[str]:
+    """An answer to a comparison that answers one country only: the other country's closest
+    passage, under a heading that says it is not an answer."""
+    cards = group_citations(marked)
+    if not cards:
+        return []
+    names = " and ".join(dict.fromkeys(COUNTRIES.get(c.passage.country, c.passage.country)
+                                       for c in cards))
+    head = (f'<h4 class="not-answer outcome-evidence">{NOT_AN_ANSWER}: the closest passage for '
+            f"{html.escape(names)}, which may not answer the exact question</h4>")
+    return [head, *(_card_html(c.passage, c.citations, turn, in_message) for c in cards)]
 
 
 def sources_html(answer: Answer | None, earlier: Sequence[Answer] = ()) -> str:
@@ -164,13 +180,16 @@ def linked_text(text: str, turn: int) -> str:
 def chat_text(answer: Answer, turn: int = 1) -> str:
     """The answer as a chat message: linked [n], and its own sources for small screens."""
     text = f"**{OUTCOME_LABELS[answer.outcome]}**\n\n" + linked_text(answer.text, turn)
-    if answer.outcome == "evidence":
+    if answer.outcome == "evidence" and len({h.passage.id for h in answer.highlights}) > 1:
+        text += ("\n\n*Each country\u2019s closest passage is shown with the sources, its best "
+                 "sentence highlighted.*")
+    elif answer.outcome == "evidence":
         text += ("\n\n*The closest passage is shown with the sources, its best sentences "
                  "highlighted.*")
     elif answer.abstained:
         text += f"\n\n*The closest passages are shown with the sources, marked “{NOT_AN_ANSWER}”.*"
-    count = len(group_citations(answer.citations)) if not answer.abstained else len(
-        answer.passages)
+    count = len(group_citations([*answer.citations, *answer.highlights])) if not (
+        answer.abstained) else len(answer.passages)
     if count:
         label = "Sources" if not answer.abstained else "Closest passages"
         cards = re.sub(r"\n\s*\n", "\n", answer_cards(answer, turn, in_message=True))
