@@ -48,6 +48,12 @@ def test_a_title_line_without_a_verb_is_a_heading() -> None:
     # a sentence wrapped over two lines is one claim, not a heading and a fragment
     wrapped = _kinds("The survey of universities and colleges in\nArmenia was answered by 41.\n")
     assert list(wrapped.values()) == ["claim"]
+    # a line with a count is checked even without a verb the rule knows ("offers") or a full
+    # stop: the figures are what a draft most needs checked (a year or "D1.1" is no count)
+    counted = _kinds("Armenia offers short courses in 12 universities\n\n"
+                     "Micro-GEAR D1.1 survey results 2024\n")
+    assert counted["Armenia offers short courses in 12 universities"] == "claim"
+    assert counted["Micro-GEAR D1.1 survey results 2024"] == "heading"
 
 
 def test_a_reference_line_is_not_a_claim() -> None:
