@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.documents.loaders import LoadedDocument
 from assistant.documents.pdf import OutlineEntry
 from assistant.safety import instruction_like
+from assistant.text import breaks_a_word
 from assistant.types import SECTION_SEP, DocumentInfo, Passage
 
 
@@ -268,6 +269,8 @@ def _units(text: str, start: int, end: int, max_len: int) -> Iterator[tuple[int,
     """Paragraphs of text[start:end]; a paragraph longer than max_len is cut at sentences."""
     pos = start
     for m in _PARA.finditer(text, start, end):
+        if breaks_a_word(text[pos : m.start()], text[m.end() : m.end() + 80].lstrip()):
+            continue  # "micro-" | "credentials": a page break inside a word, not a paragraph
         yield from _split_long(text, pos, m.start(), max_len)
         pos = m.end()
     yield from _split_long(text, pos, end, max_len)
