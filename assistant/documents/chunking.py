@@ -17,6 +17,10 @@ from assistant.safety import instruction_like
 from assistant.text import breaks_a_word
 from assistant.types import SECTION_SEP, DocumentInfo, Passage
 
+# Raise it whenever a change cuts passages or sentences differently: the next ingest re-cuts
+# every document an older version cut (its unchanged texts keep their vectors). 1: a word or a
+# sentence broken over a page is kept whole (2026-11-30).
+CHUNKING_VERSION = 1
 
 # --------------------------------------------------------------------------------------------
 # Structure: headings → sections
@@ -397,4 +401,5 @@ def _make_passage(doc: LoadedDocument, text: str, start: int, end: int, section:
         uploaded_by=info.uploaded_by,
         uploaded_at=info.uploaded_at,
         instruction_like=instruction_like(text),
+        chunking=CHUNKING_VERSION,
     )
