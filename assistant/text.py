@@ -256,12 +256,39 @@ _LINE_START = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\d{1,3}[.)]|[a-zA-Z][.)]|\
 
 _ENUM = re.compile(r"(?:[-*•✓]\s*)?(?:\d{1,3}|[a-zA-Z]|[IVX]{1,4})\.")
 
+# A word hyphenated over a line or page break: "micro-" ends a line, "credentials" starts the
+# next line that has text, blank lines between (a PDF's page break). The halves are one word.
+_WORD_HALF = re.compile(r"[A-Za-z]-$")
+_WORD_REST = re.compile(r"[ \t]*[a-z]")
+
+
+def ends_a_word_half(text: str) -> bool:
+    """Does ``text`` end with the first half of a hyphenated word ("… other micro-")?"""
+    return bool(_WORD_HALF.search(text.rstrip()))
+
+
+# A sentence that runs on over a page break: the text before the blank line stops on a word
+# or a comma ("GRENA took part in the" | "survey."), the text after goes on in lower case.
+# (Not after an apostrophe: "the providers'" | "determinations" joined cost a tune cell.)
+_RUNS_ON = re.compile(r"[A-Za-z0-9,]$")
+
+
+def breaks_a_word(before: str, after: str) -> bool:
+    """Is the break between ``before`` and ``after`` inside a word hyphenated over a line or
+    page ("micro-" | "credentials"), or inside a sentence that runs on over a page ("took part
+    in the" | "survey")? Not when ``after`` starts a list item or heading, nor after a heading."""
+    last_line = before.rstrip().rsplit("\n", 1)[-1]
+    return ((ends_a_word_half(before) or bool(_RUNS_ON.search(last_line)))
+            and bool(_WORD_REST.match(after)) and not _LINE_START.match(after)
+            and not _LINE_START.match(last_line))
+
 
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """Sentence-like units of a passage, as (start, end) offsets.
 
     A new unit starts at each list item, heading or bold line; other line breaks (as in text
-    extracted from a PDF) do not end a sentence. Within a unit, sentences end at . ! or ?.
+    extracted from a PDF) do not end a sentence, nor does a blank line inside a word hyphenated
+    over a page ("micro-" | "credentials"). Within a unit, sentences end at . ! or ?.
     """
     blocks: list[tuple[int, int]] = []
     pos = 0
@@ -271,11 +298,11 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
         if not line.strip():
             continue
         prev = text[blocks[-1][0] : blocks[-1][1]].rstrip() if blocks else ""
-        joins = (
-            blocks
-            and blocks[-1][1] == start
+        joins = blocks and (
+            blocks[-1][1] == start
             and not _LINE_START.match(line)
             and not prev.endswith((".", ":", "?", "!", "**"))
+            or breaks_a_word(prev, line)  # across blank lines too: one word, one unit
         )
         if joins:
             blocks[-1] = (blocks[-1][0], end)

@@ -84,6 +84,7 @@ class Passage:
     uploaded_by: str = ""
     uploaded_at: str = ""
     instruction_like: bool = False  # the text addresses the reader or the assistant
+    chunking: int = 0  # version of the chunker that cut it (0: cut before versions were kept)
 
     @property
     def official(self) -> bool:

@@ -75,13 +75,18 @@ MANIFEST = (
 
 @pytest.fixture
 def assistant(tmp_path: Path, bow_embeddings) -> Assistant:  # noqa: ANN001
+    return synthetic_assistant(tmp_path, bow_embeddings)
+
+
+def synthetic_assistant(tmp_path: Path, embeddings: Any) -> Assistant:
+    """The two synthetic reports (Alpha as Armenia, Beta as Georgia) ingested in tmp_path."""
     s = make_settings(tmp_path, copy_corpus=False)
     docs = s.corpus_path / "documents"
     docs.mkdir(parents=True)
     (docs / "alpha.md").write_text(ALPHA.replace("Alpha", "Armenia"), encoding="utf-8")
     (docs / "beta.md").write_text(BETA.replace("Beta", "Georgia"), encoding="utf-8")
     s.manifest_path.write_text(MANIFEST, encoding="utf-8")
-    index = Index(s, embeddings=bow_embeddings)
+    index = Index(s, embeddings=embeddings)
     assert ingest(s, index=index).added == ["alpha", "beta"]
     return Assistant(s, index=index)
 

@@ -355,3 +355,22 @@ def test_settings_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_CHUNK_SIZE", "10")
     with pytest.raises(ValueError, match="chunk_size"):
         Settings()
+
+
+def test_a_chunk_never_ends_or_starts_inside_a_hyphenated_word() -> None:
+    """The Georgian report breaks "micro-credentials" over a page ("micro-\\n\\ncredentials"):
+    the chunker keeps the two halves of the word in one chunk, wherever the size limit falls."""
+    para = "Filler sentence number {} says nothing of note here at all. "
+    filler = "".join(para.format(i) for i in range(5))
+    text = (filler + "It can be combined with other micro-\n\ncredentials for a wider "
+            "qualification. " + filler)
+    info = DocumentInfo(id="broken", title="Broken word", country="GE")
+    doc = LoadedDocument(info=info, text=text, fmt="txt", sha256="0" * 64)
+    cut = text.index("\n\n")
+    for size in range(200, 700, 25):
+        passages = chunk_document(doc, Settings(chunk_size=size, chunk_overlap=size // 4))
+        for p in passages:
+            assert p.end != cut, (size, p.text)
+            assert p.start != cut + 2, (size, p.text)
+            assert not p.text.endswith("micro-"), (size, p.text)
+            assert not p.text.startswith("credentials"), (size, p.text)

@@ -95,6 +95,29 @@ def test_second_run_embeds_nothing(settings: Settings, ingested: Index) -> None:
     assert ingested.count() == before
 
 
+def test_a_new_chunking_recuts_unchanged_documents(settings: Settings, ingested: Index,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A release that cuts passages differently (a word broken over a page kept whole) re-cuts
+    # the documents indexed by the old one on the next ingest, not only on --rebuild.
+    import assistant.documents.chunking as chunking
+
+    assert {p.chunking for p in ingested.passages()} == {chunking.CHUNKING_VERSION}
+    monkeypatch.setattr(chunking, "CHUNKING_VERSION", chunking.CHUNKING_VERSION + 1)
+    from assistant.store.ingest import corpus_status
+
+    said = {d.entry.info.id: d.state for d in corpus_status(settings, ingested)}
+    assert said["d11-armenia"].endswith("cut by an older version; run assistant ingest")
+    report = ingest(settings, index=ingested)
+    assert sorted(report.updated) == ["d11-armenia", "d11-georgia"], report.summary()
+    assert {p.chunking for p in ingested.passages()} == {chunking.CHUNKING_VERSION}
+    assert report.chunks_added == 0  # the same cuts: every text keeps its stored vector
+    again = ingest(settings, index=ingested)
+    assert sorted(again.unchanged) == ["d11-armenia", "d11-georgia"]
+    said = {d.entry.info.id: d.state for d in corpus_status(settings, ingested)}
+    assert said["d11-armenia"].startswith("indexed (")
+    assert "older" not in said["d11-armenia"]
+
+
 def test_changed_document_is_updated_incrementally(settings: Settings, ingested: Index) -> None:
     path = settings.corpus_path / "documents" / "d11-georgia.md"
     old = indexed_ids(ingested, "d11-georgia")

@@ -308,3 +308,62 @@ def test_evidence_without_a_quotable_sentence_says_why(tmp_path: Path, bow_embed
     assert not ans.highlights
     assert ans.text.startswith(EVIDENCE_TEXT)
     assert core.NO_HIGHLIGHT_TEXT in ans.text
+
+
+# A word hyphenated across a page break: the extracted text has a blank line inside the word
+# (the Georgian report's "… combined with other micro-\n\ncredentials for …"; a Compare quote
+# ended "other micro-").
+BROKEN_WORD = ("A micro-credential is documented evidence of learning outcomes. A micro-credential "
+               "can be a stand-alone micro-qualification or be combined with other micro-\n\n"
+               "credentials for the purposes of a wider qualification. (NCEQE, 2023, p. 10).")
+
+
+def _inside_a_word(text: str, start: int, end: int) -> bool:
+    """Does text[start:end] start or end inside a word (a hyphenated word counts as one)?"""
+    ends_inside = text[end - 1] == "-" and text[end - 2].isalpha() or (
+        end < len(text) and text[end - 1].isalnum() and text[end].isalnum())
+    starts_inside = start > 0 and text[start].isalnum() and (
+        text[start - 1].isalnum() or text[:start].rstrip().endswith("-"))
+    return ends_inside or starts_inside
+
+
+def test_no_span_starts_or_ends_inside_a_word_broken_by_a_page_break() -> None:
+    sp = _sp(BROKEN_WORD)
+    spans = list(build_spans(sp))
+    assert spans
+    for s in spans:
+        assert not _inside_a_word(BROKEN_WORD, s.start, s.end), s.raw
+        assert verify_quote(s.quote, sp.passage)
+    sentence = [s for s in spans if s.kind == "sentence" and "stand-alone" in s.raw]
+    assert len(sentence) == 1
+    assert sentence[0].raw.endswith("of a wider qualification.")
+
+
+def test_a_word_cut_by_the_passage_end_is_no_span() -> None:
+    """A passage that ends inside a word (a chunk cut, or a page's last line): the fragment
+    "… with other micro-" is not a candidate; the whole sentences before it still are."""
+    cut = BROKEN_WORD[: BROKEN_WORD.index("\n\n")]
+    spans = list(build_spans(_sp(cut)))
+    assert spans
+    assert not any(s.raw.endswith("micro-") for s in spans)
+    assert any(s.raw == "A micro-credential is documented evidence of learning outcomes."
+               for s in spans)
+
+
+@pytest.mark.parametrize("before", ["Two associations took part in the",
+                                    "The register should name the providers,"])
+def test_a_sentence_that_runs_on_over_a_page_break_is_one_span(before: str) -> None:
+    """A blank line inside a sentence (a page break in the extracted text) is no sentence end:
+    no candidate starts with the sentence's lower-case remainder or ends mid-sentence."""
+    text = f"The survey ran for two weeks. {before}\n\nsurvey and its analysis. It ended in May."
+    spans = list(build_spans(_sp(text)))
+    sentences = [s.raw for s in spans if s.kind == "sentence"]
+    assert f"{before}\n\nsurvey and its analysis." in sentences
+    assert not any(s.raw.startswith("survey") or s.raw.endswith(before[-5:]) for s in spans)
+
+
+def test_a_list_after_a_blank_line_is_not_a_run_on() -> None:
+    text = "Respondents chose one of these options\n\na. Yes, they agree.\n\nb. No, they do not."
+    sentences = [s.raw for s in build_spans(_sp(text)) if s.kind == "sentence"]
+    assert "a. Yes, they agree." in sentences
+    assert "b. No, they do not." in sentences

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import display, sentence_spans
+from assistant.text import display, ends_a_word_half, sentence_spans
 from assistant.types import ScoredPassage
 
 SPAN_KINDS = ("sentence", "list", "adjacent")
@@ -166,8 +166,10 @@ PlannedSpan = tuple[int, int, str, tuple[int, ...]]  # start, end, kind, the uni
 @lru_cache(maxsize=8192)
 def _span_plan(text: str, units: tuple[tuple[int, int], ...]) -> tuple[PlannedSpan, ...]:
     """The spans of a passage from its units' offsets (cached: they do not depend on the
-    question, and every question reads the same passages again)."""
-    return tuple(_plan(text, units))
+    question, and every question reads the same passages again). None ends inside a word: a
+    passage cut after "… other micro-" (or an index made before such units were joined) loses
+    that fragment, not the sentences before it."""
+    return tuple(p for p in _plan(text, units) if not ends_a_word_half(text[p[0] : p[1]]))
 
 
 def _plan(text: str, units: tuple[tuple[int, int], ...]) -> Iterator[PlannedSpan]:

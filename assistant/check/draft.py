@@ -156,7 +156,8 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
     # A claim of several clauses is supported only when each clause is: a sentence that covers
     # most of the words must not lend its quote to a clause it does not state.
     if len(parts) > 1:
-        known = frozenset(v for v, _ in facts(claim).figures)
+        whole_facts = facts(claim)
+        known = frozenset([*(v for v, _ in whole_facts.figures), *whole_facts.years])
         results = [judge(p, candidates(assistant, p, passages), known) for p in parts]
         statuses = {r.status for r in results}
         if statuses == {SUPPORTED}:

@@ -114,6 +114,120 @@ def facts(text: str) -> Facts:
     return Facts(tuple(figures), tuple(years), countries, acr, negated(ws), months)
 
 
+@dataclass(frozen=True)
+class _Stated:
+    """One figure as a text states it: its value, its kind (the word after it), the years of
+    its sentence, and whether a negation governs it ("not answered by 4 respondents")."""
+
+    value: str
+    kind: str
+    years: frozenset[tuple[str, str]]  # (year, the noun it dates): "the 2021 survey"
+    negated: bool
+    phrase: frozenset[str] = frozenset()  # content tokens of the words around it
+
+
+_NEG_BEFORE = 4  # words before a figure (in its clause) in which a negation governs it
+_PHRASE_AFTER = 8  # words after a figure that may say what it counts ("27 respondents,
+# including 18 higher education institutions" counts institutions too; "the authorized 63
+# institutions" is named before it)
+
+
+@lru_cache(maxsize=50_000)
+def stated_figures(text: str) -> tuple[_Stated, ...]:
+    """The figures of a text with the context each is stated in (sentence by sentence)."""
+    from assistant.text import sentence_spans
+
+    out: list[_Stated] = []
+    for s, e in sentence_spans(text) or [(0, len(text))]:
+        sent = text[s:e]
+        f = facts(sent)
+        clean = _CALL.sub(" ", _LIST_NUMBER.sub(" ", _dates_in_words(display(sent))))
+        dated = frozenset((y, t[0]) for y, w in _DATED.findall(clean)
+                          if (t := content_tokens(w)) and w.lower() not in _NO_KIND)
+        ws: list[str] = []
+        clause: list[int] = []  # the clause each word is in (split at ; : ( ) and ", ")
+        for n, piece in enumerate(_CLAUSE_MARK.split(clean)):
+            piece_words = words(piece)
+            ws += piece_words
+            clause += [n] * len(piece_words)
+        at = 0
+        for value, kind in f.figures:
+            i = _find(ws, value, at)
+            if i is None:
+                out.append(_Stated(value, kind, dated, False))
+                continue
+            at = i + 1
+            before = [w for j, w in enumerate(ws[max(0, i - _NEG_BEFORE):i],
+                                              max(0, i - _NEG_BEFORE)) if clause[j] == clause[i]]
+            neg = any((b in _NEGATIONS or b.endswith("n't"))
+                      and not _QUANTIFIER & set(before[k + 1:k + 2])
+                      for k, b in enumerate(before))
+            phrase = frozenset(content_tokens(" ".join(before + ws[i + 1:i + 1 + _PHRASE_AFTER])))
+            out.append(_Stated(value, kind, dated, neg, phrase))
+    return tuple(out)
+
+
+# "no fewer than 20", "not only 5", "not more than 3": the negation bounds the figure
+_QUANTIFIER = frozenset({"fewer", "more", "less", "only", "least", "just", "over", "under",
+                         "above", "below", "even", "quite", "exceeding"})
+_CLAUSE_MARK = re.compile(r"[;:()]|,\s")
+_DATED = re.compile(r"\b((?:19|20)\d\d)\s+([A-Za-z][\w-]*)")  # "the 2021 survey"
+
+
+def _find(ws: Sequence[str], value: str, at: int) -> int | None:
+    """The index of the figure ``value`` among the words, from ``at`` on."""
+    raw = value.rstrip("%").replace(",", "")
+    number = int(raw) if raw.isdigit() else None
+    for i in range(at, len(ws)):
+        w = ws[i]
+        if w.replace(",", "") == raw or (number is not None and NUMBER_WORDS.get(w) == number):
+            return i
+    return None
+
+
+# Words after a figure that do not say what it counts: a country or a month ("50 Armenian
+# and 63 Georgian partners", "27 June").
+_NO_KIND = frozenset({*DEMONYM, "am", "ge", "eu", *(m.lower() for m in _MONTH_NAMES)})
+
+
+# Units of measure: a figure in one of them is another quantity than a count of things
+# ("27 institutions" is not stated by "27 years"); two counted nouns ("27 institutions",
+# "27 respondents") may name the same things and are not told apart.
+_MEASURES = frozenset(content_tokens(
+    "year years month months week weeks day days hour hours minute minutes credit credits "
+    "ects euro euros eur usd dollar dollars dram drams amd gel lari laris percent page pages "
+    "time times level levels"))
+
+
+def same_kind(a: str, b: str) -> bool:
+    """Two figures' kinds (the word after each) can be the same quantity: the same word, one
+    unknown, or two counted nouns; a unit of measure only matches itself."""
+    if a.lower() in _NO_KIND or b.lower() in _NO_KIND:
+        return True
+    ta, tb = content_tokens(a), content_tokens(b)
+    if not ta or not tb or ta[0] == tb[0]:
+        return True
+    return ta[0] not in _MEASURES and tb[0] not in _MEASURES
+
+
+def states_figure(text: str, value: str, kind: str, claim_years: Sequence[str],
+                  own_year: int | None, claim: str = "") -> bool:
+    """Does ``text`` state the claim's figure: the same value, the same kind of quantity, not
+    under a negation, and not in a sentence that dates a thing the claim names to another
+    year (a figure of "the 2021 survey" is not one of "the survey" of a 2024 report unless
+    the claim says 2021)?"""
+    named = content_tokens(kind)
+    claim_toks = set(content_tokens(claim))
+    for st in stated_figures(text):
+        if st.value != value or st.negated or not (
+                same_kind(st.kind, kind) or (named and named[0] in st.phrase)):
+            continue
+        if not any(y not in claim_years and y != str(own_year) and noun in claim_toks
+                   for y, noun in st.years):
+            return True
+    return False
+
+
 def negated(ws: Sequence[str]) -> bool:
     n = sum(1 for w in ws if w in _NEGATIONS or w.endswith("n't"))
     return n % 2 == 1
@@ -132,6 +246,8 @@ def _scopes(text: str) -> tuple[dict[str, str], set[str]]:
                 scope.extend(content_tokens(ws[j]))
                 j += 1
             phrase = " ".join(ws[i:j])
+            if any(x.isdigit() or x in NUMBER_WORDS for x in ws[i + 1:j]):
+                continue  # "not answered by 4 respondents": a count of those who did not
             for t in scope:
                 neg.setdefault(t, phrase)
     pos = set(content_tokens(text)) - set(neg)
@@ -197,8 +313,14 @@ _VIEW = frozenset({"expect", "expects", "expected", "believe", "believes", "beli
                    "said", "see", "sees", "saw", "view", "regard", "regards", "regarded"})
 
 
+# "It should be noted that …" frames a statement; it is not a need or a plan.
+_FRAME = re.compile(r"\b(?:should|must|may|can|could)\s+be\s+(?:noted|mentioned|"
+                    r"emphasi[sz]ed|stressed|highlighted|added|recalled|observed|said)\b", re.I)
+
+
 def modal(text: str) -> bool:
     """Does the text say what should, could, will or might be (or on what condition)?"""
+    text = _FRAME.sub(" ", text)
     return any(w in _MODAL for w in words(text)) or bool(_CONDITION.search(text))
 
 
@@ -219,49 +341,23 @@ class _Verdict:
 
 def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = frozenset()
             ) -> _Verdict:
-    """Do the claim's facts agree with one passage sentence (pair)? ``known``: figures the
-    whole draft sentence states (``claim`` is one of its clauses), never the differing value."""
+    """Do the claim's facts agree with one passage sentence (pair)? ``known``: figures and
+    years the whole draft sentence states (``claim`` is one of its clauses), never the
+    differing value."""
     cf, uf = facts(claim), facts(unit)
     where = doc_label(passage)
-    mism: list[Comparison] = []
-    missing = False
     u_values = {v for v, _ in uf.figures}
-    c_values = {v for v, _ in cf.figures} | known
+    # the years of the whole draft sentence (a clause of it may not repeat its year)
+    c_years = (*cf.years, *(k for k in known if re.fullmatch(r"(?:19|20)\d\d", k)))
     p_facts: Facts | None = None
 
     def in_passage(value: str, years: bool = False, months: bool = False) -> bool:
         nonlocal p_facts
         p_facts = p_facts or facts(passage.text)
-        return value in (p_facts.years if years else p_facts.months if months
-                         else {v for v, _ in p_facts.figures})
+        return value in (p_facts.years if years else p_facts.months)
 
-    derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
-    rates = stated_rates(cf.figures, uf.figures)
-    for value, nxt in cf.figures:
-        if value in u_values or value in derived or (value == "1" and rates):
-            continue
-        if value in rates:  # "one credit is 25 hours" against "3 credits, 90 hours"
-            if not same_number(value, rates[value]):
-                mism.append(Comparison("figure", f"{value} {nxt}".strip(), rates[value], where))
-            continue
-        other = [(v, w) for v, w in uf.figures if v not in c_values
-                 and v.endswith("%") == value.endswith("%")]
-        # A contradiction needs the same kind of quantity: "27 respondents" is not contradicted
-        # by "7 years". A document figure whose kind is unknown (no word after it) may be one.
-        same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
-                or value.endswith("%")]
-        if same:
-            pick = next((v for v, w in same if w and w == nxt), None)
-            pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
-            doc_v = pick or same[0][0]
-            mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
-                                   else value, doc_v, where))
-        elif value.endswith("%") and (share := stated_share(cf.figures, uf.figures)):
-            # a share of two figures the document states, computed wrongly
-            if not same_number(value, share, 0.6):
-                mism.append(Comparison("figure", value, share, where))
-        elif not (in_passage(value) or len(c_values & u_values) >= 2):
-            missing = True  # unless it is context: in the passage, or beside two matched ones
+    figs, unstated = _figure_verdict(claim, unit, passage, known, c_years)
+    mism, missing = figs.mismatches, not figs.agrees
     for y in cf.years:
         if y in uf.years:
             continue
@@ -274,6 +370,11 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     mism, missing = mism + date.mismatches, missing or not date.agrees
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
+    if u_countries and cf.countries - u_countries and unstated:
+        # Another country's sentence that does not state the claim's figures either is about
+        # something else: neither support nor a contradiction (a swapped country is caught
+        # by the sentence that states the claim's figure of the other country).
+        return _Verdict(False, [])
     for c in sorted(cf.countries):
         if c in u_countries:
             continue
@@ -296,6 +397,55 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         missing = True  # a plan or a need is not the fact: not support, not a contradiction
     return _Verdict(not mism and not missing, mism)
 
+
+
+def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[str],
+                    c_years: Sequence[str]) -> tuple[_Verdict, bool]:
+    """The claim's figures against the unit's: mismatches, whether each is stated (else not
+    support), and whether any is not stated in the unit at all."""
+    cf, uf = facts(claim), facts(unit)
+    where = doc_label(passage)
+    mism: list[Comparison] = []
+    missing = unstated = False
+    u_values = {v for v, _ in uf.figures}
+    c_values = {v for v, _ in cf.figures} | known
+    derived = derived_figures(cf.figures, u_values | {v for v, _ in facts(passage.text).figures})
+    rates = stated_rates(cf.figures, uf.figures)
+    for value, nxt in cf.figures:
+        if (states_figure(unit, value, nxt, c_years, passage.year, claim) or value in derived
+                or (value == "1" and rates)):
+            continue
+        unstated = unstated or value not in rates
+        if value in u_values:
+            missing = True  # stated of another kind, year or under a negation: not this figure
+            continue
+        if value in rates:  # "one credit is 25 hours" against "3 credits, 90 hours"
+            if not same_number(value, rates[value]):
+                mism.append(Comparison("figure", f"{value} {nxt}".strip(), rates[value], where))
+            continue
+        # the document's figures of the same thing: not those a negation governs ("not
+        # answered by 4 respondents" does not count those who answered)
+        governed = {st.value for st in stated_figures(unit) if st.negated}
+        other = [(v, w) for v, w in uf.figures if v not in c_values and v not in governed
+                 and v.endswith("%") == value.endswith("%")]
+        # A contradiction needs the same kind of quantity: "27 respondents" is not contradicted
+        # by "7 years". A document figure whose kind is unknown (no word after it) may be one.
+        same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
+                or value.endswith("%")]
+        if same:
+            pick = next((v for v, w in same if w and w == nxt), None)
+            pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
+            doc_v = pick or same[0][0]
+            mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
+                                   else value, doc_v, where))
+        elif value.endswith("%") and (share := stated_share(cf.figures, uf.figures)):
+            # a share of two figures the document states, computed wrongly
+            if not same_number(value, share, 0.6):
+                mism.append(Comparison("figure", value, share, where))
+        elif not (states_figure(passage.text, value, nxt, c_years, passage.year, claim)
+                  or len(c_values & u_values) >= 2):
+            missing = True  # unless it is context: in the passage, or beside two matched ones
+    return _Verdict(not missing, mism), unstated
 
 
 def _month_verdict(cf: Facts, uf: Facts, u_values: set[str], where: str,

@@ -31,6 +31,17 @@ _PAGE = re.compile(r"\bpp?\.\s*(\d{1,4})", re.I)
 _SECTION = re.compile(r"(?:\bsection|\bsec\.|§|\bchapter|\bpart)\s*([\w.]+(?:[ \t]+[A-Z][\w&-]*)*)"
                       r"(?:\s*\(([^()\n]{1,80})\))?", re.I)
 
+# The product's own style (``assistant.types.format_reference`` / ``reference_line``), which
+# "Answer with references" copies: "Micro-GEAR D1.1 Armenia (2024), II. Survey results ›
+# Question N8, p. 14 (uploaded …): “quote”". The section path names no "section", so it is
+# read from its place after the document's name.
+_OWN_STYLE = re.compile(
+    r"^(?P<doc>[^,\u201c]+?\((?:19|20)\d\d\))"
+    r"(?:,\s+(?P<path>(?:(?!,\s+pp?\.\s)[^\u201c])+?))?"
+    r"(?:,\s+(?P<page>pp?\.\s*[\w\u2013-]+))?"
+    r"(?:\s+\([^()\u201c]*\))?"
+    r"(?::\s+\u201c.*\u201d)?\s*$", re.S)
+
 
 # --------------------------------------------------------------------------------------------
 # References
@@ -114,19 +125,37 @@ def _place_ok(ref: RefCheck, p: Passage, places: Sequence[tuple[str, str]] = ())
         return False
     if not places:
         return ref.section is None or _section_ok(ref.section, p.section)
-    return any(_section_ok(num, p.section) or (title and _section_ok(title, p.section))
+    return any((num and _section_ok(num, p.section)) or (title and (
+        _path_ok(title, p.section) if not num else _section_ok(title, p.section)))
                for num, title in places)
+
+
+def _path_ok(path: str, section: str) -> bool:
+    """A section path as the product writes it ("II. Survey results › Question N8") names the
+    passage's section when each of its parts' words is in the passage's section path."""
+    from assistant.text import display
+
+    have = set(content_tokens(display(section)))
+    parts = [set(content_tokens(x)) for x in re.split(r"\s*\u203a\s*", path)]
+    return any(parts) and all(x <= have for x in parts)
 
 
 def check_reference(ref: RefCheck, claim: ClaimResult, catalog: Sequence[_Doc],
                     support_in: Callable[[tuple[str, ...]], list[Evidence]]) -> None:
     """Mark one reference right / wrong document / wrong page or section / cannot resolve."""
-    docs, note = resolve(ref.text, catalog)
-    pm = _PAGE.search(ref.text)
-    places = [(m.group(1).strip(), (m.group(2) or "").strip())
-              for m in _SECTION.finditer(ref.text)]
+    own = _OWN_STYLE.match(ref.text.strip())
+    if own:  # the document's name, its section path and page; the quote is not the reference
+        docs, note = resolve(own.group("doc"), catalog)
+        pm = _PAGE.search(own.group("page") or "")
+        path = (own.group("path") or "").strip()
+        places = [("", path)] if path else []
+    else:
+        docs, note = resolve(ref.text, catalog)
+        pm = _PAGE.search(ref.text)
+        places = [(m.group(1).strip(), (m.group(2) or "").strip())
+                  for m in _SECTION.finditer(ref.text)]
     ref.page = pm.group(1) if pm else None
-    ref.section = "; ".join(n for n, _ in places) or None
+    ref.section = "; ".join(n or t for n, t in places) or None
     ref.docs = tuple(d.id for d in docs)
     best = claim.evidence[0] if claim.evidence else None
     if not docs:

@@ -285,8 +285,9 @@ _STYLE = """
 """
 
 
-def report_fragment(report: DraftReport) -> str:
-    """The draft with each sentence coloured by status and its evidence on expand (escaped)."""
+def report_fragment(report: DraftReport, summary: bool = True) -> str:
+    """The draft with each sentence coloured by status and its evidence on expand (escaped).
+    ``summary=False`` leaves out the summary line (the page shows it above the report)."""
     counts = report.counts()
     legend = " ".join(
         f"<span class='chip' style='background:{_COLOURS[s]}'>{html.escape(s)}: {counts[s]}"
@@ -306,7 +307,7 @@ def report_fragment(report: DraftReport) -> str:
         pos = c.end
     body.append(html.escape(text[pos:]))
     return (f"<div class='draft-check'><style>{_STYLE}</style>"
-            f"<p>{html.escape(report.summary())}</p><p>{legend}</p>"
+            f"{f'<p>{html.escape(report.summary())}</p>' if summary else ''}<p>{legend}</p>"
             f"<p>Click a sentence for its evidence.</p>"
             f"<div class='draft'>{''.join(body)}</div></div>")
 

@@ -14,8 +14,13 @@ from assistant.config import Settings
 from assistant.documents.loaders import LoadedDocument
 from assistant.documents.pdf import OutlineEntry
 from assistant.safety import instruction_like
+from assistant.text import breaks_a_word
 from assistant.types import SECTION_SEP, DocumentInfo, Passage
 
+# Raise it whenever a change cuts passages or sentences differently: the next ingest re-cuts
+# every document an older version cut (its unchanged texts keep their vectors). 1: a word or a
+# sentence broken over a page is kept whole (2026-11-30).
+CHUNKING_VERSION = 1
 
 # --------------------------------------------------------------------------------------------
 # Structure: headings → sections
@@ -268,6 +273,8 @@ def _units(text: str, start: int, end: int, max_len: int) -> Iterator[tuple[int,
     """Paragraphs of text[start:end]; a paragraph longer than max_len is cut at sentences."""
     pos = start
     for m in _PARA.finditer(text, start, end):
+        if breaks_a_word(text[pos : m.start()], text[m.end() : m.end() + 80].lstrip()):
+            continue  # "micro-" | "credentials": a page break inside a word, not a paragraph
         yield from _split_long(text, pos, m.start(), max_len)
         pos = m.end()
     yield from _split_long(text, pos, end, max_len)
@@ -394,4 +401,5 @@ def _make_passage(doc: LoadedDocument, text: str, start: int, end: int, section:
         uploaded_by=info.uploaded_by,
         uploaded_at=info.uploaded_at,
         instruction_like=instruction_like(text),
+        chunking=CHUNKING_VERSION,
     )

@@ -323,7 +323,8 @@ class Index:
         return sorted(out, key=lambda p: (p.doc_id, p.start)), list(got["ids"])
 
     def doc_states(self) -> dict[str, dict[str, Any]]:
-        """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete"}.
+        """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete",
+        "chunking": the chunker versions that cut its passages}.
 
         A document is complete when its chunks all carry one hash and their number is the
         number the document was cut into (a run killed half-way leaves it incomplete).
@@ -334,8 +335,10 @@ class Index:
             meta = meta or {}
             st = states.setdefault(
                 str(meta.get("doc_id", "?")),
-                {"sha256": set(), "chunks": 0, "ids": set(), "expected": set()},
+                {"sha256": set(), "chunks": 0, "ids": set(), "expected": set(),
+                 "chunking": set()},
             )
+            st["chunking"].add(int(meta.get("chunking", 0) or 0))
             st["sha256"].add(str(meta.get("doc_sha256", "")))
             st["expected"].add(int(meta.get("doc_chunks", 0) or 0))
             st["chunks"] += 1
@@ -348,7 +351,8 @@ class Index:
     def fingerprint(self) -> str:
         """A short hash of what is indexed (documents and their hashes) and how it was embedded."""
         states = self.doc_states()
-        items = sorted((d, sorted(s["sha256"]), s["chunks"]) for d, s in states.items())
+        items = sorted((d, sorted(s["sha256"]), s["chunks"], sorted(s["chunking"]))
+                       for d, s in states.items())
         basis = json.dumps(
             [items, model_id(self.settings), self.settings.chunk_size,
              self.settings.chunk_overlap],

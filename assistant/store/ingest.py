@@ -1,6 +1,8 @@
 """Ingestion: corpus files → passages → embeddings → the index. Incremental and safe.
 
-- An unchanged document (same sha256 as indexed) is skipped.
+- An unchanged document (same sha256 as indexed, cut by this ``CHUNKING_VERSION``) is skipped;
+  one cut by an older chunker is re-cut, its unchanged passages and sentences keeping their
+  vectors.
 - A changed document's new passages are added before its old ones are deleted, so a kill in
   the middle leaves a queryable index; the next run finishes the job.
 - A document whose file is gone is deleted from the index (full runs only).
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
+from assistant.documents import chunking
 from assistant.documents.chunking import chunk_document
 from assistant.documents.loaders import LoadedDocument, load_document
 from assistant.documents.manifest import (
@@ -106,6 +109,7 @@ class DocumentStatus:
     chunks: int  # 0 when not indexed
     expected: int = 0  # chunks the document was cut into (0: unknown)
     complete: bool = True
+    outdated: bool = False  # cut by an older chunker (``CHUNKING_VERSION``)
 
     @property
     def state(self) -> str:
@@ -113,7 +117,9 @@ class DocumentStatus:
             of = f" of {self.expected}" if self.expected else ""
             return (f"partly indexed ({self.chunks}{of} chunks); run assistant ingest")
         if self.chunks and self.entry.present:
-            return f"indexed ({self.chunks} chunk{'' if self.chunks == 1 else 's'})"
+            done = f"indexed ({self.chunks} chunk{'' if self.chunks == 1 else 's'})"
+            return f"{done}, cut by an older version; run assistant ingest" if self.outdated \
+                else done
         if self.entry.present:
             return "present, not indexed (run: assistant ingest)"
         if self.entry.info.urls:
@@ -127,8 +133,9 @@ def corpus_status(settings: Settings, index: Index) -> list[DocumentStatus]:
     out = []
     for e in corpus_entries(settings):
         st = states.get(e.info.id, {})
-        out.append(DocumentStatus(e, int(st.get("chunks", 0)), int(st.get("of", 0)),
-                                  bool(st.get("complete", True))))
+        out.append(DocumentStatus(
+            e, int(st.get("chunks", 0)), int(st.get("of", 0)), bool(st.get("complete", True)),
+            outdated=bool(st) and st["chunking"] != {chunking.CHUNKING_VERSION}))
     return out
 
 
@@ -327,9 +334,10 @@ def _to_embed(
         try:
             sha = file_sha256(entry.path)
             state = states.get(doc_id)
-            if state and state["sha256"] == {sha} and state["complete"]:
+            if (state and state["sha256"] == {sha} and state["complete"]
+                    and state["chunking"] == {chunking.CHUNKING_VERSION}):
                 report.unchanged.append(doc_id)
-                continue
+                continue  # (cut by an older chunker: re-cut, its unchanged texts kept)
             if by_sha.get(sha, doc_id) != doc_id:
                 raise DocumentError(entry.path, f"duplicate of the indexed document {by_sha[sha]}")
             cached = loaded.get(entry.path.resolve())

@@ -69,8 +69,9 @@ def check_for_page(
     finally:
         if file:
             forget_draft(Path(file))
-    return html.escape(report.summary(), quote=False), report_fragment(report), [str(md),
-                                                                                  str(page)]
+    # The summary is the message above the report; the report itself does not repeat it.
+    return (html.escape(report.summary(), quote=False), report_fragment(report, summary=False),
+            [str(md), str(page)])
 
 
 def forget_draft(path: Path) -> None:
