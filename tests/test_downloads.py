@@ -55,11 +55,24 @@ def _files(folder: Path) -> list[Path]:
 
 def test_an_answer_shows_the_downloads_without_writing_a_file(page: Any) -> None:
     fns, exports_dir = page
-    state = _conversation(fns)
-    box, *buttons = fns["exports"](state)
+    first = handler_steps(fns["ask"], ARMENIAN_Q, [], [], "extractive", None)[-1][2]
+    box, *buttons = fns["exports"](first)
     assert "References" in box["value"]
     assert [b["visible"] for b in buttons] == [True] * 4
     assert _files(exports_dir) == []
+
+
+def test_the_downloads_are_not_sent_again_while_they_show(page: Any) -> None:
+    """Shown with a conversation's first answer, hidden by New conversation: a later answer
+    leaves them as they are (four component updates less a question for gradio)."""
+    fns, _ = page
+    state = _conversation(fns)
+    box, *buttons = fns["exports"](state)
+    assert box["label"].startswith("Answer 2 with references")
+    assert buttons == [{"__type__": "update"}] * 4  # gr.skip(): unchanged
+    _chat, _sources, cleared, *_ = fns["clear"]()
+    _box, *hidden = fns["exports"](cleared)
+    assert [b["visible"] for b in hidden] == [False] * 4
 
 
 def test_each_download_is_written_when_clicked_with_the_same_content(page: Any) -> None:

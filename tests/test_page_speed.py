@@ -28,6 +28,86 @@ def test_a_question_does_not_count_the_collections(settings: Settings, bow_embed
     assert index.query_sentences(vec, 3)
 
 
+def test_nearest_sentences_are_read_without_their_metadata(
+        settings: Settings, bow_embeddings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sentence's id is "passage id:start", so the 96 nearest sentences of a question need
+    only ids and distances: Chroma's metadata rows cost about 2.5 ms of CPU a question. The
+    passages and similarities are those the metadata gives, filtered or not."""
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    vec = bow_embeddings.embed_query("scientific institutions in the Armenian survey")
+    collection = type(index.sentences)
+    asked: list[Any] = []
+    query = collection.query
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("include"))
+        return query(self, *args, **kwargs)
+
+    for where in (None, {"country": {"$in": ["AM"]}}):
+        res = index.sentences.query(query_embeddings=[vec], n_results=40, where=where,
+                                    include=["metadatas", "distances"])
+        expected = [(str(m["passage_id"]), 1.0 - d)
+                    for m, d in zip(res["metadatas"][0], res["distances"][0], strict=True)]
+        monkeypatch.setattr(collection, "query", spy)
+        got = index.query_sentences(vec, 40, where=where)
+        monkeypatch.setattr(collection, "query", query)
+        assert got == expected
+        assert len({pid for pid, _ in got}) > 1
+    assert asked == [["distances"], ["distances"]]
+
+
+def test_nearest_passages_are_read_once_while_the_index_is_unchanged(
+        settings: Settings, bow_embeddings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question's 24 nearest passages come with their text and metadata, which Chroma reads
+    from SQLite: about 2 ms of CPU a question. Kept per passage id until any write to the
+    index (the generation stamp changes), the list is the one Chroma returns whole, and a
+    change of metadata is seen by the next question."""
+    import dataclasses
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    vec = bow_embeddings.embed_query("scientific institutions in the Armenian survey")
+
+    def whole(where: dict[str, Any] | None) -> list[tuple[Any, float]]:
+        from assistant.types import Passage
+
+        res = index.collection.query(query_embeddings=[vec], n_results=24, where=where,
+                                     include=["documents", "metadatas", "distances"])
+        return [(Passage.from_metadata(pid, text, dict(meta)), 1.0 - d) for pid, text, meta, d
+                in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                       res["distances"][0], strict=True)]
+
+    for where in (None, {"country": {"$in": ["GE"]}}):
+        assert index.query(vec, 24, where=where) == whole(where)
+    collection = type(index.collection)
+    reads: list[Any] = []
+    originals = {name: getattr(collection, name) for name in ("get", "query")}
+
+    def spying(name: str) -> Any:
+        def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+            reads.extend(f"{name} {x}" for x in kwargs.get("include") or ["(default)"]
+                         if x in {"documents", "metadatas", "(default)"})
+            return originals[name](self, *args, **kwargs)
+        return spy
+
+    for name in originals:
+        monkeypatch.setattr(collection, name, spying(name))
+    again = index.query(vec, 24)
+    for name, fn in originals.items():
+        monkeypatch.setattr(collection, name, fn)
+    assert again == whole(None)
+    assert reads == []  # every passage known: no text or metadata read again
+
+    first = again[0][0]
+    index.update_metadata([dataclasses.replace(first, title="A title changed since")])
+    changed = index.query(vec, 24)
+    assert changed[0][0].title == "A title changed since"
+    assert changed == whole(None)
+    (settings.index_path / ".generation").unlink()  # no stamp (as with a Chroma server)
+    assert index.query(vec, 24) == whole(None)
+
+
 def test_an_empty_index_answers_a_query_with_nothing(settings: Settings,
                                                      bow_embeddings: Any) -> None:
     index = Index(settings, embeddings=bow_embeddings)
