@@ -149,3 +149,21 @@ def test_the_cli_prints_where_a_reference_line_points(
             "    refers to Micro-GEAR D1.1: Alpha report (alpha)") in out
     assert "2024 [\u21aa refers to Micro-GEAR D1.1: Alpha report (alpha)]" in \
         (tmp_path / "a.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("country", "doc"), [("Armenia", "d11-armenia"),
+                                              ("Georgia", "d11-georgia")])
+def test_the_trial_brief_on_the_real_reports(real_assistant: Assistant, country: str,
+                                             doc: str) -> None:
+    """A new user's brief: both D1.1 reports state its main challenge in nearly one sentence."""
+    text = (f"# Micro-credentials in {country}: policy brief\n\n"
+            "According to the survey, the main challenge is the absence of an appropriate "
+            "legal framework for micro-credentials.\n\n"
+            f"Micro-GEAR D1.1 Status quo report, {country}, 2024\n")
+    report = check_draft(real_assistant, text)
+    claim = _only_claim(report)
+    assert claim.status == SUPPORTED
+    assert [e.passage.doc_id for e in claim.evidence] == [doc]
+    line = [c for c in report.claims if c.kind == "reference"][0]
+    assert line.resolves_to == (doc,)
