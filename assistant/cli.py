@@ -144,8 +144,11 @@ def cmd_corpus_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
+        from assistant.types import COUNTRIES
+
         for r in rows:
-            print(f"{r['id']:<40} {r['country']:<3} {r['type']:<15} {r['state']}")
+            country = COUNTRIES.get(r["country"], r["country"])  # as the page names it
+            print(f"{r['id']:<40} {country:<14} {r['type']:<15} {r['state']}")
     return 0
 
 

@@ -17,13 +17,15 @@ from assistant.errors import PromptError
 ABSTAIN_TEXT = (
     "I could not find an answer to this question in the indexed documents, so I will not guess."
 )
-# The one plain line of an ``evidence`` outcome, above the closest passage.
+# The one plain line of an ``evidence`` outcome, above the closest passage. It claims only what
+# is always true: a trial read "The documents discuss this subject" above a fee question's
+# closest passage, and the documents say nothing of fees.
 EVIDENCE_TEXT = (
-    "The documents discuss this subject, but the passage below may not answer the exact question."
+    "The closest passage in the documents is below; it may not answer the exact question."
 )
 # The same line above a comparison's closest passages, one for each country.
 EVIDENCE_COUNTRIES_TEXT = (
-    "The documents discuss this subject, but the passages below may not answer the exact "
+    "Each country's closest passage in the documents is below; they may not answer the exact "
     "question."
 )
 OUTCOMES = ("answer", "evidence", "none")

@@ -329,7 +329,7 @@ class Answer:
     # Lines shown before the quotes: the documents' language, a named document that is not
     # indexed, a country the documents are silent on. Already part of ``text``.
     notes: list[str] = field(default_factory=list)
-    # answer: a quoted span states what was asked; evidence: the documents discuss the subject
+    # answer: a quoted span states what was asked; evidence: no span clearly enough
     # (the closest passage is shown, its best sentences in ``highlights``; for a comparison,
     # each country's closest passage); none: nothing relevant is indexed. ``abstained`` is true
     # for evidence and none. An answer to a comparison that answers one country only holds the

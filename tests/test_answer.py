@@ -553,3 +553,11 @@ def test_an_unrelated_earlier_question_does_not_change_the_answer(assistant: Ass
     assert after.standalone_question == later
     assert after.text == fresh.text
     assert after.abstained == fresh.abstained
+
+
+def test_an_unknown_name_is_said_as_written(assistant: Assistant) -> None:
+    # A trial: "What is the capital of France?" said "The documents never mention franc."
+    ans = assistant.ask("What is the capital of France?")
+    assert ans.outcome == "none"
+    assert ans.audit["abstain_code"] == "unknown_name"
+    assert "never mention France" in ans.text

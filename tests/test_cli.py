@@ -52,6 +52,7 @@ def test_corpus_list_shows_every_state(env_settings: Settings, fake_embeddings: 
     state = {ln.split()[0]: ln for ln in lines if ln.strip()}
     assert len(state) == 8  # the 7 manifest documents and the upload
     assert "indexed (" in state["d11-armenia"]
+    assert " Armenia " in state["d11-armenia"]  # the country by name, as on the page
     assert "indexed (" in state["d11-georgia"]
     assert "present, not indexed" in state[upload_id("draft.md")]
     for doc_id in ("eu-council-rec-2022-micro-credentials", "ge-law-higher-education",

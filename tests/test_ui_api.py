@@ -413,6 +413,21 @@ def test_the_corpus_table_names_countries() -> None:
 
     rows = [["up-1", "Notes", "XX", "other", "indexed"], ["d11", "D1.1", "AM", "report", "indexed"]]
     table = corpus_html(rows)
-    assert "<td>Unspecified</td>" in table
-    assert "<td>Armenia</td>" in table
-    assert "<td>XX</td>" not in table
+    assert ">Unspecified</td>" in table
+    assert ">Armenia</td>" in table
+    assert 'data-label="Country"' in table  # the phone layout labels each line
+    assert ">XX</td>" not in table
+
+
+def test_a_missing_document_without_an_address_says_one_thing(tmp_path: Path) -> None:
+    # A trial: "missing (no download address; see its source); or download it from Armenian
+    # Legal Information System … No stable download address is known" contradicted itself.
+    from assistant.store.index import Index
+    from assistant.web.catalog import corpus_rows
+
+    s = make_settings(tmp_path)
+    rows = {r[0]: r for r in corpus_rows(s, Index(s))}
+    state = rows["am-law-education"][4]
+    assert "or download it from" not in state
+    assert state.startswith("missing. Source: Armenian Legal Information System")
+    assert "or download it from https://" in rows["ge-law-higher-education"][4]

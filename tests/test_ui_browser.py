@@ -439,3 +439,22 @@ def test_upload_title_comes_from_the_first_heading(page: Any, tmp_path: Path) ->
     page.wait_for_function(
         "() => (document.querySelector('#upload-title textarea, #upload-title input') || {})"
         ".value === 'Kite study of short courses'", timeout=60_000)
+
+
+def test_phone_corpus_table_fits_the_screen(phone: Any) -> None:
+    # A trial at 390 px saw only "C"/"A"/"G" of the Country column and no Type or State.
+    phone.get_by_role("tab", name="Corpus").click()
+    table = phone.locator("#corpus-table")
+    table.get_by_text("d11-armenia").wait_for(timeout=10_000)
+    width = phone.evaluate("document.documentElement.clientWidth")
+    cells = table.locator("td")
+    assert cells.count() >= 5
+    for i in range(min(cells.count(), 10)):
+        box = cells.nth(i).bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= width + 1, (i, box, width)
+    # each line is labelled (generated content, which inner_text leaves out)
+    label = phone.evaluate("getComputedStyle(document.querySelector("
+                           "'#corpus-table td[data-label=Country]'), '::before').content")
+    assert "Country" in label, label
+    phone.screenshot(path=str(ARTIFACTS / "phone_corpus.png"), full_page=True)

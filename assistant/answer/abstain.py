@@ -61,7 +61,8 @@ def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None
     if looks_like_injection(q.text) or looks_like_injection(q.standalone):
         return Abstention(INJECTION, "the question asks to change the rules; answers come only "
                                      "from the documents")
-    names = proper_nouns(q.standalone) & set(retrieval.terms.unknown)
+    unknown = set(retrieval.terms.unknown)
+    names = {word for term, word in proper_nouns(q.standalone).items() if term in unknown}
     if names:
         return Abstention(UNKNOWN_NAME, f"the documents never mention {', '.join(sorted(names))}")
     if not retrieval.evidence:
@@ -80,10 +81,11 @@ def off_subject(retrieval: Retrieval, floor: float) -> Abstention | None:
                       f"best relevance {max(rel):.2f}, needs {floor:.2f}")
 
 
-def proper_nouns(question: str) -> set[str]:
-    """Capitalised words that are not the first word: names the documents must mention."""
+def proper_nouns(question: str) -> dict[str, str]:
+    """Capitalised words that are not the first word, names the documents must mention: their
+    index term → the word as written (a trial read "never mention franc" for "France")."""
     ws = re.findall(r"[A-Za-z][A-Za-z'-]+", question)
-    return {tokens(w)[0] for w in ws[1:] if w[0].isupper() and tokens(w)}
+    return {tokens(w)[0]: w for w in ws[1:] if w[0].isupper() and tokens(w)}
 
 
 def below_threshold(probability: float, threshold: float) -> Abstention:

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 # an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
 # a trial saw no quote and no reason
 NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
-                     "the passage itself in the first source card.")
+                     "the passage itself, the first source.")
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -406,7 +406,7 @@ class Assistant:
         self, info: QuestionInfo, retrieval: Retrieval, mode: str,
         scored: Sequence[ScoredSpan], why: Abstention, audit: dict[str, Any] | None = None,
     ) -> Answer:
-        """The documents discuss the subject: the closest passage first, its best sentences
+        """Not answered clearly enough: the closest passage first, its best sentences
         highlighted, and one plain line saying it may not answer the exact question."""
         if not retrieval.evidence:
             return self._abstention(info, retrieval, mode, why, audit)

@@ -100,9 +100,10 @@ def corpus_rows(settings: Settings, index: Index) -> list[list[str]]:
     rows = []
     for d in corpus_status(settings, index):
         info, state = d.entry.info, d.state
-        if not d.entry.present:
-            where = info.urls[0].url if info.urls else info.source or "its source"
-            state = f"{state}; or download it from {where}"
+        if not d.entry.present and info.urls:
+            state = f"{state}; or download it from {info.urls[0].url}"
+        elif not d.entry.present and info.source:  # no address: its source says where to get
+            state = f"missing. Source: {info.source}"  # it (a trial read two contradicting notes)
         rows.append([info.id, info.title, info.country, info.doc_type, state])
     return rows
 
@@ -131,7 +132,8 @@ def corpus_html(rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in CORPUS_HEADERS)
     body = "".join(
         f'<tr class="{"ok" if r[4].startswith("indexed") else "missing"}">'
-        + "".join(f"<td>{_linked(str(COUNTRIES.get(c, c) if i == 2 else c))}</td>"
+        + "".join(f'<td data-label="{html.escape(CORPUS_HEADERS[i])}">'
+                  f"{_linked(str(COUNTRIES.get(c, c) if i == 2 else c))}</td>"
                   for i, c in enumerate(r)) + "</tr>"
         for r in rows
     )
