@@ -66,6 +66,8 @@ def run_check(args: argparse.Namespace, settings: Settings, filters: dict[str, A
         return 0
     for c in report.claims:
         if c.status == "not a claim":
+            if c.resolution:  # a reference line: which indexed document it names
+                print(f"[reference] {' '.join(c.text.split())}\n    {c.resolution}")
             continue
         print(f"[{c.status}] {' '.join(c.text.split())}")
         for e in c.evidence:

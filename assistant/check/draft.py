@@ -38,7 +38,7 @@ from assistant.check.evidence import (
     retrieve_evidence,
 )
 from assistant.check.facts import DEMONYM, compare, facts
-from assistant.check.references import check_reference, document_catalog
+from assistant.check.references import check_reference, document_catalog, resolve
 from assistant.check.report import (
     CONTRADICTED,
     NOT_A_CLAIM,
@@ -94,6 +94,7 @@ def check_draft(
         raise InputError("The draft has no sentence that states something to check "
                          "(only headings, questions or references).")
     catalog = document_catalog(assistant)
+    country = draft_country(text)
     claims: list[ClaimResult] = []
     refs: list[RefCheck] = []
     timings: dict[str, float] = {"retrieve_ms": 0.0}
@@ -107,8 +108,10 @@ def check_draft(
         raw = text[u.start:u.end]
         c = ClaimResult(n=i, text=raw, start=u.start, end=u.end,
                         status=NOT_A_CLAIM if u.kind != "claim" else NOT_FOUND, kind=u.kind)
+        if u.kind == "reference":
+            c.resolves_to, c.resolution = _resolve_line(raw, catalog)
         if u.kind == "claim":
-            _check_claim(assistant, c, f, timings, retriever)
+            _check_claim(assistant, c, f, timings, retriever, country)
             c.references = find_refs(raw, ref_list)
             for r in c.references:
                 check_reference(r, c, catalog, _support_in(assistant, c, timings, retriever))
@@ -138,19 +141,54 @@ def _claim_text(raw: str) -> str:
     return BULLET.sub("", strip_refs(raw)).strip()
 
 
+def _countries(text: str) -> set[str]:
+    return {DEMONYM[w] for w in words(text) if w in DEMONYM}
+
+
+def draft_country(text: str) -> str:
+    """The one country a draft is about ("AM", "GE"), or "" when it is about none or several.
+
+    Named by its title and heading lines; else by its references (reference lines, the
+    reference list, references in brackets); else the only country the draft names at all.
+    The first of these that names any country decides (two countries: the draft compares).
+    """
+    units, ref_list, _ = split_draft(text)
+    kinds = [(u.kind, text[u.start:u.end]) for u in units]
+    refs = [*(t for k, t in kinds if k == "reference"), *ref_list.values(),
+            *(r.text for k, t in kinds if k == "claim" for r in find_refs(t, {}) if r.text)]
+    for place in ([t for k, t in kinds if k == "heading"], refs, [text]):
+        named = set().union(*map(_countries, place)) if place else set()
+        if named:
+            return named.pop() if len(named) == 1 else ""
+    return ""
+
+
+def _resolve_line(line: str, catalog: Any) -> tuple[tuple[str, ...], str]:
+    """The documents a reference line of the draft names, and a line saying which."""
+    docs, note = resolve(line, catalog)
+    if not docs:
+        return (), f"refers to no indexed document ({note})"
+    names = "; ".join(f"{d.title} ({d.id})" + ("" if d.indexed else ", not in the index")
+                      for d in docs)
+    return tuple(d.id for d in docs), ("refers to " if len(docs) == 1
+                                       else "refers to one of ") + names
+
+
 def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
-                 timings: dict[str, float] | None = None, retriever: Any = None) -> None:
+                 timings: dict[str, float] | None = None, retriever: Any = None,
+                 country: str = "") -> None:
     claim = _claim_text(c.text)
     passages = retrieve_evidence(assistant, claim, f, timings=timings, retriever=retriever)
     c.passages = [sp.passage.id for sp in passages]
-    named = {DEMONYM[w] for w in words(claim) if w in DEMONYM}
+    named = _countries(claim)
+    prefer = _preferred(claim, country)
     if f.country and named and not named & set(f.country):
         # The claim is about a country the filters leave out: its documents were not read, so
         # nothing can support or contradict it (another country's report says nothing of it).
         c.status, c.outside_filter = NOT_FOUND, True
         return
     cands = candidates(assistant, claim, passages)
-    whole = judge(claim, cands)
+    whole = judge(claim, cands, prefer=prefer)
     parts = clauses(claim)
     results = [whole]
     # A claim of several clauses is supported only when each clause is: a sentence that covers
@@ -158,7 +196,8 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
     if len(parts) > 1:
         whole_facts = facts(claim)
         known = frozenset([*(v for v, _ in whole_facts.figures), *whole_facts.years])
-        results = [judge(p, candidates(assistant, p, passages), known) for p in parts]
+        results = [judge(p, candidates(assistant, p, passages), known,
+                         prefer=_preferred(p, prefer)) for p in parts]
         statuses = {r.status for r in results}
         if statuses == {SUPPORTED}:
             c.status = SUPPORTED
@@ -186,6 +225,12 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
             c.closest.append(cand.evidence())
             if len(c.closest) == 3:
                 break
+
+
+def _preferred(clause: str, prefer: str) -> str:
+    """Between the same sentence in two reports: the clause's own country, else the draft's."""
+    named = _countries(clause)
+    return next(iter(named)) if len(named) == 1 else prefer
 
 
 def _support_in(assistant: Assistant, c: ClaimResult, timings: dict[str, float] | None = None,

@@ -28,6 +28,9 @@ CONTRADICT_MARGIN = 0.05  # a contradiction must be this much closer than the be
 SIM_SHARE = 0.4  # share of the topic score that is sentence-embedding cosine (rest: coverage)
 FUZZY = 0.6  # credit for a word that shares only its first five letters ("defined"/"definition")
 PAIR_PENALTY = 0.03  # two adjacent sentences quoted together score a little lower
+# Not tuned: a definition. Two sentences whose content words overlap this much (Jaccard) say
+# the same thing, and either is as good evidence as the other (the reports copy sentences).
+NEAR_SAME = 0.8
 
 
 _CLAUSE = re.compile(
@@ -164,13 +167,47 @@ class _ClauseResult:
     comparisons: list[Comparison]
 
 
-def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset()
-          ) -> _ClauseResult:
+def judge(claim: str, cands: Sequence[_Cand], known: frozenset[str] = frozenset(),
+          prefer: str = "") -> _ClauseResult:
     """Supported, contradicted or not found, from scored candidate sentences.
 
     The best agreeing sentence supports the claim unless a sentence with other values speaks
     of the subject clearly more closely (by CONTRADICT_MARGIN): then the claim is contradicted.
+    The status decided, the same sentence in a document of the ``prefer`` country (the one
+    the claim or the draft is about) is quoted instead, when another country's report has it.
     """
+    result = _judge(claim, cands, known)
+    best = result.best
+    if (prefer and best is not None and best.sp.passage.country != prefer
+            and result.status in {SUPPORTED, CONTRADICTED}):
+        return _same_in(prefer, best, result, claim, cands, known) or result
+    return result
+
+
+def _same_in(country: str, best: _Cand, result: _ClauseResult, claim: str,
+             cands: Sequence[_Cand], known: frozenset[str]) -> _ClauseResult | None:
+    """The chosen sentence as a document of ``country`` states it, with the same verdict."""
+    least = TOPIC_SUPPORT if result.status == SUPPORTED else TOPIC_CONTRADICT
+    for c in cands:
+        if c.topic < least:
+            break
+        if c.sp.passage.country != country or not near_same(c.text, best.text):
+            continue
+        v = compare(claim, c.text, c.sp.passage, known)
+        if result.status == SUPPORTED and v.agrees:
+            return _ClauseResult(SUPPORTED, c, [])
+        if result.status == CONTRADICTED and v.mismatches:
+            return _ClauseResult(CONTRADICTED, c, v.mismatches)
+    return None
+
+
+def near_same(a: str, b: str) -> bool:
+    """Do two sentences say the same thing in (nearly) the same words?"""
+    ta, tb = set(content_tokens(a)), set(content_tokens(b))
+    return bool(ta | tb) and len(ta & tb) / len(ta | tb) >= NEAR_SAME
+
+
+def _judge(claim: str, cands: Sequence[_Cand], known: frozenset[str]) -> _ClauseResult:
     agree: _Cand | None = None
     contra: tuple[_Cand, list[Comparison]] | None = None
     for c in cands:

@@ -99,6 +99,8 @@ class ClaimResult:
     passages: list[str] = field(default_factory=list)  # passage ids used (audit)
     ms: float = 0.0
     outside_filter: bool = False  # about a country the chosen filters leave out
+    resolves_to: tuple[str, ...] | None = None  # a reference line: the documents it names
+    resolution: str = ""  # a reference line: which indexed document it names, in words
 
     def comment(self) -> str:
         """The one-line remark the annotated draft carries after this claim."""
@@ -114,7 +116,7 @@ class ClaimResult:
         if self.status == NOT_FOUND:
             where = "selected" if self.outside_filter else "indexed"
             return f"\u26a0 not found in the {where} documents"
-        return ""
+        return f"\u21aa {self.resolution}" if self.resolution else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +127,7 @@ class ClaimResult:
             "missing": self.missing,
             "closest_not_support": [e.to_dict() for e in self.closest],
             "references": [r.to_dict() for r in self.references],
+            **({"resolves_to": list(self.resolves_to)} if self.resolves_to is not None else {}),
             "comment": self.comment(), "ms": round(self.ms, 1),
         }
 
@@ -248,6 +251,8 @@ def claim_details_html(c: ClaimResult) -> str:
     """The evidence of one claim, escaped, for the report and the page."""
     parts = [f"<div class='status'>{html.escape(c.status)}"
              f"{' (' + html.escape(c.kind) + ')' if c.status == NOT_A_CLAIM else ''}</div>"]
+    if c.resolution:
+        parts.append(f"<div class='ref'>{html.escape(c.resolution)}</div>")
     if c.comparisons:
         rows = "".join(f"<tr><td>{html.escape(x.kind)}</td><td>{html.escape(x.draft)}</td>"
                        f"<td>{html.escape(x.where)}: {html.escape(x.document)}</td></tr>"
