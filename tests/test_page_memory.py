@@ -78,6 +78,53 @@ def test_the_page_limits_malloc_arenas_before_it_starts(
     assert calls == ["arenas 3", "deep links", "index"]
 
 
+def test_a_busy_port_waits_for_the_warm_up_before_exiting(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI saw `app.py --port <busy>` print its one clear line and then die of SIGSEGV (-11):
+    the process exited while the warm-up thread was inside the embedding engine's C code. The
+    page now lets the warm-up finish (its `ready` event) before it reports the busy port."""
+    import threading
+
+    import assistant.answer as answer_module
+    import assistant.store.index as index_module
+    import assistant.web.server as server
+    from assistant.errors import ConfigError
+
+    calls: list[str] = []
+    given: list[threading.Event] = []  # the event the warm-up was given (threads make others)
+
+    class Ready(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            if self in given:
+                calls.append("waited for the warm-up")
+            return super().wait(timeout)
+
+    def warm_up(bot: object, ready: threading.Event) -> None:
+        given.append(ready)
+        ready.set()
+
+    class App:
+        def queue(self, **kwargs: Any) -> None:
+            pass
+
+        def launch(self, **kwargs: Any) -> None:
+            calls.append("launch")
+            raise OSError("port taken")
+
+    monkeypatch.setattr(server.threading, "Event", Ready)
+    monkeypatch.setattr(server, "limit_malloc_arenas", lambda n: None)
+    monkeypatch.setattr(server, "forget_deep_link_copies", lambda: None)
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)  # serve sets it: restored after
+    monkeypatch.setattr(server, "ensure_index", lambda s, i: None)
+    monkeypatch.setattr(server, "build_app", lambda *a, **k: App())
+    monkeypatch.setattr(server, "warm_up", warm_up)
+    monkeypatch.setattr(index_module, "Index", lambda s: object())
+    monkeypatch.setattr(answer_module, "Assistant", lambda s, index: object())
+    with pytest.raises(ConfigError, match="Cannot serve"):
+        server.serve(settings, block=False)
+    assert calls == ["launch", "waited for the warm-up"]
+
+
 def test_the_previous_lexicon_is_released_after_catch_up(settings: Settings,
                                                          bow_embeddings: Any) -> None:
     """After another process's ingest is taken up, nothing keeps the previous generation's

@@ -132,6 +132,9 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     try:
         app.launch(**launch_options(settings, auth))
     except OSError as exc:
+        # Let the warm-up finish first: exiting while its thread is inside the embedding
+        # engine's C code ended a busy-port start in SIGSEGV after its one clear line (CI).
+        ready.wait()
         raise ConfigError(
             f"Cannot serve on {settings.host}:{settings.port} ({exc}). Stop the program using "
             "that port, or choose another with --port N (ASSISTANT_PORT)."
