@@ -19,11 +19,13 @@ from assistant.answer.abstain import Abstention
 from assistant.answer.audit import append as append_audit
 from assistant.answer.audit import audit_record
 from assistant.answer.evidence import (
-    COUNTRIES,
+    COMPARED,
+    UNQUOTABLE,
     country_best,
     country_evidence,
     has_country_spans,
     highlights,
+    not_evidence,
     shown_passages,
 )
 from assistant.answer.grounded import Judge, JudgeCache, check_model_text
@@ -54,10 +56,7 @@ from assistant.types import Answer, Citation, DocumentInfo, Passage, ScoredPassa
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-# an evidence outcome with no sentence to highlight (none verified verbatim, or only headings):
-# a trial saw no quote and no reason
-NO_HIGHLIGHT_TEXT = ("No single sentence of it could be quoted and checked word for word; read "
-                     "the passage itself, the first source.")
+NO_HIGHLIGHT_TEXT = f"{UNQUOTABLE.capitalize()}; read the passage itself, the first source."
 
 # A note for a question not asked in English, in the question's language and in English.
 LANGUAGE_NOTES = {
@@ -339,7 +338,7 @@ class Assistant:
         span reaches the threshold is answered; the other's closest passage is shown beside it,
         labelled as such; when neither reaches it, the outcome is per-country ``evidence``."""
         threshold = self.threshold
-        best = {code: country_best(scored, code) for code in COUNTRIES}
+        best = {code: country_best(scored, code) for code in COMPARED}
         answered: list[tuple[str | None, ScoredSpan]] = [
             (code, c) for code, c in best.items() if c is not None and c.probability >= threshold]
         audit: dict[str, Any] = {"threshold": threshold, "probability": round(
@@ -387,7 +386,7 @@ class Assistant:
                                   Abstention(abstain.BELOW_THRESHOLD,
                                              "no quote of the closest passages could be verified"),
                                   audit)
-        rest = [code for code in COUNTRIES if code not in {c.passage.country for c in citations}]
+        rest = [code for code in COMPARED if code not in {c.passage.country for c in citations}]
         closest = (country_evidence(scored, rest, verify_quote, answered=citations)
                    if scored else None)
         if closest:
@@ -412,7 +411,7 @@ class Assistant:
             return self._abstention(info, retrieval, mode, why, audit)
         if info.both_countries and has_country_spans(scored):
             # each country's closest passage, chosen among that country's passages only
-            per = country_evidence(scored, COUNTRIES, verify_quote)
+            per = country_evidence(scored, COMPARED, verify_quote)
             shown = shown_passages(per.passages, retrieval.passages)
             lines, marked = [EVIDENCE_COUNTRIES_TEXT, *per.lines], per.highlights
         else:
@@ -500,11 +499,7 @@ class Assistant:
         self, info: QuestionInfo, retrieval: Retrieval, mode: str, why: Abstention,
         audit: dict[str, Any] | None = None,
     ) -> Answer:
-        closest = [
-            ScoredPassage(sp.passage, sp.score, sp.dense, sp.lexical, sp.rank, evidence=False,
-                          best_sentence=sp.best_sentence, sentences=sp.sentences)
-            for sp in retrieval.passages[:3]
-        ]
+        closest = [not_evidence(sp) for sp in retrieval.passages[:3]]
         notes = (self._language_notes(info, quotes=False)
                  + self._coverage_notes(info, answered=False))
         text = " ".join(x for x in (ABSTAIN_TEXT, why.sentence()) if x)

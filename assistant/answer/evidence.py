@@ -22,7 +22,10 @@ from assistant.types import Citation, Passage, ScoredPassage
 EVIDENCE_HIGHLIGHTS = 2  # sentences highlighted in the closest passage of an evidence outcome
 COUNTRY_HIGHLIGHTS = 1  # per country in a comparison: the same two quotes, one per country
 EVIDENCE_CARDS = 3  # passage cards an evidence outcome shows
-COUNTRIES = ("AM", "GE")
+# a passage none of whose sentences could be highlighted (none verified verbatim, or only
+# headings): a trial saw no quote and no reason
+UNQUOTABLE = "no single sentence of it could be quoted and checked word for word"
+COMPARED = ("AM", "GE")  # the countries a comparison answers for (types.COUNTRIES: names)
 
 Verify = Callable[[str, Passage], bool]  # is the quote found verbatim in the passage?
 
@@ -59,7 +62,7 @@ def country_best(scored: Sequence[ScoredSpan], code: str) -> ScoredSpan | None:
 
 
 def has_country_spans(scored: Sequence[ScoredSpan]) -> bool:
-    return any(c.span.country in COUNTRIES for c in scored)
+    return any(c.span.country in COMPARED for c in scored)
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ def country_evidence(
         shown.extend(hs)
         quotes = " ".join(f"\u201c{h.display_quote}\u201d [{h.n}]" for h in hs)
         lines.append(f"{name} \u2014 {label}: {quotes}" if quotes else
-                     f"{name} \u2014 {label}: no single sentence of it could be quoted and "
-                     "checked word for word; read the passage itself in its source card.")
+                     f"{name} \u2014 {label}: {UNQUOTABLE}; read the passage itself in its "
+                     "source card.")
     every = [*answered, *shown]
     if len(every) > 1 and shown and len({normalize(q.quote) for q in every}) == 1:
         # the reports share wording; two identical lines would otherwise look like a mistake
