@@ -19,8 +19,10 @@ from assistant.types import SECTION_SEP, DocumentInfo, Passage
 
 # Raise it whenever a change cuts passages or sentences differently: the next ingest re-cuts
 # every document an older version cut (its unchanged texts keep their vectors). 1: a word or a
-# sentence broken over a page is kept whole (2026-11-30).
-CHUNKING_VERSION = 1
+# sentence broken over a page is kept whole (2026-11-30). 2: the same cut; raised so that an
+# index re-cut to 1 is re-cut again, since that re-cut left passages whose id had not changed
+# with their old sentence rows (an index that answered differently from a fresh build).
+CHUNKING_VERSION = 2
 
 # --------------------------------------------------------------------------------------------
 # Structure: headings → sections

@@ -44,6 +44,19 @@ class SentenceRow:
     start: int
     end: int
     vector: Sequence[float]
+    text_sha: str = ""  # what was embedded (:func:`text_sha`); "" in rows stored before it
+
+    @property
+    def id(self) -> str:
+        """Its row id in the sentence collection (read back by ``query_sentences``)."""
+        return f"{self.passage_id}:{self.start}"
+
+
+def text_sha(text: str) -> str:
+    """A short hash of an embedded text: a stored vector is reused only for the same text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 _LOCK = threading.Lock()
 
 
@@ -324,7 +337,8 @@ class Index:
 
     def doc_states(self) -> dict[str, dict[str, Any]]:
         """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete",
-        "chunking": the chunker versions that cut its passages}.
+        "chunking": the chunker versions that cut its passages, "versions": passage id → the
+        chunker version that cut it}.
 
         A document is complete when its chunks all carry one hash and their number is the
         number the document was cut into (a run killed half-way leaves it incomplete).
@@ -336,9 +350,10 @@ class Index:
             st = states.setdefault(
                 str(meta.get("doc_id", "?")),
                 {"sha256": set(), "chunks": 0, "ids": set(), "expected": set(),
-                 "chunking": set()},
+                 "chunking": set(), "versions": {}},
             )
-            st["chunking"].add(int(meta.get("chunking", 0) or 0))
+            st["versions"][pid] = version = int(meta.get("chunking", 0) or 0)
+            st["chunking"].add(version)
             st["sha256"].add(str(meta.get("doc_sha256", "")))
             st["expected"].add(int(meta.get("doc_chunks", 0) or 0))
             st["chunks"] += 1
@@ -442,7 +457,8 @@ class Index:
         for meta, emb in zip(got["metadatas"], matrix, strict=True):
             meta = meta or {}
             rows.append(SentenceRow(str(meta.get("passage_id", "")), int(meta.get("start", 0)),
-                                    int(meta.get("end", 0)), emb))
+                                    int(meta.get("end", 0)), emb,
+                                    str(meta.get("text_sha", ""))))
         return rows
 
     def embeddings_of(self, ids: list[str]) -> tuple[list[str], list[Any]]:
@@ -465,9 +481,10 @@ class Index:
         for i in range(0, len(sentences), step):
             batch_s = sentences[i : i + step]
             self.sentences.upsert(
-                ids=[f"{r.passage_id}:{r.start}" for r in batch_s],  # read by query_sentences
+                ids=[r.id for r in batch_s],
                 metadatas=[
                     {"passage_id": r.passage_id, "start": r.start, "end": r.end,
+                     "text_sha": r.text_sha,
                      "doc_id": by_id[r.passage_id].doc_id,
                      "country": by_id[r.passage_id].country,
                      "doc_type": by_id[r.passage_id].doc_type}
@@ -494,6 +511,17 @@ class Index:
             self.collection.update(
                 ids=[p.id for p in batch], metadatas=[p.to_metadata() for p in batch]
             )
+        self._stamp()
+
+    def prune_sentences(self, passage_ids: Sequence[str], keep: set[str]) -> None:
+        """Delete the sentence rows of these passages that are not in ``keep`` (the rows of
+        an older sentence cut of a passage whose text and offsets, hence id, are unchanged)."""
+        ids = list(passage_ids)
+        for i in range(0, len(ids), 256):
+            got = self.sentences.get(where={"passage_id": {"$in": ids[i : i + 256]}}, include=[])
+            gone = [r for r in got["ids"] if r not in keep]
+            if gone:
+                self.sentences.delete(ids=gone)
         self._stamp()
 
     def delete(self, ids: Sequence[str]) -> None:

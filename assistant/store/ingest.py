@@ -44,7 +44,7 @@ from assistant.store.files import (
     release_space,
     reserve_space,
 )
-from assistant.store.index import Index, SentenceRow
+from assistant.store.index import Index, SentenceRow, text_sha
 from assistant.text import display, sentence_spans
 from assistant.types import COUNTRIES, Passage
 
@@ -371,8 +371,14 @@ def _embed_and_store(
     done = 0
     for entry, passages in todo:
         doc_id = entry.info.id
-        old_ids = states.get(doc_id, {}).get("ids", set())
-        new = [p for p in passages if p.id not in old_ids]
+        state = states.get(doc_id, {})
+        old_ids = state.get("ids", set())
+        # A passage cut by an older chunker is embedded again even when its id (text and
+        # offsets) is unchanged: its sentences may be cut differently (their unchanged texts
+        # still keep their vectors, below), and its old sentence rows are pruned once stored.
+        current = {i for i, v in state.get("versions", {}).items()
+                   if v == chunking.CHUNKING_VERSION}
+        new = [p for p in passages if p.id not in current]
         # A changed document's unchanged sentences keep their vectors: an edit near the start
         # shifts every later passage (its id holds its offsets), not what its sentences say.
         known = stored_sentences(index, doc_id) if new and old_ids else {}
@@ -385,6 +391,9 @@ def _embed_and_store(
                                              for t, _, _ in sentence_texts(p))
             try:
                 index.add(batch, vectors, rows)
+                recut = [p.id for p in batch if p.id in old_ids]
+                if recut:
+                    index.prune_sentences(recut, {r.id for r in rows})
             except Exception as exc:
                 full = disk_full_error(exc, settings.index_path,
                                        _bytes_needed(settings, index, total - done))
@@ -395,7 +404,7 @@ def _embed_and_store(
             done += len(batch)
             if progress:
                 progress(done, total, doc_id)
-        kept = [p for p in passages if p.id in old_ids]
+        kept = [p for p in passages if p.id in current]
         if kept:
             index.update_metadata(kept)
         done += len(kept)
@@ -453,14 +462,17 @@ def sentence_texts(p: Passage) -> list[tuple[str, int, int]]:
 
 
 def stored_sentences(index: Index, doc_id: str) -> dict[str, Any]:
-    """A document's stored sentence vectors by the text that was embedded for them."""
+    """A document's stored sentence vectors by the text that was embedded for them: only rows
+    whose stored hash is that of the text this release embeds at their offsets (an older
+    release may have embedded other text there, and rows stored without a hash are embedded
+    again)."""
     old = {p.id: p for p in index.passages(where={"doc_id": doc_id})}
     out: dict[str, Any] = {}
     for row in index.sentence_rows(where={"doc_id": doc_id}):
         p = old.get(row.passage_id)
-        if p is not None:
+        if p is not None and row.text_sha:
             for text, s, e in sentence_texts(p):
-                if (s, e) == (row.start, row.end):
+                if (s, e) == (row.start, row.end) and text_sha(text) == row.text_sha:
                     out[text] = row.vector
     return out
 
@@ -499,6 +511,7 @@ def embed_passages(
     np.add.at(sums, owner, vecs)
     sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     rows = [
-        SentenceRow(passages[i].id, s, e, vecs[j].tolist()) for j, (i, s, e) in enumerate(owners)
+        SentenceRow(passages[i].id, s, e, vecs[j].tolist(), text_sha(texts[j]))
+        for j, (i, s, e) in enumerate(owners)
     ]
     return sums.tolist(), rows
