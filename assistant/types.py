@@ -478,11 +478,24 @@ def cited(answer: Answer) -> list[Citation]:
     return sorted([*answer.citations, *answer.highlights], key=lambda c: c.n)
 
 
-def answer_markdown(answer: Answer, markdown_file: bool = False) -> str:
-    """The answer and its numbered references, ready to paste into a draft (plain text), or,
-    with ``markdown_file``, for a .md file (document and user text escaped)."""
+def question_lines(answer: Answer, esc: Escape = export_text, asked: bool = True) -> list[str]:
+    """The question an answer replies to, as asked ("Question: …"), and the form a follow-up
+    was read as ("Read as: …") where it was rewritten. ``asked=False`` (a heading already
+    names the question) gives the rewritten form alone."""
+    lines = [f"Question: {esc(answer.question)}"] if asked else []
+    read_as = " ".join(answer.standalone_question.split())
+    if read_as and read_as != " ".join(answer.question.split()):
+        lines.append(f"Read as: {esc(read_as)}")
+    return lines
+
+
+def answer_markdown(answer: Answer, markdown_file: bool = False, question: bool = True) -> str:
+    """The question, the answer and its numbered references, ready to paste into a draft
+    (plain text), or, with ``markdown_file``, for a .md file (document and user text escaped).
+    ``question=False`` leaves the "Question:" line out (a heading names it)."""
     esc = export_markdown if markdown_file else export_text
-    lines = [answer_text(answer, esc)]
+    asked = question_lines(answer, esc, asked=question)
+    lines = [*asked, "", answer_text(answer, esc)] if asked else [answer_text(answer, esc)]
     refs = cited(answer)
     if refs:
         lines += ["", "References", ""]

@@ -60,7 +60,7 @@ def test_answer_markdown_has_clean_text_and_every_reference() -> None:
                   "“22 Scientific institutions took part.” [1]\n\n“It ran from May to June.” [2]")
     md = answer_markdown(ans)
     assert "**" not in md
-    assert md.splitlines()[0] == "“22 Scientific institutions took part.” [1]"
+    assert md.splitlines()[:3] == ["Question: q", "", "“22 Scientific institutions took part.” [1]"]
     assert "[1] Micro-GEAR D1.1 Armenia (2024), II. Results, p. 4: “22 Scientific" in md
     assert "[2] Micro-GEAR D1.1 Armenia (2024), I. Method: “It ran" in md
     assert markers(ans.text) == [1, 2]
@@ -84,19 +84,20 @@ def test_evidence_taken_away_says_where_its_quotes_are_from(tmp_path: Path) -> N
                  mode="extractive", outcome="evidence", highlights=[Citation(1, p, quote)])
     md = answer_markdown(ans)
     # taken away, it keeps the label the page shows above it (a trial pasted it as an answer)
-    assert md.splitlines()[0] == "Evidence: may not answer the exact question"
+    assert md.splitlines()[2] == "Evidence: may not answer the exact question"
     assert "References" in md
     assert ("[1] Micro-GEAR D1.1 Armenia (2024), II. Methodology › 2.2. Selection, p. 7: "
             "\u201cThe questionnaire was available") in md
     text = "\n".join(par.text for par in Document(
         str(write_docx([ans], tmp_path / "e.docx"))).paragraphs)
     assert "II. Methodology › 2.2. Selection, p. 7" in text
-    assert text.startswith("Evidence: may not answer the exact question")
+    assert text.startswith("Question: When?\nEvidence: may not answer the exact question")
     # an abstention that quotes nothing still has no references
     none = Answer(question="Fee?", text="Not found.", citations=[], passages=[], abstained=True,
                   mode="extractive", outcome="none")
     assert "References" not in answer_markdown(none)
-    assert answer_markdown(none).startswith("No answer in the indexed documents\n\nNot found.")
+    assert answer_markdown(none).startswith(
+        "Question: Fee?\n\nNo answer in the indexed documents\n\nNot found.")
 
 
 def test_docx_holds_the_same_text(tmp_path: Path) -> None:
@@ -181,3 +182,49 @@ def test_a_pdf_passage_card_shows_code_as_stored() -> None:
     # A Markdown document's emphasis is still rendered.
     md = Passage(id="m1", doc_id="r", title="report", text="A **bold** claim.")
     assert "<strong>bold</strong>" in _card(md, (), 1, False)
+
+
+def test_the_answer_taken_away_holds_its_question(tmp_path: Path) -> None:
+    """A trial pasted an answer and downloaded `answer-1.md` without the question it replies
+    to: both start with it, and a rewritten follow-up also with the form it was read as."""
+    from docx import Document
+
+    from assistant.web.exports import write_export
+
+    p = _p("22 scientific institutions took part.", section="II. Results", page=4)
+    first = _answer([Citation(1, p, "22 scientific institutions took part.")],
+                    "“22 scientific institutions took part.” [1]",
+                    q="How many scientific institutions took part in the Armenian survey?")
+    md = answer_markdown(first)
+    assert md.splitlines()[:2] == [
+        "Question: How many scientific institutions took part in the Armenian survey?", ""]
+    assert "Read as" not in md  # not a follow-up: the question once
+    assert md.splitlines()[2] == "“22 scientific institutions took part.” [1]"
+    assert "[1] Micro-GEAR D1.1 Armenia (2024), II. Results, p. 4:" in md
+
+    follow = Answer(question="And in Georgia?", text="Not found.", citations=[], passages=[],
+                    abstained=True, mode="extractive", outcome="none",
+                    standalone_question="How many scientific institutions took part in the "
+                                        "survey in Georgia?")
+    md = answer_markdown(follow)
+    assert md.splitlines()[:4] == [
+        "Question: And in Georgia?",
+        "Read as: How many scientific institutions took part in the survey in Georgia?",
+        "", "No answer in the indexed documents"]  # the outcome label kept
+    file_md = answer_markdown(follow, markdown_file=True)
+    assert file_md.startswith("Question: And in Georgia?\nRead as: How many")
+
+    # answer-N.md and answer-N.docx, as the page's downloads write them
+    folder = tmp_path / "x"
+    written = write_export("answer-md", [first, follow], folder).read_text(encoding="utf-8")
+    assert written.startswith("Question: And in Georgia?\nRead as: ")
+    assert "Armenian survey" not in written  # only the answer on screen
+    paras = [x.text for x in Document(str(write_export("answer-docx", [first, follow],
+                                                        folder))).paragraphs]
+    assert paras[:2] == ["Question: And in Georgia?", "Read as: How many scientific "
+                         "institutions took part in the survey in Georgia?"]
+    # the conversation's heading names the question; the rewritten form follows it once
+    conv = conversation_markdown([first, follow])
+    assert conv.count("Question: ") == 0
+    assert conv.count("Read as: ") == 1
+    assert "## 2. And in Georgia?\n\nRead as: How many" in conv

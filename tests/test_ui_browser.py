@@ -194,6 +194,7 @@ def test_downloads_are_written_when_clicked(page: Any, tmp_path: Path) -> None:
     answer = _download(page, "#dl-md", tmp_path)
     assert answer.name == "answer-2.md"
     assert "References" in answer.read_text(encoding="utf-8")
+    assert answer.read_text(encoding="utf-8").startswith(f"Question: {QUESTIONS[1]}")
     conversation = _download(page, "#conv-md", tmp_path).read_text(encoding="utf-8")
     assert QUESTIONS[0] in conversation
     assert QUESTIONS[1] in conversation
@@ -216,17 +217,26 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
         timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / "desktop_three_answers.png"), full_page=True)
 
-    # The copied text is the answer on screen, with one reference per [n] in it.
+    # The copied text is the question and the answer on screen, with one reference per [n].
     page.evaluate("navigator.clipboard.writeText('')")
+    assert page.locator("#copy-note").inner_text() == ""
     page.get_by_role("button", name="Copy answer with references").click()
+    # A visible confirmation, in a status line a screen reader announces (a trial saw none).
+    note = page.locator("#copy-note")
+    note.get_by_text("Copied").wait_for(timeout=30_000)
+    assert note.is_visible()
+    assert note.get_attribute("role") == "status"
+    assert note.get_attribute("aria-live") == "polite"
     copied = _clipboard_text(page)
+    question, _, copied_answer = copied.partition("\n\n")
+    assert question == f"Question: {QUESTIONS[-1]}", copied  # a trial's paste had no question
     # The bubble opens with its outcome label ("Answer"); the copied text is the answer itself.
     from assistant.prompts import OUTCOME_LABELS
 
     label, _, rest = _visible_answer(bubble).strip().partition("\n")
     assert label.strip() == OUTCOME_LABELS["answer"], label
     on_screen = _norm(rest)
-    body, _, refs = copied.partition("\nReferences\n")
+    body, _, refs = copied_answer.partition("\nReferences\n")
     assert _norm(body) == on_screen, (copied, on_screen)
     numbers = sorted(set(re.findall(r"\[(\d+)\]", on_screen)))
     assert numbers, on_screen

@@ -37,6 +37,11 @@ EXPORT_OUTPUTS = ("refs", "dl_md", "dl_docx", "conv_md", "conv_docx")
 DOWNLOADS = {"dl_md": "answer-md", "dl_docx": "answer-docx", "conv_md": "conversation-md",
              "conv_docx": "conversation-docx"}
 # Starts the browser's download of the file just written into the hidden download button.
+# The copy's confirmation: a status line (role=status, aria-live) that copy.js fills in.
+COPY_NOTE = '<p id="copy-note" class="copy-note" role="status" aria-live="polite"></p>'
+# A new question or conversation empties it: "Copied" is about the answer that was on screen.
+CLEAR_COPY_NOTE_JS = ("() => { const n = document.querySelector('#copy-note');"
+                      " if (n) n.textContent = ''; }")
 CLICK_DOWNLOAD_JS = ("() => { const b = document.querySelector('#dl-file');"
                      " (b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); }")
 
@@ -54,6 +59,7 @@ class ChatTab:
     missing_box: gr.HTML
     mode: gr.Radio
     copy_btn: gr.Button
+    copy_note: gr.HTML  # the status line that says the answer was copied
     clear_btn: gr.Button
     dl_md: gr.Button
     dl_docx: gr.Button
@@ -341,6 +347,7 @@ def _copy_and_downloads() -> dict[str, Any]:
     with gr.Row():
         copy_btn = gr.Button("Copy answer with references", size="sm", elem_id="copy")
         clear_btn = gr.Button("New conversation", size="sm")
+    copy_note = gr.HTML(COPY_NOTE, elem_id="copy-status", js_on_load=None)
     with gr.Row():
         dl_md = gr.Button("Answer (.md)", size="sm", visible=False, elem_id="dl-md")
         dl_docx = gr.Button("Answer (.docx)", size="sm", visible=False, elem_id="dl-docx")
@@ -350,9 +357,10 @@ def _copy_and_downloads() -> dict[str, Any]:
         dl_file = gr.DownloadButton("Download", visible="hidden", elem_id="dl-file")
     refs = gr.Textbox(label="Answer with references", lines=4,
                       buttons=["copy"], interactive=False, elem_id="refs",
-                      placeholder="The answer on screen, with its "
-                                  "references, shows here after a question.")
-    return {"copy_btn": copy_btn, "clear_btn": clear_btn, "dl_md": dl_md, "dl_docx": dl_docx,
+                      placeholder="The question and the answer on screen, with its "
+                                  "references, show here after a question.")
+    return {"copy_btn": copy_btn, "copy_note": copy_note, "clear_btn": clear_btn,
+            "dl_md": dl_md, "dl_docx": dl_docx,
             "conv_md": conv_md, "conv_docx": conv_docx, "dl_file": dl_file, "refs": refs}
 
 
@@ -395,6 +403,8 @@ def wire_chat_tab(page: Page, tab: ChatTab) -> None:
         clear, outputs=[tab.chatbot, tab.sources, tab.state, tab.refs, tab.feedback_msg],
         api_name="clear").then(
         exports, inputs=[tab.state], outputs=tab.exports(), api_visibility="private")
+    gr.on([tab.ask_btn.click, tab.question.submit, tab.clear_btn.click], None,
+          js=CLEAR_COPY_NOTE_JS)
     tab.copy_btn.click(copy_refs, inputs=[tab.state], outputs=[tab.refs],
                        api_name="references").then(
         None, inputs=[tab.refs], outputs=[tab.refs], js=static_text("copy.js"))

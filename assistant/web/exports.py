@@ -15,6 +15,7 @@ from assistant.types import (
     cited,
     export_markdown,
     export_text,
+    question_lines,
     reference_line,
 )
 
@@ -25,7 +26,7 @@ def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation"
     out = [f"# {export_markdown(title)}", ""]
     for i, a in enumerate(answers, 1):
         out += [f"## {i}. {export_markdown(a.question)}", "",
-                answer_markdown(a, markdown_file=True).rstrip(), ""]
+                answer_markdown(a, markdown_file=True, question=False).rstrip(), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -37,8 +38,11 @@ def write_docx(answers: Sequence[Answer], path: Path, title: str | None = None) 
     if title:
         doc.add_heading(export_text(title), level=1)
     for i, a in enumerate(answers, 1):
-        if len(answers) > 1 or title:
+        heading = len(answers) > 1 or bool(title)
+        if heading:
             doc.add_heading(f"{i}. {export_text(a.question)}", level=2)
+        for line in question_lines(a, asked=not heading):
+            doc.add_paragraph(line)
         for para in answer_text(a).split("\n\n"):
             doc.add_paragraph(para)
         refs = cited(a)
