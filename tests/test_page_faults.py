@@ -200,3 +200,74 @@ def test_an_upload_that_fills_the_disk_is_answered_507_not_500(tmp_path: Path) -
     assert body.startswith(f"The disk holding {tmp_path} is full")
     with pytest.raises(OSError, match="No space left"):  # other routes are not touched
         call("/gradio_api/queue/join")
+
+
+def _listeners(app: Any) -> list[tuple[set[str], set[str], str]]:
+    """Each event listener of the page: (its triggers as "elem_id.event", the elem_ids it
+    writes, its JavaScript)."""
+    ids = {c["id"]: c.get("props", {}).get("elem_id") or str(c["id"])
+           for c in app.config["components"]}
+    return [({f"{ids.get(t[0], t[0])}.{t[1]}" for t in d["targets"]},
+             {ids.get(o, str(o)) for o in d["outputs"]}, d.get("js") or "")
+            for d in app.config["dependencies"]]
+
+
+def test_a_corpus_action_replaces_the_other_actions_message(settings: Settings,
+                                                             bow_embeddings: Any) -> None:
+    """A trial removed an upload, then added another: "Removed …" stayed under the form. The
+    upload (choosing its file, pressing Add) empties the removal's message at once, in the
+    browser, and a removal empties the upload's (the browser test watches it happen)."""
+    from assistant.answer import Assistant
+    from assistant.web.corpus_tab import EMPTY_JS
+    from assistant.web.page import build_app
+
+    index = Index(settings, embeddings=bow_embeddings)
+    app = build_app(settings, Assistant(settings, index=index))
+    emptied: dict[str, set[str]] = {}
+    for triggers, outputs, js in _listeners(app):
+        if js.strip() == EMPTY_JS:
+            for t in triggers:
+                emptied.setdefault(t, set()).update(outputs)
+    assert "remove-msg" in emptied.get("upload-add.click", set()), emptied
+    assert "remove-msg" in emptied.get("upload.upload", set()), emptied
+    assert "upload-msg" in emptied.get("remove.click", set()), emptied
+
+
+def _component(app: Any, elem_id: str) -> dict[str, Any]:
+    return next(c["props"] for c in app.config["components"]
+                if c.get("props", {}).get("elem_id") == elem_id)
+
+
+def test_the_draft_check_offers_eu_only_when_an_eu_document_is_indexed(
+    settings: Settings, bow_embeddings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trial was offered an EU box with no EU document indexed. The box is offered once one
+    is indexed; until then a line says the Recommendation is not indexed and how to add it."""
+    import assistant.web.catalog as catalog
+    from assistant.answer import Assistant
+    from assistant.web.catalog import IndexedDoc
+    from assistant.web.page import build_app
+
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok  # the two reports, no EU document
+    app = build_app(settings, Assistant(settings, index=index))
+    boxes = [value for _label, value in _component(app, "check-countries")["choices"]]
+    assert boxes == ["AM", "GE"]
+    note = _component(app, "check-eu-note")["value"]
+    assert "EU Recommendation" in note
+    assert "not indexed" in note
+    assert "assistant corpus fetch" in note
+
+    # Once an EU document is indexed (here: the catalog says so), the page's corpus sync
+    # offers the box and the line goes.
+    fns = {getattr(f.fn, "__name__", ""): f.fn for f in app.fns.values() if f.fn}
+    real = catalog.indexed_docs
+
+    def with_eu(*args: Any) -> Any:
+        docs, missing = real(*args)
+        return [*docs, IndexedDoc("eu-rec", "Council Recommendation (2022)", "EU")], missing
+
+    monkeypatch.setattr(catalog, "indexed_docs", with_eu)
+    *_, check_boxes, check_note = fns["sync_corpus"](None)
+    assert [v for _label, v in check_boxes["choices"]] == ["AM", "GE", "EU"]
+    assert check_note == ""

@@ -468,3 +468,81 @@ def test_phone_corpus_table_fits_the_screen(phone: Any) -> None:
                            "'#corpus-table td[data-label=Country]'), '::before').content")
     assert "Country" in label, label
     phone.screenshot(path=str(ARTIFACTS / "phone_corpus.png"), full_page=True)
+
+
+def _add_upload(page: Any, path: Path) -> str:
+    """Choose ``path``, press “Add to the library”, and return the upload's message."""
+    chosen = page.locator("#upload button[aria-label='Clear']")
+    if chosen.count():  # the file added before is still shown: clear it, as a user would
+        chosen.click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.wait_for_function("() => !document.querySelector('#upload-add').disabled",
+                           timeout=60_000)
+    page.locator("#upload-add").click()
+    page.wait_for_function(
+        "(name) => { const t = document.querySelector('#upload-msg').innerText;"
+        " return t.includes(name) && t.includes('chunks embedded'); }",
+        arg=path.name, timeout=180_000)
+    return str(page.locator("#upload-msg").inner_text())
+
+
+def test_a_later_upload_replaces_the_removed_message(page: Any, tmp_path: Path) -> None:
+    """A trial removed an upload and then added another: "Removed …" stayed on the page."""
+    page.get_by_role("tab", name="Corpus").click()
+    first, second = tmp_path / "kite-first.md", tmp_path / "kite-second.md"
+    first.write_text("# Kite first notes\n\nThe kite council met in May.\n", encoding="utf-8")
+    second.write_text("# Kite second notes\n\nThe kite council met in June.\n",
+                      encoding="utf-8")
+    assert "1 added" in _add_upload(page, first)
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile("kite-first.md")).click()
+    page.locator("#remove").click()
+    removed = page.locator("#remove-msg")
+    removed.get_by_text("Removed Kite first notes").wait_for(timeout=60_000)
+    assert "1 added" in _add_upload(page, second)
+    assert "Removed" not in removed.inner_text()  # the upload's message replaced it
+    assert "kite-second.md" in page.locator("#upload-msg").inner_text()
+
+
+EXAMPLES_SHOWN_JS = """
+() => [...document.querySelectorAll('#examples button.example')]
+        .filter(b => b.offsetParent !== null).map(b => b.innerText.trim())
+"""
+LABELS_JS = """
+(word) => [...document.querySelectorAll('body *')].filter(e => e.offsetParent !== null &&
+    [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() === word)).length
+"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_examples_are_labelled_once_and_shown_in_full(browser: Any, app_url: str,
+                                                      viewport: dict[str, int]) -> None:
+    """A trial saw "Examples" twice and the first example cut off ("…the Armenian s...")."""
+    from assistant.web.chat_tab import EXAMPLES
+
+    for pg in _open(browser, app_url, viewport):
+        if viewport is PHONE:  # folded on a phone: the reader opens it
+            pg.wait_for_function(  # page.js folds it once the page has rendered
+                "() => !document.querySelector('#examples button.label-wrap.open')",
+                timeout=30_000)
+            pg.locator("#examples button.label-wrap").click()
+        pg.wait_for_function(f"() => ({EXAMPLES_SHOWN_JS})().length === {len(EXAMPLES)}",
+                             timeout=30_000)
+        assert pg.evaluate(EXAMPLES_SHOWN_JS) == EXAMPLES  # every question in full
+        assert pg.evaluate(LABELS_JS, "Examples") == 1
+        width = pg.evaluate("document.documentElement.clientWidth")
+        for q in EXAMPLES:
+            box = pg.get_by_role("button", name=q, exact=True).bounding_box()
+            assert box
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width + 1, (q, box, width)
+        if viewport is DESKTOP:  # all of them above the fold
+            last = pg.get_by_role("button", name=EXAMPLES[-1], exact=True).bounding_box()
+            assert last
+            assert last["y"] + last["height"] <= viewport["height"], last
+        pg.get_by_role("button", name=EXAMPLES[0], exact=True).click()
+        pg.wait_for_function(
+            "(q) => document.querySelector('#question textarea').value === q",
+            arg=EXAMPLES[0], timeout=20_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"examples_{viewport['width']}.png"))

@@ -8,6 +8,7 @@ components; ``wire_chat_tab(page, tab)`` connects them to the handlers made here
 from __future__ import annotations
 
 import html
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -54,6 +55,7 @@ class ChatTab:
     chatbot: gr.Chatbot
     question: gr.Textbox
     ask_btn: gr.Button
+    examples: list[gr.Button]  # each puts its question into the box
     countries: gr.CheckboxGroup
     docs: gr.Dropdown
     missing_box: gr.HTML
@@ -308,9 +310,13 @@ def _question(page: Page) -> dict[str, Any]:
         )
         ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                             interactive=page.ready.is_set(), elem_id="ask")
-    with gr.Accordion("Examples", open=True, elem_classes=["fold-mobile"]):
-        gr.Examples(EXAMPLES, inputs=[question], label="Examples")
-    return {"chatbot": chatbot, "question": question, "ask_btn": ask_btn}
+    # One button an example, its question written out in full: gr.Examples cut the first at
+    # 60 characters ("…the Armenian s...") and labelled itself "Examples" inside this fold.
+    with (gr.Accordion("Examples", open=True, elem_classes=["fold-mobile"], elem_id="examples"),
+          gr.Row(elem_classes=["example-row"])):
+        examples = [gr.Button(q, size="sm", scale=0, elem_classes=["example"])
+                    for q in EXAMPLES]
+    return {"chatbot": chatbot, "question": question, "ask_btn": ask_btn, "examples": examples}
 
 
 def _filters(page: Page) -> dict[str, Any]:
@@ -403,6 +409,8 @@ def wire_chat_tab(page: Page, tab: ChatTab) -> None:
         clear, outputs=[tab.chatbot, tab.sources, tab.state, tab.refs, tab.feedback_msg],
         api_name="clear").then(
         exports, inputs=[tab.state], outputs=tab.exports(), api_visibility="private")
+    for button, example in zip(tab.examples, EXAMPLES, strict=True):
+        button.click(None, outputs=[tab.question], js=f"() => {json.dumps(example)}")
     gr.on([tab.ask_btn.click, tab.question.submit, tab.clear_btn.click], None,
           js=CLEAR_COPY_NOTE_JS)
     tab.copy_btn.click(copy_refs, inputs=[tab.state], outputs=[tab.refs],

@@ -1,29 +1,56 @@
 """The "Check a draft" tab: paste or upload a draft, see the report, download the annotated draft.
 
-``build_check_tab(assistant, settings)`` is called inside the page's ``gr.Tabs()``. Draft and
-    from assistant.check.draft import check_draft
-    from assistant.check.reading import read_draft
-    from assistant.check.report import report_fragment
-    from assistant.store.files import disk_full_error
+``build_check_tab(page)`` is called inside the page's ``gr.Tabs()``; its country boxes follow
+what is indexed (``check_countries``, ``eu_note``), refreshed with the page's other filters.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    import gradio as gr
+
     from assistant.answer import Assistant
-    from assistant.config import Settings
+    from assistant.web.catalog import IndexedDoc
+    from assistant.web.common import Page
 
 log = logging.getLogger(__name__)
 
 DRAFT_TYPES = [".md", ".txt", ".docx", ".pdf"]
 COUNTRY_CHOICES = [("Armenia", "AM"), ("Georgia", "GE"), ("EU", "EU")]
+# Said where the EU box would be while no EU document is indexed (a trial was offered the box
+# with nothing behind it: ticked alone, every sentence of a draft would be "not found").
+EU_MISSING = ('<p class="filters-missing">No EU box: the EU Recommendation (Council '
+              "Recommendation of 16 June 2022 on micro-credentials) is not indexed, so a draft "
+              "cannot be checked against it. To add it, run <code>assistant corpus fetch</code> "
+              "(where a network allows), then <code>assistant ingest</code>.</p>")
+
+
+@dataclass
+class CheckTab:
+    """The Check tab's components that follow the corpus."""
+
+    countries: gr.CheckboxGroup
+    eu_note: gr.HTML
+
+
+def check_countries(docs: Sequence[IndexedDoc]) -> list[tuple[str, str]]:
+    """The country boxes a draft can be checked against: those with an indexed document."""
+    present = {d.country for d in docs}
+    return [(name, code) for name, code in COUNTRY_CHOICES if code in present]
+
+
+def eu_note(docs: Sequence[IndexedDoc]) -> str:
+    """Why there is no EU box and how to add the Recommendation ("" when one is indexed)."""
+    return "" if any(d.country == "EU" for d in docs) else EU_MISSING
 EMPTY = "<p>Paste a draft or upload a file, then press <b>Check draft</b>.</p>"
 FAILED = "⚠ The check failed unexpectedly; the error is in the server log."
 
@@ -85,10 +112,11 @@ def forget_draft(path: Path) -> None:
         log.warning("could not delete the checked draft %s (%s)", path, exc)
 
 
-def build_check_tab(assistant: Assistant, settings: Settings | None = None) -> None:
+def build_check_tab(page: Page) -> CheckTab:
     """Add the "Check a draft" tab to the page being built (inside ``gr.Tabs()``)."""
     import gradio as gr
 
+    assistant, docs = page.bot, page.catalog["docs"]
     with gr.Tab("Check a draft", id="check"):
         gr.Markdown("Paste a draft (or upload .md, .txt, .docx, .pdf). Every sentence is checked "
                     "against the indexed documents: supported (with a verbatim quote), "
@@ -100,8 +128,10 @@ def build_check_tab(assistant: Assistant, settings: Settings | None = None) -> N
             with gr.Column(scale=1):
                 draft_file = gr.File(label="…or upload a draft", file_types=DRAFT_TYPES,
                                      file_count="single", elem_id="draft-file")
-                countries = gr.CheckboxGroup(COUNTRY_CHOICES,
-                                             label="Countries (none ticked = all)")
+                countries = gr.CheckboxGroup(check_countries(docs),
+                                             label="Countries (none ticked = all)",
+                                             elem_id="check-countries")
+                note = gr.HTML(eu_note(docs), elem_id="check-eu-note", js_on_load=None)
                 check_btn = gr.Button("Check draft", variant="primary", elem_id="check-btn")
         message = gr.Markdown(elem_id="check-msg")
         report = gr.HTML(EMPTY, elem_id="check-report", js_on_load=None)
@@ -118,3 +148,4 @@ def build_check_tab(assistant: Assistant, settings: Settings | None = None) -> N
         check_btn.click(run, inputs=[draft, draft_file, countries],
                         outputs=[message, report, downloads], api_name="check_draft",
                         concurrency_limit=2, concurrency_id="check")
+    return CheckTab(countries, note)

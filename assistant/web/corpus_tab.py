@@ -237,9 +237,19 @@ def build_corpus_tab(page: Page) -> CorpusTab:
                      upload_msg, remove_choice, remove_btn, remove_msg)
 
 
+# Empties a message in the browser: an action's message replaces the other action's (a trial
+# read "removed" under the form after a later upload had succeeded).
+EMPTY_JS = "() => ''"
+
+
 def wire_corpus_tab(page: Page, tab: CorpusTab, chat: ChatTab) -> None:
     """Prefill, add and remove; after a change the Chat tab's filters are refreshed."""
+    import gradio as gr
+
     controls = make_controls(page)
+    gr.on([tab.upload_file.upload, tab.up_btn_add.click], None, outputs=[tab.remove_msg],
+          js=EMPTY_JS)
+    tab.remove_btn.click(None, outputs=[tab.upload_msg], js=EMPTY_JS)
     refreshed = [chat.countries, chat.docs, chat.missing_box, tab.remove_choice]
     prefill = make_prefill(page)
     tab.upload_file.upload(prefill, inputs=[tab.upload_file],

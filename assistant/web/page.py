@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.web.chat_tab import build_chat_tab, wire_chat_tab
-from assistant.web.check_tab import build_check_tab
+from assistant.web.check_tab import build_check_tab, check_countries, eu_note
 from assistant.web.common import LOADING, Page, llm_unavailable, new_state
 from assistant.web.compare_tab import build_compare_tab
 from assistant.web.corpus_tab import build_corpus_tab, wire_corpus_tab
@@ -58,12 +58,14 @@ def make_wait_ready(page: Page) -> Callable[[], tuple[Any, ...]]:
 
 
 CORPUS_SYNC_S = 5.0  # how often a page looks for corpus changes made elsewhere
+SYNCED = 9  # the outputs of sync_corpus
 
 
 def make_sync_corpus(page: Page) -> Callable[[str | None], tuple[Any, ...]]:
     """After any corpus change (this page, another page session, the CLI): the filters, the
-    "N documents indexed" line, the corpus table and the removal list are read again. Called
-    when the page loads and on a timer; nothing is sent while nothing changed."""
+    "N documents indexed" line, the corpus table, the removal list and the draft check's
+    country boxes are read again. Called when the page loads and on a timer; nothing is sent
+    while nothing changed."""
     import gradio as gr
 
     from assistant.web.catalog import corpus_html, corpus_rows, country_choices, missing_html
@@ -71,10 +73,10 @@ def make_sync_corpus(page: Page) -> Callable[[str | None], tuple[Any, ...]]:
 
     def sync_corpus(seen: str | None) -> tuple[Any, ...]:
         if not page.ready.is_set():
-            return tuple(gr.skip() for _ in range(7))
+            return tuple(gr.skip() for _ in range(SYNCED))
         generation = repr(page.index.generation())
         if generation == seen:
-            return tuple(gr.skip() for _ in range(7))
+            return tuple(gr.skip() for _ in range(SYNCED))
         page.refresh_catalog()
         docs = page.catalog["docs"]
         return (generation,
@@ -83,7 +85,8 @@ def make_sync_corpus(page: Page) -> Callable[[str | None], tuple[Any, ...]]:
                 gr.update(choices=[(d.label, d.id) for d in docs]),
                 missing_html(page.catalog["missing"]),
                 gr.update(choices=uploaded_docs(page.settings)),
-                corpus_html(corpus_rows(page.settings, page.index)))
+                corpus_html(corpus_rows(page.settings, page.index)),
+                gr.update(choices=check_countries(docs)), eu_note(docs))
 
     return sync_corpus
 
@@ -122,14 +125,14 @@ def build_app(settings: Settings, assistant: Assistant | None = None,
             corpus = build_corpus_tab(page)
             evaluation = build_eval_tab(page)
             # -- EXTRA TABS: further tabs are built here, inside this `with gr.Tabs():` block.
-            build_check_tab(bot, settings)
+            check = build_check_tab(page)
             build_compare_tab(page)
 
         app.load(make_wait_ready(page), outputs=[status, chat.ask_btn],
                  api_visibility="private", concurrency_limit=None)
         corpus_seen = gr.State(None)
         synced = [corpus_seen, status, chat.countries, chat.docs, chat.missing_box,
-                  corpus.remove_choice, corpus.corpus_table]
+                  corpus.remove_choice, corpus.corpus_table, check.countries, check.eu_note]
         sync_corpus = make_sync_corpus(page)
         app.load(sync_corpus, inputs=[corpus_seen], outputs=synced, api_visibility="private",
                  concurrency_limit=None)
