@@ -88,7 +88,9 @@ def _open(browser: Any, app_url: str, viewport: dict[str, int]) -> Iterator[Any]
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(app_url, wait_until="load")
     pg.locator("#question textarea").wait_for(timeout=30_000)
-    pg.locator("#status").get_by_text("Ready").wait_for(timeout=120_000)
+    # "Ready: N documents indexed." ("Ready" alone also matched the loading line's "…when
+    # ready.": get_by_text ignores case)
+    pg.locator("#status").get_by_text("Ready:").wait_for(timeout=120_000)
     yield pg
     ctx.close()
     assert outside == [], f"the page fetched outside resources: {outside}"
@@ -504,10 +506,6 @@ def test_a_later_upload_replaces_the_removed_message(page: Any, tmp_path: Path) 
     assert "kite-second.md" in page.locator("#upload-msg").inner_text()
 
 
-EXAMPLES_SHOWN_JS = """
-() => [...document.querySelectorAll('#examples button.example')]
-        .filter(b => b.offsetParent !== null).map(b => b.innerText.trim())
-"""
 LABELS_JS = """
 (word) => [...document.querySelectorAll('body *')].filter(e => e.offsetParent !== null &&
     [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() === word)).length
@@ -521,26 +519,26 @@ def test_examples_are_labelled_once_and_shown_in_full(browser: Any, app_url: str
     from assistant.web.chat_tab import EXAMPLES
 
     for pg in _open(browser, app_url, viewport):
-        if viewport is PHONE:  # folded on a phone: the reader opens it
-            pg.wait_for_function(  # page.js folds it once the page has rendered
-                "() => !document.querySelector('#examples button.label-wrap.open')",
-                timeout=30_000)
-            pg.locator("#examples button.label-wrap").click()
-        pg.wait_for_function(f"() => ({EXAMPLES_SHOWN_JS})().length === {len(EXAMPLES)}",
-                             timeout=30_000)
-        assert pg.evaluate(EXAMPLES_SHOWN_JS) == EXAMPLES  # every question in full
+        fold = pg.locator("button.label-wrap", has_text="Examples")
+        if viewport is PHONE:  # folded on a phone (page.js folds it once it is drawn)
+            pg.wait_for_function(
+                "() => ![...document.querySelectorAll('.fold-mobile button.label-wrap.open')]"
+                ".some(b => b.innerText.includes('Examples'))", timeout=30_000)
+            fold.click()
+        shown = [pg.get_by_text(q, exact=True) for q in EXAMPLES]  # every question in full
+        shown[-1].wait_for(state="visible", timeout=30_000)
         assert pg.evaluate(LABELS_JS, "Examples") == 1
         width = pg.evaluate("document.documentElement.clientWidth")
-        for q in EXAMPLES:
-            box = pg.get_by_role("button", name=q, exact=True).bounding_box()
-            assert box
+        for q, example in zip(EXAMPLES, shown, strict=True):
+            box = example.bounding_box()
+            assert box, q
             assert box["x"] >= 0
             assert box["x"] + box["width"] <= width + 1, (q, box, width)
         if viewport is DESKTOP:  # all of them above the fold
-            last = pg.get_by_role("button", name=EXAMPLES[-1], exact=True).bounding_box()
+            last = shown[-1].bounding_box()
             assert last
             assert last["y"] + last["height"] <= viewport["height"], last
-        pg.get_by_role("button", name=EXAMPLES[0], exact=True).click()
+        shown[0].click()
         pg.wait_for_function(
             "(q) => document.querySelector('#question textarea').value === q",
             arg=EXAMPLES[0], timeout=20_000)
