@@ -37,12 +37,12 @@ EXPORT_OUTPUTS = ("refs", "dl_md", "dl_docx", "conv_md", "conv_docx")
 # The download buttons and what each writes when it is clicked (not after every answer).
 DOWNLOADS = {"dl_md": "answer-md", "dl_docx": "answer-docx", "conv_md": "conversation-md",
              "conv_docx": "conversation-docx"}
-# Starts the browser's download of the file just written into the hidden download button.
 # The copy's confirmation: a status line (role=status, aria-live) that copy.js fills in.
 COPY_NOTE = '<p id="copy-note" class="copy-note" role="status" aria-live="polite"></p>'
 # A new question or conversation empties it: "Copied" is about the answer that was on screen.
 CLEAR_COPY_NOTE_JS = ("() => { const n = document.querySelector('#copy-note');"
                       " if (n) n.textContent = ''; }")
+# Starts the browser's download of the file just written into the hidden download button.
 CLICK_DOWNLOAD_JS = ("() => { const b = document.querySelector('#dl-file');"
                      " (b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); }")
 
