@@ -40,7 +40,8 @@ def test_the_trials_sentence_broken_after_an_apostrophe_is_one_sentence() -> Non
     "the “small, stackable,”",  # a comma inside the quote
 ])
 def test_a_closing_quote_after_a_word_does_not_end_a_sentence_over_a_page(before: str) -> None:
-    text = f"The survey ran for two weeks. It asked about {before}\n\nrole in the new system. It ended."
+    text = (f"The survey ran for two weeks. It asked about {before}\n\nrole in the new system. "
+            "It ended.")
     sentences = _sentences(text)
     assert f"It asked about {before}\n\nrole in the new system." in sentences
     assert not any(s.startswith("role") for s in sentences)
@@ -59,7 +60,8 @@ def test_a_closing_quote_after_a_full_stop_ends_a_sentence(quoted: str) -> None:
     assert _sentences(text) == [f"The respondents wrote {quoted}", "The ministry agreed."]
 
 
-@pytest.mark.parametrize("quoted", ["“They are useful.”", "«They are useful.»", "'They are useful.'"])
+@pytest.mark.parametrize("quoted",
+                         ["“They are useful.”", "«They are useful.»", "'They are useful.'"])
 def test_a_quote_that_ends_a_sentence_before_a_page_break_ends_it(quoted: str) -> None:
     """A lower-case line after the blank line does not join a sentence that ended in ." or .»"""
     text = f"The respondents wrote {quoted}\n\nmicro-credentials were then discussed."
