@@ -243,8 +243,11 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 # -- sentences ---------------------------------------------------------------------------------
+# A sentence ends at . ! or ? and the closing quotes or brackets after it (they stay with it),
+# before white space and a capital or a figure (an opening quote, guillemet or bracket between).
+_CLOSERS = "\"'”’»)\\]"
 _SENT_BOUNDARY = re.compile(
-    r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])"
+    rf"(?<=[.!?])([{_CLOSERS}]*)\s+(?=[\"“‘«(\[]?[A-Z0-9])"
 )
 _ABBREV = re.compile(
     r"(?:\b(?:e\.g|i\.e|etc|No|Nr|Dr|Mr|Ms|Mrs|St|p|pp|vs|Art|cf|N)\.|\b[A-Z]\.|\s[a-z]\.)$"
@@ -269,8 +272,9 @@ def ends_a_word_half(text: str) -> bool:
 
 # A sentence that runs on over a page break: the text before the blank line stops on a word
 # or a comma ("GRENA took part in the" | "survey."), the text after goes on in lower case.
-# (Not after an apostrophe: "the providers'" | "determinations" joined cost a tune cell.)
-_RUNS_ON = re.compile(r"[A-Za-z0-9,]$")
+# An apostrophe or closing quote after the word runs on as well ("the providers'" |
+# "determinations"; "the “micro-credential”" | "concept"); one after . ! or ? does not.
+_RUNS_ON = re.compile(rf"[A-Za-z0-9,][{_CLOSERS}]*$")
 
 
 def breaks_a_word(before: str, after: str) -> bool:
@@ -315,7 +319,7 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
                 text[seg_start : m.start()].strip()
             ):
                 continue
-            yield from _trimmed(text, seg_start, m.start())
+            yield from _trimmed(text, seg_start, m.end(1))  # its closing quotes with it
             seg_start = m.end()
         yield from _trimmed(text, seg_start, end)
 

@@ -24,7 +24,9 @@ answer model must learn from relevance as it is on questions the reranker never 
 answerable tune item is retrieved with the reranker trained without its fold (cross-fitting,
 ``--no-cross-fit`` to skip). The same relevance chooses ``none_below`` (outcome ``none`` when
 every passage's relevance is below it): the lowest floor that catches the most unanswerable
-tune items while at most NONE_BUDGET of the answerable ones fall under it.
+tune items while at most NONE_BUDGET of the answerable ones fall under it (a question in
+another language than the passages is left out: the floor does not apply to it,
+abstain.across_languages).
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ def retrieve_all(settings: Any, rankers: dict[str, Any] | None = None) -> list[d
         stop = abstain.before_answering(info, retrieval)
         top = max((sp.relevance for sp in retrieval.passages if sp.relevance is not None),
                   default=None)
+        # The relevance floor does not apply across languages (abstain.across_languages).
+        across = abstain.across_languages(info, retrieval)
         out.append({"item": it, "info": info, "retrieval": None if stop else retrieval,
-                    "top_relevance": top})
+                    "top_relevance": None if across else top})
     return out
 
 

@@ -10,7 +10,9 @@ Rules, in the order they are applied:
 3. ``no_evidence``    no passage cleared the relevance floor
 4. ``off_subject``    (extractive and verify) even the most relevant passage is unlikely to
                       hold the answer: the reranker's relevance of every passage is below the
-                      answer model's ``none_below`` (chosen on the tune part); outcome ``none``
+                      answer model's ``none_below`` (chosen on the tune part); outcome ``none``.
+                      Not for a question in another language than every passage retrieved
+                      (``across_languages``): rule 3's dense floor decides there alone
 5. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
                       outcome is ``evidence``: the closest passage is shown, not quoted as an
                       answer; see ``scorer.py``)
@@ -25,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer.questions import QuestionInfo, looks_like_injection
+from assistant.answer.questions import QuestionInfo, detect_language, looks_like_injection
 from assistant.retrieve.hybrid import Retrieval
 from assistant.text import tokens
 
@@ -71,14 +73,30 @@ def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None
     return None
 
 
-def off_subject(retrieval: Retrieval, floor: float) -> Abstention | None:
+def off_subject(q: QuestionInfo, retrieval: Retrieval, floor: float) -> Abstention | None:
     """Rule 4: no passage's relevance (the reranker's probability that it holds the answer)
-    reaches ``floor``; with no relevance (reranking off) or floor 0 the rule does not apply."""
+    reaches ``floor``; with no relevance (reranking off) or floor 0 the rule does not apply,
+    nor when the question is in another language than every passage (``across_languages``)."""
     rel = [sp.relevance for sp in retrieval.passages if sp.relevance is not None]
-    if floor <= 0 or not rel or max(rel) >= floor:
+    if floor <= 0 or not rel or max(rel) >= floor or across_languages(q, retrieval):
         return None
     return Abstention(OFF_SUBJECT, "the indexed documents do not seem to speak of what was asked",
                       f"best relevance {max(rel):.2f}, needs {floor:.2f}")
+
+
+def across_languages(q: QuestionInfo, retrieval: Retrieval) -> bool:
+    """Is the question in another language than every passage retrieved?
+
+    Then the relevance's word signals (BM25, the share of the question's terms a passage or its
+    title holds) cannot fire, and its level says nothing about whether the documents speak of
+    the question: on the tune part the median best relevance of an answerable question is 0.61
+    in English and 0.24 in Armenian, Georgian or Russian (0.18 in Armenian), so a floor that
+    costs 2% of the English ones costs 18% of the Armenian ones (a trial's "What is a
+    micro-credential?" in Armenian got `none`, best 0.08). The dense floor (rule 3) still
+    applies: a passage must be close to the question in meaning.
+    """
+    langs = {detect_language(sp.passage.text) for sp in retrieval.passages}
+    return bool(langs) and detect_language(q.standalone) not in langs
 
 
 def proper_nouns(question: str) -> dict[str, str]:

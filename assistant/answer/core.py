@@ -275,7 +275,7 @@ class Assistant:
         return score_spans(info, retrieval, spans, self.answer_model)
 
     def _extractive(self, info: QuestionInfo, retrieval: Retrieval, mode: str) -> Answer:
-        off = abstain.off_subject(retrieval, self.none_below)
+        off = abstain.off_subject(info, retrieval, self.none_below)
         if off:
             return self._abstention(info, retrieval, mode, off)
         scored = asked_country_first(info, self.read(info, retrieval))

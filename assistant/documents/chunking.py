@@ -21,8 +21,10 @@ from assistant.types import SECTION_SEP, DocumentInfo, Passage
 # every document an older version cut (its unchanged texts keep their vectors). 1: a word or a
 # sentence broken over a page is kept whole (2026-11-30). 2: the same cut; raised so that an
 # index re-cut to 1 is re-cut again, since that re-cut left passages whose id had not changed
-# with their old sentence rows (an index that answered differently from a fresh build).
-CHUNKING_VERSION = 2
+# with their old sentence rows (an index that answered differently from a fresh build). 3: a
+# sentence broken after an apostrophe or closing quote ("the providers'" | "determinations") is
+# kept whole, and a sentence's closing quote stays with it (2026-11-30).
+CHUNKING_VERSION = 3
 
 # --------------------------------------------------------------------------------------------
 # Structure: headings → sections
