@@ -138,7 +138,9 @@ def test_split_draft_kinds_and_references() -> None:
 def test_facts_figures_years_dates_countries() -> None:
     f = facts("In Armenia, nine associations and 3,000 graduates; 93% in 2021 (16.06.2022).")
     values = {v for v, _ in f.figures}
-    assert {"9", "3000", "93%", "16"} <= values
+    assert {"9", "3000", "93%"} <= values
+    assert "16" not in values  # the day of a date is not a count (a date of its own)
+    assert f.dates == (("16", "June"),)
     assert set(f.years) == {"2021", "2022"}
     assert f.countries == {"AM"}
     assert not facts("1. Yerevan State University").figures  # list numbering is not a figure

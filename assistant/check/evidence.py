@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.check.facts import DEMONYM, NUMBER_WORDS, STATED, compare, content_tokens
 from assistant.check.report import CONTRADICTED, NOT_FOUND, SUPPORTED, Comparison, Evidence
-from assistant.check.split import BULLET, MIN_CLAIM_TOKENS
+from assistant.check.split import BULLET, MIN_CLAIM_TOKENS, VERB_CUE
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.query_vectors import with_query_vectors
 from assistant.text import display, sentence_spans, words
-from assistant.types import Passage, ScoredPassage
+from assistant.types import SECTION_SEP, Passage, ScoredPassage
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
@@ -93,6 +93,13 @@ def _topic_tokens(claim: str) -> list[str]:
 
 
 _FORM = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
+# A reference list cites sources; it states nothing about them ("(2022, March 22).").
+_REF_SECTION = re.compile(r"^\W*(?:references?|bibliography|sources|works cited|literature|"
+                          r"list of references)\W*$", re.I)
+# A bibliography entry outside such a section: "Retrieved April 8, 2024 from", or an
+# author-date in brackets ("MICROBOL. (2022, March 22).") on a line without a verb.
+_RETRIEVED = re.compile(r"\bretr(?:ie|i|ei)ved?\b[^.]{0,60}\bfrom\b", re.I)
+_AUTHOR_DATE = re.compile(r"\((?:19|20)\d\d[a-z]?(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\)")
 _LEAD_IN = re.compile(r"^[^\n]{10,400}[?:](?:\*\*)?[ \t]*$", re.M)
 
 
@@ -110,7 +117,9 @@ def _lead_in(text: str, end: int) -> str:
 def _states(unit: str) -> bool:
     """Does a passage sentence state something (not a question, not a blank form option)?"""
     t = _LABEL.sub("", display(unit).lstrip("-*\u2022 "))
-    if t.startswith("\u2610"):
+    if t.startswith("\u2610") or _RETRIEVED.search(t):
+        return False
+    if _AUTHOR_DATE.search(t) and not VERB_CUE.search(_AUTHOR_DATE.sub(" ", t).lower()):
         return False
     q, stop = t.find("?"), t.find(". ")
     return q < 0 or (0 <= stop < q)
@@ -133,8 +142,8 @@ def candidates(assistant: Assistant, claim: str, passages: Sequence[ScoredPassag
     out: list[_Cand] = []
     for sp in passages:
         p = sp.passage
-        if _FORM.search(p.section):
-            continue  # a questionnaire asks and offers options; it states nothing
+        if _FORM.search(p.section) or _REF_SECTION.match(p.section.split(SECTION_SEP)[-1]):
+            continue  # a questionnaire asks and offers options; a reference list cites
         base_ctx = set(content_tokens(f"{p.title} {p.section}"))
         ctx = base_ctx
         units = list(sp.sentences or tuple((s, e, 0.0) for s, e in sentence_spans(p.text)))
@@ -210,25 +219,34 @@ def near_same(a: str, b: str) -> bool:
 def _judge(claim: str, cands: Sequence[_Cand], known: frozenset[str]) -> _ClauseResult:
     agree: _Cand | None = None
     contra: tuple[_Cand, list[Comparison]] | None = None
+    denial: tuple[_Cand, list[Comparison]] | None = None
     for c in cands:
-        if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT) or (agree and contra):
+        if c.topic < min(TOPIC_SUPPORT, TOPIC_CONTRADICT) or (agree and contra and denial):
             break
         v = compare(claim, c.text, c.sp.passage, known)
         if v.agrees and agree is None and c.topic >= TOPIC_SUPPORT:
             agree = c
-        elif v.mismatches and contra is None and c.topic >= TOPIC_CONTRADICT:
-            contra = (c, v.mismatches)
+        elif v.mismatches and c.topic >= TOPIC_CONTRADICT:
+            contra = contra or (c, v.mismatches)
+            if denial is None and _denies(v.mismatches):
+                # looked for past the first contradiction: a country clash met first must
+                # not keep the document's denial out
+                denial = (c, v.mismatches)
     # A sentence that denies what the claim states outweighs one that only shares its subject
     # unless that one is clearly closer; other contradictions (a claim that negates what the
     # document states included) must be clearly closer themselves.
-    denies = contra is not None and any(m.kind == "polarity" and m.draft.endswith(STATED)
-                                        for m in contra[1])
-    lead = -CONTRADICT_MARGIN if denies else CONTRADICT_MARGIN
-    if contra and (agree is None or contra[0].topic > agree.topic + lead):
+    if denial and (agree is None or denial[0].topic > agree.topic - CONTRADICT_MARGIN):
+        return _ClauseResult(CONTRADICTED, denial[0], denial[1])
+    if contra and (agree is None or contra[0].topic > agree.topic + CONTRADICT_MARGIN):
         return _ClauseResult(CONTRADICTED, contra[0], contra[1])
     if agree:
         return _ClauseResult(SUPPORTED, agree, [])
     return _ClauseResult(NOT_FOUND, cands[0] if cands else None, [])
+
+
+def _denies(mismatches: Sequence[Comparison]) -> bool:
+    """Does the document sentence negate what the claim states?"""
+    return any(m.kind == "polarity" and m.draft.endswith(STATED) for m in mismatches)
 
 
 def clauses(claim: str) -> list[str]:

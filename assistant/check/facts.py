@@ -46,6 +46,7 @@ class Facts:
     acronyms: frozenset[str]
     negated: bool
     months: tuple[str, ...] = ()  # month names written beside a day or a year: part of a date
+    dates: tuple[tuple[str, str], ...] = ()  # (day, month): "1 March", "May 2nd", 16.06.2022
 
 
 _MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -55,6 +56,26 @@ _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
 # verb "may" and a month named alone are not dates)
 _MONTH = re.compile(r"(?<=\d )(?:of )?\b(%s)\b|\b(%s)\b(?=,? (?:\d|of \d))"
                     % (("|".join(_MONTH_NAMES),) * 2))
+
+
+# A day written beside its month ("1 March", "May 2nd", "2nd of May"): a date, not a count.
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:\s?(?:st|nd|rd|th))?\s+(?:of\s+)?(%s)\b"
+                        r"|\b(%s)\s+(\d{1,2})(?:\s?(?:st|nd|rd|th))?\b(?![\d.,]\d)"
+                        % (("|".join(_MONTH_NAMES),) * 2))
+
+
+def _days_apart(body: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The dates (day, month) of a text, and the text with their days blanked out: a day is
+    compared with the days of dates, never with a figure that counts something."""
+    dates: list[tuple[str, str]] = []
+    out = body
+    for m in _DAY_MONTH.finditer(body):
+        g = 1 if m.group(1) else 4
+        if not 1 <= int(m.group(g)) <= 31:
+            continue
+        dates.append((str(int(m.group(g))), m.group(2) or m.group(3)))
+        out = out[:m.start(g)] + " " * (m.end(g) - m.start(g)) + out[m.end(g):]
+    return tuple(dates), out
 
 
 def _dates_in_words(text: str) -> str:
@@ -84,6 +105,8 @@ def facts(text: str) -> Facts:
         text = plain(text)  # a figure inside markup (a script's alert(1)) is not the claim's
     body = _LIST_NUMBER.sub(" ", _dates_in_words(display(text)))
     body = _CALL.sub(" ", body)
+    months = tuple(a or b for a, b in _MONTH.findall(body))
+    dates, body = _days_apart(body)
     figures: list[tuple[str, str]] = []
     years: list[str] = []
     for m in _NUM.finditer(body):
@@ -110,8 +133,7 @@ def facts(text: str) -> Facts:
     countries = frozenset(DEMONYM[w] for w in ws if w in DEMONYM)
     acr = frozenset(a for a in _ACRONYM.findall(display(text)) if a not in _COMMON_ACRONYMS
                     and not re.fullmatch(r"[IVX]+", a))
-    months = tuple(a or b for a, b in _MONTH.findall(body))
-    return Facts(tuple(figures), tuple(years), countries, acr, negated(ws), months)
+    return Facts(tuple(figures), tuple(years), countries, acr, negated(ws), months, dates)
 
 
 @dataclass(frozen=True)
@@ -141,7 +163,7 @@ def stated_figures(text: str) -> tuple[_Stated, ...]:
     for s, e in sentence_spans(text) or [(0, len(text))]:
         sent = text[s:e]
         f = facts(sent)
-        clean = _CALL.sub(" ", _LIST_NUMBER.sub(" ", _dates_in_words(display(sent))))
+        clean = _days_apart(_CALL.sub(" ", _LIST_NUMBER.sub(" ", _dates_in_words(display(sent)))))[1]
         dated = frozenset((y, t[0]) for y, w in _DATED.findall(clean)
                           if (t := content_tokens(w)) and w.lower() not in _NO_KIND)
         ws: list[str] = []
@@ -333,6 +355,26 @@ def states_as_possible(claim: str, unit: str) -> bool:
                for c, u in _paired_clauses(claim, unit))
 
 
+# Acts a claim may state: each is supported only by a sentence that states an act of its kind
+# ("Armenia has adopted a law defining X" is not stated by "X is defined in Article 26 of the
+# Law on Education"). (words of the claim that state the act, words of a sentence that state
+# it too), by the beginning of the word; a closed list, not tuned.
+_ACTS = (
+    (("adopt", "approv", "enact", "ratif", "endors", "promulgat"),
+     ("adopt", "approv", "enact", "ratif", "endors", "promulgat", "pass", "sign", "force")),
+    (("establish", "creat", "launch", "founded"),
+     ("establish", "creat", "launch", "found", "set", "open", "introduc", "start")),
+)
+
+
+def lacks_act(claim: str, unit: str) -> bool:
+    """Does the claim state an act (adoption, establishment) the unit states nothing of?"""
+    c_words, u_words = words(claim), words(unit)
+    return any(any(w.startswith(states) for w in c_words)
+               and not any(w.startswith(stated) for w in u_words)
+               for states, stated in _ACTS)
+
+
 @dataclass
 class _Verdict:
     agrees: bool
@@ -356,6 +398,11 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         p_facts = p_facts or facts(passage.text)
         return value in (p_facts.years if years else p_facts.months)
 
+    def date_in_passage(date: tuple[str, str]) -> bool:
+        nonlocal p_facts
+        p_facts = p_facts or facts(passage.text)
+        return date in p_facts.dates
+
     figs, unstated = _figure_verdict(claim, unit, passage, known, c_years)
     mism, missing = figs.mismatches, not figs.agrees
     for y in cf.years:
@@ -366,8 +413,9 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
             mism.append(Comparison("year", y, others[0], where))
         elif not in_passage(y, years=True):
             missing = True
-    date = _month_verdict(cf, uf, u_values, where, lambda m: in_passage(m, months=True))
-    mism, missing = mism + date.mismatches, missing or not date.agrees
+    for date in (_date_verdict(cf, uf, where, date_in_passage),
+                 _month_verdict(cf, uf, u_values, where, lambda m: in_passage(m, months=True))):
+        mism, missing = mism + date.mismatches, missing or not date.agrees
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
     if u_countries and cf.countries - u_countries and unstated:
@@ -393,8 +441,8 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
     clash = polarity_clash(display(claim), display(unit))
     if clash:
         mism.append(Comparison("polarity", clash[0], clash[1], where))
-    elif states_as_possible(display(claim), display(unit)):
-        missing = True  # a plan or a need is not the fact: not support, not a contradiction
+    elif states_as_possible(display(claim), display(unit)) or lacks_act(claim, unit):
+        missing = True  # a plan, a need or no act at all is not the fact: neither way
     return _Verdict(not mism and not missing, mism)
 
 
@@ -450,26 +498,48 @@ def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[st
 
 def _month_verdict(cf: Facts, uf: Facts, u_values: set[str], where: str,
                    in_passage: Callable[[str], bool]) -> _Verdict:
-    """A date's month. "May 2nd to June 18th, 2024" is contradicted by "May 2nd to May 18th,
-    2024" (the same days and year: the same date); "16 June 2022" is not by "May 2022" (another
-    statement of the date, whose day it does not give: not support either)."""
+    """A month written without its day ("in May 2022"). "Adopted in June 2022" is contradicted
+    by "adopted in May 2022" (the same figures and year: the same date); a month the sentence
+    does not give is not support. Days with their month are dates (``_date_verdict``)."""
+    day_months = {m for _, m in cf.dates}
+    c_months = [m for m in cf.months if m not in day_months]
+    u_months = [m for m in uf.months if m not in {m for _, m in uf.dates}]
     same_date = (all(v in u_values for v, _ in cf.figures)
                  and all(y in uf.years for y in cf.years))
-    if same_date and len(cf.months) == len(uf.months) and cf.months != uf.months:
-        # the same date with another month in the same place
-        mo, doc_mo = next((a, b) for a, b in zip(cf.months, uf.months, strict=True) if a != b)
-        return _Verdict(False, [Comparison("date", mo, doc_mo, where)])
     mism: list[Comparison] = []
     missing = False
-    for mo in cf.months:
+    for mo in c_months:
         if mo in uf.months:
             continue
-        others = [v for v in uf.months if v not in cf.months]
+        others = [v for v in u_months if v not in c_months]
         if others and same_date:
             mism.append(Comparison("date", mo, others[0], where))
         elif others or not in_passage(mo):
             missing = True
     return _Verdict(not mism and not missing, mism)
+
+
+def _date_verdict(cf: Facts, uf: Facts, where: str,
+                  in_passage: Callable[[tuple[str, str]], bool]) -> _Verdict:
+    """The claim's dates (a day with its month) against the sentence's. Another date in the
+    sentence is a contradiction, shown date for date ("1 March" against "2 May"; only the
+    month when the day is the same: "June" against "May"); a sentence with no date of its own
+    is not support unless its passage states the claim's date."""
+    lost = [d for d in cf.dates if d not in uf.dates]
+    others = [d for d in uf.dates if d not in cf.dates]
+    mism: list[Comparison] = []
+    missing = False
+    for i, (day, month) in enumerate(lost):
+        if others:
+            u_day, u_month = others[min(i, len(others) - 1)]
+            if day == u_day:
+                mism.append(Comparison("date", month, u_month, where))
+            else:
+                mism.append(Comparison("date", f"{day} {month}", f"{u_day} {u_month}", where))
+        elif not in_passage((day, month)):
+            missing = True
+    return _Verdict(not mism and not missing, mism)
+
 
 def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set[str]:
     """Figures of a claim that follow from two others the document states: a conversion

@@ -52,7 +52,7 @@ BULLET = re.compile(r"^\s*(?:[-*\u2022\u2713\u2610\u25aa\u25e6]|\d{1,3}[.)])\s+"
 # A line that states nothing: a title or a bibliography entry has no finite verb. Without a
 # part-of-speech tagger, a verb is recognised by its closed-class forms (auxiliaries, modals,
 # copulas, "n't") and by a past tense in -ed that no article or preposition introduces.
-_VERB_CUE = re.compile(
+VERB_CUE = re.compile(
     r"\b(?:is|are|was|were|be|been|am|has|have|had|do|does|did|can|cannot|could|will|would|"
     r"shall|should|may|might|must)\b|n't\b"
     r"|(?<!\ba )(?<!\ban )(?<!\bthe )(?<!\bof )(?<!\bfor )(?<!\bits )(?<!\band )"
@@ -157,7 +157,7 @@ def _line_kind(line: str, prev: str, nxt: str) -> str:
     if body in OUTCOME_LABELS.values():
         return "heading"  # the label a copied answer starts with ("Evidence: may not …")
     if (BULLET.match(line) or not body or not (body[0].isupper() or body[0].isdigit())
-            or len(body.split()) > _MAX_HEADING_WORDS or _VERB_CUE.search(body.lower())):
+            or len(body.split()) > _MAX_HEADING_WORDS or VERB_CUE.search(body.lower())):
         return ""
     if prev.strip() and not _END_PUNCT.search(prev.strip()):
         return ""  # the rest of a sentence that began on the line before
