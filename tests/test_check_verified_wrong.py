@@ -137,6 +137,8 @@ def test_dates_compare_as_dates_not_as_bare_numbers() -> None:
     assert f.figures == ()  # a day of a month is not a count
     assert facts(REAL_DATES).dates == (("2", "May"), ("18", "May"))
     assert facts("It was adopted on 16.06.2022.").dates == (("16", "June"),)
+    assert facts("It ran from 2 to 18 May 2024.").dates == (("2", "May"), ("18", "May"))
+    assert facts("It ran from 2 to 18 May 2024.").figures == ()
     g = _p(REAL_DATES, country="GE", section="2.2. Selection")
     v = compare(QUESTIONNAIRE, REAL_DATES, g)
     assert [(c.kind, c.draft, c.document) for c in v.mismatches] == [
@@ -149,6 +151,10 @@ def test_dates_compare_as_dates_not_as_bare_numbers() -> None:
     v = compare("The questionnaire closed on 30 April 2024.", counts.text, counts)
     assert not v.agrees
     assert [c for c in v.mismatches if c.kind == "figure"] == []
+    # a log of many dates does not date the claim's thing (and the other country's sentence
+    # that does not state the claim's dates is about something else): no contradiction
+    log = _p("V-1 01.02.2024 Developing V-2 12.02.2024 Workshop V-3 11.04.2024 Meeting")
+    assert compare(QUESTIONNAIRE, log.text, log).mismatches == []
     # the same dates, written otherwise, agree
     same = compare("The Georgian questionnaire was available from 2 May to 18 May 2024.",
                    REAL_DATES, g)

@@ -245,8 +245,10 @@ def _judge(claim: str, cands: Sequence[_Cand], known: frozenset[str]) -> _Clause
 
 
 def _denies(mismatches: Sequence[Comparison]) -> bool:
-    """Does the document sentence negate what the claim states?"""
-    return any(m.kind == "polarity" and m.draft.endswith(STATED) for m in mismatches)
+    """Does the document sentence negate what the claim states (of the claim's country: a
+    denial in another country's report does not deny it)?"""
+    return (any(m.kind == "polarity" and m.draft.endswith(STATED) for m in mismatches)
+            and not any(m.kind == "country" for m in mismatches))
 
 
 def clauses(claim: str) -> list[str]:

@@ -64,6 +64,9 @@ _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:\s?(?:st|nd|rd|th))?\s+(?:of\s+)?(%s)\b"
                         % (("|".join(_MONTH_NAMES),) * 2))
 
 
+_RANGE_START = re.compile(r"(?<![\d.,])\b(\d{1,2})(?:\s?(?:st|nd|rd|th))?\s*(?:to|until|-|\u2013)\s*$")
+
+
 def _days_apart(body: str) -> tuple[tuple[tuple[str, str], ...], str]:
     """The dates (day, month) of a text, and the text with their days blanked out: a day is
     compared with the days of dates, never with a figure that counts something."""
@@ -73,8 +76,14 @@ def _days_apart(body: str) -> tuple[tuple[tuple[str, str], ...], str]:
         g = 1 if m.group(1) else 4
         if not 1 <= int(m.group(g)) <= 31:
             continue
-        dates.append((str(int(m.group(g))), m.group(2) or m.group(3)))
-        out = out[:m.start(g)] + " " * (m.end(g) - m.start(g)) + out[m.end(g):]
+        month = m.group(2) or m.group(3)
+        spans = [(m.start(g), m.end(g))]
+        if g == 1 and (first := _RANGE_START.search(body, 0, m.start(g))):
+            # "2 to 18 May": the first day has the month of the second
+            spans.insert(0, (first.start(1), first.end(1)))
+        for s, e in spans:
+            dates.append((str(int(body[s:e])), month))
+            out = out[:s] + " " * (e - s) + out[e:]
     return tuple(dates), out
 
 
@@ -418,8 +427,9 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         mism, missing = mism + date.mismatches, missing or not date.agrees
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
+    unstated = unstated or any(d not in uf.dates for d in cf.dates)
     if u_countries and cf.countries - u_countries and unstated:
-        # Another country's sentence that does not state the claim's figures either is about
+        # Another country's sentence that does not state the claim's figures (or dates) is about
         # something else: neither support nor a contradiction (a swapped country is caught
         # by the sentence that states the claim's figure of the other country).
         return _Verdict(False, [])
@@ -526,7 +536,10 @@ def _date_verdict(cf: Facts, uf: Facts, where: str,
     month when the day is the same: "June" against "May"); a sentence with no date of its own
     is not support unless its passage states the claim's date."""
     lost = [d for d in cf.dates if d not in uf.dates]
-    others = [d for d in uf.dates if d not in cf.dates]
+    # Another date contradicts only in a sentence that dates the same thing the same way (as
+    # many dates as the claim: a day, a range); a log of many dates is not one.
+    others = ([d for d in uf.dates if d not in cf.dates]
+              if len(uf.dates) == len(cf.dates) else [])
     mism: list[Comparison] = []
     missing = False
     for i, (day, month) in enumerate(lost):
