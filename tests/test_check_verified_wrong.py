@@ -100,6 +100,10 @@ def test_a_claim_of_adoption_is_not_supported_by_a_sentence_that_adopts_nothing(
     r = _p("The agency keeps a list of accredited short programmes.")
     assert not compare("The agency has established a list of accredited short programmes.",
                        r.text, r).agrees
+    # the act done to something else is not it either
+    eu = _p("The EUCO, which in May 2022 adopted the proposal for a Council Recommendation on "
+            "micro-credentials.")
+    assert not compare(ADOPTED, eu.text, eu).agrees
     # the act stated in other words still supports ("passed" for "adopted")
     s = _p("The Law on Education was passed by the Parliament in 2023.")
     assert compare("The Parliament adopted the Law on Education in 2023.", s.text, s).agrees

@@ -376,12 +376,44 @@ _ACTS = (
 )
 
 
+# Words that end the thing an act is done to ("adopted a national law | defining …").
+_OBJECT_END = frozenset({"in", "on", "for", "of", "by", "to", "with", "at", "from", "that",
+                         "which", "who", "as", "and", "or", "since", "under", "into", "within",
+                         "between", "after", "before", "during", "than"})
+# Legal instruments a text may name for one another ("a law" / "legislation").
+_LEGAL = frozenset({"law", "laws", "legislation", "act", "acts", "decree", "decrees",
+                    "regulation", "regulations", "code", "resolution", "order"})
+
+
+def _act_object(ws: Sequence[str], i: int) -> str | None:
+    """The head word of what the act at ``ws[i]`` is done to ("adopted a national law
+    defining …": law), None when the claim does not say (a passive "was adopted")."""
+    phrase: list[str] = []
+    for w in ws[i + 1:i + 6]:
+        if w in _OBJECT_END or w.endswith("ing"):
+            break
+        phrase.append(w)
+    heads = [w for w in phrase if content_tokens(w)]
+    return heads[-1] if heads else None
+
+
 def lacks_act(claim: str, unit: str) -> bool:
-    """Does the claim state an act (adoption, establishment) the unit states nothing of?"""
+    """Does the claim state an act (adoption, establishment) the unit does not state, or not
+    of the same thing? ("Armenia has adopted a national law" is stated neither by "… is
+    defined in Article 26 of the Law on Education" nor by "the EUCO adopted the proposal".)"""
     c_words, u_words = words(claim), words(unit)
-    return any(any(w.startswith(states) for w in c_words)
-               and not any(w.startswith(stated) for w in u_words)
-               for states, stated in _ACTS)
+    u_toks = set(content_tokens(unit))
+    for states, stated in _ACTS:
+        at = next((i for i, w in enumerate(c_words) if w.startswith(states)), None)
+        if at is None:
+            continue
+        if not any(w.startswith(stated) for w in u_words):
+            return True
+        head = _act_object(c_words, at)
+        if head and not (set(content_tokens(head)) <= u_toks
+                         or (head in _LEGAL and _LEGAL & set(u_words))):
+            return True
+    return False
 
 
 @dataclass
