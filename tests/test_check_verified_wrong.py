@@ -112,6 +112,26 @@ def test_a_claim_of_adoption_is_not_supported_by_a_sentence_that_adopts_nothing(
                    t.text, t).agrees
 
 
+def test_another_country_is_shown_only_by_a_sentence_that_states_the_claim() -> None:
+    """A sentence of the other country's report that states no such act (a section title, a
+    sentence about the EU) is no evidence that the claim names the wrong country."""
+    ge = _p("Unified database/register of micro-credentials", country="GE")
+    v = compare("Armenia has established a national register of micro-credential providers.",
+                ge.text, ge)
+    assert v.mismatches == []
+    assert not v.agrees
+    eu = _p("The EUCO, which in May 2022, adopted the proposal for a Council Recommendation.")
+    assert compare("Georgia has adopted a national definition of micro-credentials.",
+                   eu.text, eu).mismatches == []
+    # the claim stated of the other country still shows it
+    swap = _p("Georgia has established a national register of micro-credential providers.",
+              country="GE")
+    got = compare("Armenia has established a national register of micro-credential providers.",
+                  swap.text, swap)
+    assert [(c.kind, c.draft, c.document) for c in got.mismatches] == [
+        ("country", "Armenia", "Georgia")]
+
+
 def test_a_denial_is_not_hidden_by_another_kind_of_contradiction() -> None:
     """A country clash met first must not keep the report's denial out of the judgement."""
     other = _cand("The potential of micro-credentials has been recognized by the Council of "

@@ -465,12 +465,15 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         # something else: neither support nor a contradiction (a swapped country is caught
         # by the sentence that states the claim's figure of the other country).
         return _Verdict(False, [])
+    other_country: list[Comparison] = []
+    at = len(mism)  # where a country clash is listed (after figures, years and dates)
     for c in sorted(cf.countries):
         if c in u_countries:
             continue
         if u_countries:
             alt = sorted(u_countries - cf.countries) or sorted(u_countries)
-            mism.append(Comparison("country", COUNTRY_NAME[c], COUNTRY_NAME[alt[0]], where))
+            other_country.append(
+                Comparison("country", COUNTRY_NAME[c], COUNTRY_NAME[alt[0]], where))
         else:
             missing = True
     unit_acr = uf.acronyms | facts(passage.text).acronyms if cf.acronyms else frozenset()
@@ -485,6 +488,10 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
         mism.append(Comparison("polarity", clash[0], clash[1], where))
     elif states_as_possible(display(claim), display(unit)) or lacks_act(claim, unit):
         missing = True  # a plan, a need or no act at all is not the fact: neither way
+    if other_country and (mism or not missing):
+        # Another country is a contradiction only from a sentence that states the claim
+        # (of that country); one that states something else says nothing of the claim's.
+        mism = [*mism[:at], *other_country, *mism[at:]]
     return _Verdict(not mism and not missing, mism)
 
 
