@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.check.acts import lacks_act
+from assistant.check.dates import (
+    MONTH,
+    MONTH_NAMES,
+    date_verdict,
+    dates_in_words,
+    days_apart,
+    month_verdict,
+)
 from assistant.check.report import COUNTRY_NAME, Comparison, doc_label
 from assistant.text import display, plain, tokens, words
 from assistant.types import Passage
@@ -49,55 +58,6 @@ class Facts:
     dates: tuple[tuple[str, str], ...] = ()  # (day, month): "1 March", "May 2nd", 16.06.2022
 
 
-_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December"]
-_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
-# "May 2nd", "18 June 2024", "June, 2024": a capitalised month with a figure beside it (the
-# verb "may" and a month named alone are not dates)
-_MONTH = re.compile(r"(?<=\d )(?:of )?\b(%s)\b|\b(%s)\b(?=,? (?:\d|of \d))"
-                    % (("|".join(_MONTH_NAMES),) * 2))
-
-
-# A day written beside its month ("1 March", "May 2nd", "2nd of May"): a date, not a count.
-_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:\s?(?:st|nd|rd|th))?\s+(?:of\s+)?(%s)\b"
-                        r"|\b(%s)\s+(\d{1,2})(?:\s?(?:st|nd|rd|th))?\b(?![\d.,]\d)"
-                        % (("|".join(_MONTH_NAMES),) * 2))
-
-
-_RANGE_START = re.compile(r"(?<![\d.,])\b(\d{1,2})(?:\s?(?:st|nd|rd|th))?\s*(?:to|until|-|\u2013)\s*$")
-
-
-def _days_apart(body: str) -> tuple[tuple[tuple[str, str], ...], str]:
-    """The dates (day, month) of a text, and the text with their days blanked out: a day is
-    compared with the days of dates, never with a figure that counts something."""
-    dates: list[tuple[str, str]] = []
-    out = body
-    for m in _DAY_MONTH.finditer(body):
-        g = 1 if m.group(1) else 4
-        if not 1 <= int(m.group(g)) <= 31:
-            continue
-        month = m.group(2) or m.group(3)
-        spans = [(m.start(g), m.end(g))]
-        if g == 1 and (first := _RANGE_START.search(body, 0, m.start(g))):
-            # "2 to 18 May": the first day has the month of the second
-            spans.insert(0, (first.start(1), first.end(1)))
-        for s, e in spans:
-            dates.append((str(int(body[s:e])), month))
-            out = out[:s] + " " * (e - s) + out[e:]
-    return tuple(dates), out
-
-
-def _dates_in_words(text: str) -> str:
-    """16.06.2022 becomes 16 June 2022, so that both ways of writing a date compare."""
-    def sub(m: re.Match[str]) -> str:
-        month = int(m.group(2))
-        if not 1 <= month <= 12:
-            return m.group(0)
-        return f"{int(m.group(1))} {_MONTH_NAMES[month - 1]} {m.group(3)}"
-
-    return _DATE.sub(sub, text)
-
-
 @lru_cache(maxsize=50_000)
 def content_tokens(text: str) -> tuple[str, ...]:
     """Content tokens, cached: the same passage sentences are scored for many claims."""
@@ -112,10 +72,10 @@ _SKIP_AFTER = frozenset({"of", "the", "a", "an", "in", "out"})
 def facts(text: str) -> Facts:
     if "<" in text:
         text = plain(text)  # a figure inside markup (a script's alert(1)) is not the claim's
-    body = _LIST_NUMBER.sub(" ", _dates_in_words(display(text)))
+    body = _LIST_NUMBER.sub(" ", dates_in_words(display(text)))
     body = _CALL.sub(" ", body)
-    months = tuple(a or b for a, b in _MONTH.findall(body))
-    dates, body = _days_apart(body)
+    months = tuple(a or b for a, b in MONTH.findall(body))
+    dates, body = days_apart(body)
     figures: list[tuple[str, str]] = []
     years: list[str] = []
     for m in _NUM.finditer(body):
@@ -172,7 +132,8 @@ def stated_figures(text: str) -> tuple[_Stated, ...]:
     for s, e in sentence_spans(text) or [(0, len(text))]:
         sent = text[s:e]
         f = facts(sent)
-        clean = _days_apart(_CALL.sub(" ", _LIST_NUMBER.sub(" ", _dates_in_words(display(sent)))))[1]
+        clean = _CALL.sub(" ", _LIST_NUMBER.sub(" ", dates_in_words(display(sent))))
+        clean = days_apart(clean)[1]
         dated = frozenset((y, t[0]) for y, w in _DATED.findall(clean)
                           if (t := content_tokens(w)) and w.lower() not in _NO_KIND)
         ws: list[str] = []
@@ -218,7 +179,7 @@ def _find(ws: Sequence[str], value: str, at: int) -> int | None:
 
 # Words after a figure that do not say what it counts: a country or a month ("50 Armenian
 # and 63 Georgian partners", "27 June").
-_NO_KIND = frozenset({*DEMONYM, "am", "ge", "eu", *(m.lower() for m in _MONTH_NAMES)})
+_NO_KIND = frozenset({*DEMONYM, "am", "ge", "eu", *(m.lower() for m in MONTH_NAMES)})
 
 
 # Units of measure: a figure in one of them is another quantity than a count of things
@@ -364,58 +325,6 @@ def states_as_possible(claim: str, unit: str) -> bool:
                for c, u in _paired_clauses(claim, unit))
 
 
-# Acts a claim may state: each is supported only by a sentence that states an act of its kind
-# ("Armenia has adopted a law defining X" is not stated by "X is defined in Article 26 of the
-# Law on Education"). (words of the claim that state the act, words of a sentence that state
-# it too), by the beginning of the word; a closed list, not tuned.
-_ACTS = (
-    (("adopt", "approv", "enact", "ratif", "endors", "promulgat"),
-     ("adopt", "approv", "enact", "ratif", "endors", "promulgat", "pass", "sign", "force")),
-    (("establish", "creat", "launch", "founded"),
-     ("establish", "creat", "launch", "found", "set", "open", "introduc", "start")),
-)
-
-
-# Words that end the thing an act is done to ("adopted a national law | defining …").
-_OBJECT_END = frozenset({"in", "on", "for", "of", "by", "to", "with", "at", "from", "that",
-                         "which", "who", "as", "and", "or", "since", "under", "into", "within",
-                         "between", "after", "before", "during", "than"})
-# Legal instruments a text may name for one another ("a law" / "legislation").
-_LEGAL = frozenset({"law", "laws", "legislation", "act", "acts", "decree", "decrees",
-                    "regulation", "regulations", "code", "resolution", "order"})
-
-
-def _act_object(ws: Sequence[str], i: int) -> str | None:
-    """The head word of what the act at ``ws[i]`` is done to ("adopted a national law
-    defining …": law), None when the claim does not say (a passive "was adopted")."""
-    phrase: list[str] = []
-    for w in ws[i + 1:i + 6]:
-        if w in _OBJECT_END or w.endswith("ing"):
-            break
-        phrase.append(w)
-    heads = [w for w in phrase if content_tokens(w)]
-    return heads[-1] if heads else None
-
-
-def lacks_act(claim: str, unit: str) -> bool:
-    """Does the claim state an act (adoption, establishment) the unit does not state, or not
-    of the same thing? ("Armenia has adopted a national law" is stated neither by "… is
-    defined in Article 26 of the Law on Education" nor by "the EUCO adopted the proposal".)"""
-    c_words, u_words = words(claim), words(unit)
-    u_toks = set(content_tokens(unit))
-    for states, stated in _ACTS:
-        at = next((i for i, w in enumerate(c_words) if w.startswith(states)), None)
-        if at is None:
-            continue
-        if not any(w.startswith(stated) for w in u_words):
-            return True
-        head = _act_object(c_words, at)
-        if head and not (set(content_tokens(head)) <= u_toks
-                         or (head in _LEGAL and _LEGAL & set(u_words))):
-            return True
-    return False
-
-
 @dataclass
 class _Verdict:
     agrees: bool
@@ -454,9 +363,12 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
             mism.append(Comparison("year", y, others[0], where))
         elif not in_passage(y, years=True):
             missing = True
-    for date in (_date_verdict(cf, uf, where, date_in_passage),
-                 _month_verdict(cf, uf, u_values, where, lambda m: in_passage(m, months=True))):
-        mism, missing = mism + date.mismatches, missing or not date.agrees
+    same_date = (all(v in u_values for v, _ in cf.figures)
+                 and all(y in uf.years for y in cf.years))
+    for ok, dm in (date_verdict(cf.dates, uf.dates, where, date_in_passage),
+                   month_verdict(cf.months, cf.dates, uf.months, uf.dates, same_date, where,
+                                 lambda m: in_passage(m, months=True))):
+        mism, missing = mism + dm, missing or not ok
     u_countries = uf.countries or (
         frozenset({passage.country}) if passage.country in COUNTRY_NAME else frozenset())
     unstated = unstated or any(d not in uf.dates for d in cf.dates)
@@ -543,54 +455,6 @@ def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[st
                   or len(c_values & u_values) >= 2):
             missing = True  # unless it is context: in the passage, or beside two matched ones
     return _Verdict(not missing, mism), unstated
-
-
-def _month_verdict(cf: Facts, uf: Facts, u_values: set[str], where: str,
-                   in_passage: Callable[[str], bool]) -> _Verdict:
-    """A month written without its day ("in May 2022"). "Adopted in June 2022" is contradicted
-    by "adopted in May 2022" (the same figures and year: the same date); a month the sentence
-    does not give is not support. Days with their month are dates (``_date_verdict``)."""
-    day_months = {m for _, m in cf.dates}
-    c_months = [m for m in cf.months if m not in day_months]
-    u_months = [m for m in uf.months if m not in {m for _, m in uf.dates}]
-    same_date = (all(v in u_values for v, _ in cf.figures)
-                 and all(y in uf.years for y in cf.years))
-    mism: list[Comparison] = []
-    missing = False
-    for mo in c_months:
-        if mo in uf.months:
-            continue
-        others = [v for v in u_months if v not in c_months]
-        if others and same_date:
-            mism.append(Comparison("date", mo, others[0], where))
-        elif others or not in_passage(mo):
-            missing = True
-    return _Verdict(not mism and not missing, mism)
-
-
-def _date_verdict(cf: Facts, uf: Facts, where: str,
-                  in_passage: Callable[[tuple[str, str]], bool]) -> _Verdict:
-    """The claim's dates (a day with its month) against the sentence's. Another date in the
-    sentence is a contradiction, shown date for date ("1 March" against "2 May"; only the
-    month when the day is the same: "June" against "May"); a sentence with no date of its own
-    is not support unless its passage states the claim's date."""
-    lost = [d for d in cf.dates if d not in uf.dates]
-    # Another date contradicts only in a sentence that dates the same thing the same way (as
-    # many dates as the claim: a day, a range); a log of many dates is not one.
-    others = ([d for d in uf.dates if d not in cf.dates]
-              if len(uf.dates) == len(cf.dates) else [])
-    mism: list[Comparison] = []
-    missing = False
-    for i, (day, month) in enumerate(lost):
-        if others:
-            u_day, u_month = others[min(i, len(others) - 1)]
-            if day == u_day:
-                mism.append(Comparison("date", month, u_month, where))
-            else:
-                mism.append(Comparison("date", f"{day} {month}", f"{u_day} {u_month}", where))
-        elif not in_passage((day, month)):
-            missing = True
-    return _Verdict(not mism and not missing, mism)
 
 
 def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set[str]:
