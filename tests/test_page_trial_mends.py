@@ -80,13 +80,14 @@ def test_after_an_add_the_uploader_is_emptied_and_the_button_turned_off(
     assert button.get("interactive") is False
     here = _file(settings, "here.md", KITE)  # still there (a refusal before it was read)
     file_update, button = settle_uploader(str(here))
-    assert "value" not in file_update and "interactive" not in button
+    assert "value" not in file_update
+    assert "interactive" not in button
     # ... and it runs after every "Add to the library", on the uploader and the button.
     _bot, _fns, app = _page(settings, bow_embeddings)
     upload_id = next(i for i, f in app.fns.items() if f.api_name == "upload")
     settle = [f for f in app.fns.values() if f.fn is settle_uploader]
     assert len(settle) == 1
-    assert upload_id in (settle[0].trigger_after, )
+    assert settle[0].trigger_after == upload_id
     assert {getattr(c, "elem_id", None) for c in settle[0].outputs} == {"upload", "upload-add"}
 
 
@@ -167,7 +168,8 @@ def test_the_page_shows_how_a_follow_up_was_read(settings: Settings,
     last = str(chat[-1]["content"])
     assert '<p class="read-as">Read as: ' in last, last
     read_as = last.split('<p class="read-as">Read as: ', 1)[1].split("</p>", 1)[0]
-    assert "Georgia" in read_as and read_as != "And in Georgia?", read_as
+    assert "Georgia" in read_as, read_as
+    assert read_as != "And in Georgia?"
 
 
 # -- 6: the command line names documents as the page does ----------------------------------------

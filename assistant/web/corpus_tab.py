@@ -152,11 +152,10 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             release_memory()
         if report.failed and not (settings.uploads_path / path.name).exists():
             sidecar.unlink(missing_ok=True)
-        lines = [*(added_lines(settings, index, report) or [f"Nothing was added from "
-                                                              f"{path.name}."]),
-                 *(f"- {n}" for n in report.notes)]
+        lines = [*added_lines(settings, index, report), *(f"- {n}" for n in report.notes)]
         for failed, reason in report.failed.items():
             lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
+        lines = lines or [f"Nothing was added from {path.name}."]
         log.info("upload of %s: %s", path.name, report.summary())
         result = ("\n".join(lines), *table())
         release_memory()  # again: reading the corpus table and catalog allocates too
