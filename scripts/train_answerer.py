@@ -23,10 +23,11 @@ The reranker was trained on the same tune questions, so its relevance is too sur
 answer model must learn from relevance as it is on questions the reranker never saw: each
 answerable tune item is retrieved with the reranker trained without its fold (cross-fitting,
 ``--no-cross-fit`` to skip). The same relevance chooses ``none_below`` (outcome ``none`` when
-every passage's relevance is below it): the lowest floor that catches the most unanswerable
-tune items while at most NONE_BUDGET of the answerable ones fall under it (a question in
-another language than the passages is left out: the floor does not apply to it,
-abstain.across_languages).
+every passage's relevance is below it): the floor whose unanswerable tune items caught
+outweigh FALSE_NONE_COST × the answerable ones denied, at most NONE_BUDGET of them (a question
+in another language than the passages is left out: the floor does not apply to it,
+abstain.across_languages). ``--none-floor-only`` chooses the floor again and leaves the model's
+weights and threshold as they are.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 FALSE_ANSWER_COST = 2.0  # a verified-looking wrong answer costs two needless refusals
 NONE_BUDGET = 0.02  # share of answerable tune items `none_below` may turn into `none`
+# "The documents do not seem to speak of this" for a question they answer is a confident wrong
+# statement, like a false answer; `evidence` for an unanswerable one is a hedge (the closest
+# passage, labelled "may not answer"). So one answerable item denied must be outweighed by two
+# unanswerable ones caught (a trial saw two core questions denied, 2026-11-30).
+FALSE_NONE_COST = FALSE_ANSWER_COST
 FOLDS = 5
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
 
@@ -85,20 +91,22 @@ def retrieve_all(settings: Any, rankers: dict[str, Any] | None = None) -> list[d
 
 
 def choose_none_below(found: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:
-    """The lowest relevance floor (steps of 0.01) that turns the most unanswerable items into
-    `none` while at most NONE_BUDGET of the answerable items fall under it, and what it does on
-    the tune items; 0 when it catches no unanswerable item."""
+    """The relevance floor (steps of 0.01, at most NONE_BUDGET of the answerable items under
+    it) with the largest gain: unanswerable items it turns into `none` minus FALSE_NONE_COST ×
+    answerable ones; the lowest such floor, and what it does on the tune items. 0 (no floor)
+    when no floor gains anything."""
     tops = [(f["top_relevance"], f["item"].answerable) for f in found
             if f["top_relevance"] is not None]
     n_ans = sum(a for _, a in tops) or 1
-    best, stats = 0.0, {"answerable_none": 0, "unanswerable_none": 0}
+    best, stats, gain = 0.0, {"answerable_none": 0, "unanswerable_none": 0}, 0.0
     for i in range(1, 100):
         floor = i / 100
         ans_none = sum(1 for t, a in tops if a and t < floor)
         if ans_none / n_ans > NONE_BUDGET:
             break
         una_none = sum(1 for t, a in tops if not a and t < floor)
-        if una_none > stats["unanswerable_none"]:
+        if una_none - FALSE_NONE_COST * ans_none > gain:
+            gain = una_none - FALSE_NONE_COST * ans_none
             best, stats = floor, {"answerable_none": ans_none, "unanswerable_none": una_none}
     return best, stats
 
@@ -227,6 +235,18 @@ def by_category(probs: Any, labels: Any, groups: Any, data: dict[str, Any],
         for c, r in sorted(rows.items()))
 
 
+def rewrite_none_floor(out: Path, found: list[dict[str, Any]]) -> int:
+    """Choose ``none_below`` on the tune items' relevance; every other field of ``out`` kept."""
+    model = json.loads(out.read_text(encoding="utf-8"))
+    before = model.get("none_below")
+    model["none_below"], stats = choose_none_below(found)
+    model.setdefault("meta", {}).update({"none_on_tune": stats,
+                                         "false_none_cost": FALSE_NONE_COST})
+    out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    print(f"none below relevance {before} -> {model['none_below']:.2f}: {stats}; wrote {out}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "assistant" / "answer" / "answerer.json"))
@@ -242,6 +262,8 @@ def main() -> int:
                     help="the candidate rows scripts/train_ranker.py --cache kept (same index)")
     ap.add_argument("--compare", action="store_true",
                     help="only print the cross-validated comparison of the feature sets")
+    ap.add_argument("--none-floor-only", action="store_true",
+                    help="choose none_below again; keep the model in --out as it is")
     args = ap.parse_args()
     import numpy as np
 
@@ -265,6 +287,8 @@ def main() -> int:
         found = retrieve_all(settings, rankers)
         if cache:
             cache.write_bytes(pickle.dumps(found))
+    if args.none_floor_only:
+        return rewrite_none_floor(Path(args.out), found)
     data = collect(found, signal)
     x = np.asarray(data["rows"], dtype=np.float64)
     y = np.asarray(data["labels"])

@@ -81,7 +81,7 @@ def off_subject(q: QuestionInfo, retrieval: Retrieval, floor: float) -> Abstenti
     if floor <= 0 or not rel or max(rel) >= floor or across_languages(q, retrieval):
         return None
     return Abstention(OFF_SUBJECT, "the indexed documents do not seem to speak of what was asked",
-                      f"best relevance {max(rel):.2f}, needs {floor:.2f}")
+                      f"best relevance {max(rel):.3f}, needs {floor:.2f}")
 
 
 def across_languages(q: QuestionInfo, retrieval: Retrieval) -> bool:
