@@ -220,7 +220,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _print_sources(answer: Answer) -> None:
     """What the terminal shows under an answer: its citations, or the closest passage(s) of an
     evidence outcome (each country's, in a comparison), or the closest passages of a refusal."""
-    from assistant.types import COUNTRIES
+    from assistant.types import COUNTRIES, format_reference
 
     if answer.outcome == "evidence":
         marked = {h.passage.id for h in answer.highlights}
@@ -242,9 +242,9 @@ def _print_sources(answer: Answer) -> None:
                   f"{' '.join(_readable_lines(sp.passage.text))[:160]}…")
     elif answer.abstained:
         print("Closest passages (not an answer):")
-        for sp in answer.passages:
+        for sp in answer.passages:  # named as the page's cards name them (short titles)
             shown = " ".join(_readable_lines(sp.passage.text))[:160]
-            print(f"  - {sp.passage.location()}: {shown}…")
+            print(f"  - {format_reference(sp.passage)}: {shown}…")
     else:
         for c in answer.citations:
             mark = "" if c.verified else " (quote NOT verified)"

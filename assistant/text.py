@@ -42,6 +42,11 @@ _PAIRED = re.compile(r"(?<![\w*\\])(\*|__)(?=[^\s*_])(?:(?!\1).){0,400}?(?<=[^\s
 _ESCAPE = re.compile(r"\\(?=[*_#\[\]()\\-])")
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 chunk", "3 chunks", "0 passages": a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def strip_markup(text: str) -> str:
     """Drop HTML tags (keeping their text), Markdown emphasis markers and escapes."""
     text = _TAG.sub("", text)

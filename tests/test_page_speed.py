@@ -187,7 +187,7 @@ def test_an_upload_gives_the_ingest_memory_back(settings: Settings, bow_embeddin
     note = settings.data_path.parent / "notes.md"
     note.write_text("# Notes\n\nThe Zorblat council met in Yerevan.\n", encoding="utf-8")
     msg, _table, _ = upload(str(note))
-    assert "1 added" in msg
+    assert msg.startswith("Added \u201cnotes\u201d"), msg
     assert released
     assert set(released) == {before + 1}
     # and the last trim after the corpus table was read again (it allocates too; the soak's

@@ -265,7 +265,7 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     assert title == "Zorblat credentials in Yerevan"
     assert button["interactive"] is True
     msg, table, _ = fns["upload"](str(good), "Zorblat notes", "AM", "report")
-    assert "1 added" in msg
+    assert msg == "Added \u201cZorblat notes\u201d (1 passage); it can be asked about now.", msg
     assert "Zorblat notes" in table
     assert index.count() > before
     from assistant.web.uploads import uploaded_docs
@@ -382,7 +382,7 @@ def test_upload_through_gradio_client(server: tuple[str, Settings], tmp_path: Pa
     client = Client(server[0], verbose=False)
     msg, table, _ = client.predict(handle_file(str(doc)), "Quorvane notes", "XX", "other",
                                    api_name="/upload")
-    assert "1 added" in msg, msg
+    assert msg.startswith("Added \u201cQuorvane notes\u201d"), msg
     assert "Quorvane notes" in table
     assert "Unspecified" in table
 

@@ -82,7 +82,7 @@ def test_an_upload_runs_in_a_child_and_its_progress_reaches_the_page(
                                    None, None, progress=steps)
     pid = int(msg.rpartition("- pid ")[2])
     assert pid != os.getpid()  # the ingest ran in another process
-    assert "**a.md**: 1 added" in msg
+    assert msg.startswith("Added \u201cfake-doc\u201d; it can be asked about now."), msg
     embedding = [step for step in steps.seen if step[1].startswith("Embedding")]
     assert embedding == [((1, 3), "Embedding fake-doc"), ((2, 3), "Embedding fake-doc"),
                          ((3, 3), "Embedding fake-doc")]
@@ -226,7 +226,7 @@ def test_a_child_killed_mid_ingest_leaves_the_index_answering(
     gate.unlink()
     again = _file(s, "zorblat.md", "# Zorblat council\n\n" + ZORBLAT)
     msg, table, _ = fns["upload"](str(again))
-    assert "**zorblat.md**: 0 added, 1 updated" in msg, msg
+    assert msg.startswith("Updated \u201czorblat\u201d ("), msg
     assert states[upload_id("zorblat.md")].chunks < bot.index.doc_states()[
         upload_id("zorblat.md")]["chunks"]
     text, panel = _answer(fns, "How many micro-credentials did the Zorblat council approve in "
@@ -241,7 +241,7 @@ def test_bad_files_duplicates_and_removal_keep_their_messages(
     bot, fns = _page(settings, bow_embeddings)
     before = bot.index.count()
     msg, _table, _ = fns["upload"](str(_file(settings, "empty.md", "")))
-    assert msg.startswith("**empty.md**: 0 added"), msg
+    assert msg.startswith("- \u26a0 empty.md was not added: "), msg
     assert "- ⚠ empty.md was not added: " in msg
     report = next(st.entry for st in corpus_status(settings, bot.index) if st.chunks)
     copy = _file(settings, "copy" + report.path.suffix, "")
@@ -250,13 +250,14 @@ def test_bad_files_duplicates_and_removal_keep_their_messages(
     assert f"was not added: duplicate of the indexed document {report.info.id}" in msg, msg
     assert bot.index.count() == before
     note = "# Zorblat notes\n\nThe Zorblat council met in Yerevan.\n"
-    assert "1 added" in fns["upload"](str(_file(settings, "notes.md", note)))[0]
-    assert "0 added, 0 updated, 1 unchanged" in fns["upload"](
+    assert "Added \u201cnotes\u201d (1 passage)" in fns["upload"](
+        str(_file(settings, "notes.md", note)))[0]
+    assert "was already in the library, unchanged" in fns["upload"](
         str(_file(settings, "notes.md", note)))[0]
     text, _panel = _answer(fns, "Where did the Zorblat council meet?")
     assert "Yerevan" in text, text
     msg, _table = fns["remove_upload"](upload_id("notes.md"))
-    assert msg == "Removed notes (notes.md) and its 1 chunks.", msg
+    assert msg == "Removed notes (notes.md) and its 1 chunk.", msg
     assert bot.index.count() == before
 
     # A file of the wrong type or over the limit is refused before any process starts.
@@ -304,7 +305,7 @@ def test_real_pdf_uploaded_on_the_page_is_answered(real_assistant: Any, tmp_path
     pdf = _zorvian_pdf(tmp_path / "zorvian.pdf")
     msg, _table, _ = fns["upload"](str(pdf), None, None, None, None, progress=steps)
     try:
-        assert "**zorvian.pdf**: 1 added" in msg, msg
+        assert msg.startswith("Added \u201c"), msg
         assert any(desc.startswith("Embedding") for _v, desc in steps.seen), steps.seen
         text, panel = _answer(fns, "How many micro-credentials did the Zorvian accreditation "
                                    "council approve?")

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant.text import counted
 from assistant.types import Passage
 
 SUPPORTED = "supported"
@@ -177,7 +178,7 @@ class DraftReport:
             parts.append("references: " + ", ".join(f"{refs[s]} {s}" for s in REF_STATUSES
                                                      if refs[s]))
         total = self.timings_ms.get("total_ms", 0.0) / 1000
-        out = f"{len(self.claims)} sentences: " + "; ".join(parts) + f" ({total:.1f} s)"
+        out = f"{counted(len(self.claims), 'sentence')}: " + "; ".join(parts) + f" ({total:.1f} s)"
         return " ".join([out, *self.notes])
 
     def to_markdown(self) -> str:
@@ -280,6 +281,7 @@ _STYLE = """
 .draft-check .draft { white-space: pre-wrap; line-height: 1.6; }
 .draft-check details.claim { display: inline; border-radius: 3px; padding: 0 2px; }
 .draft-check details.claim > summary { display: inline; cursor: pointer; list-style: none; }
+.draft-check details.claim:not([open])::details-content { display: none; }
 .draft-check details.claim[open] > .detail { display: block; white-space: normal;
   background: #fff; color: #111; border: 1px solid #bbb; padding: .5rem; margin: .3rem 0; }
 .draft-check .claim .txt { color: #111; }

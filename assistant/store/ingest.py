@@ -45,7 +45,7 @@ from assistant.store.files import (
     reserve_space,
 )
 from assistant.store.index import Index, SentenceRow, text_sha
-from assistant.text import display, sentence_spans
+from assistant.text import counted, display, sentence_spans
 from assistant.types import COUNTRIES, Passage
 
 if TYPE_CHECKING:
@@ -82,10 +82,11 @@ class IngestReport:
             f"{len(self.updated)} updated",
             f"{len(self.unchanged)} unchanged",
             f"{len(self.removed)} removed",
-            f"{self.chunks_added} chunks embedded",
+            f"{counted(self.chunks_added, 'chunk')} embedded",
         ]
         if self.sentences_kept:
-            parts[-1] += (f" ({self.sentences_kept} of their sentences unchanged, "
+            their = "its" if self.chunks_added == 1 else "their"
+            parts[-1] += (f" ({self.sentences_kept} of {their} sentences unchanged, "
                           "not embedded again)")
         if self.missing:
             parts.append(f"{len(self.missing)} not on this machine (assistant corpus fetch)")
@@ -96,7 +97,8 @@ class IngestReport:
                          "assistant index compact")
         if self.flagged:
             n = sum(self.flagged.values())
-            parts.append(f"{n} passage{'' if n == 1 else 's'} that address the reader or the "
+            verb = "addresses" if n == 1 else "address"
+            parts.append(f"{counted(n, 'passage')} that {verb} the reader or the "
                          f"assistant flagged in {', '.join(sorted(self.flagged))} (ranked last)")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
@@ -114,10 +116,11 @@ class DocumentStatus:
     @property
     def state(self) -> str:
         if self.chunks and self.entry.present and not self.complete:
-            of = f" of {self.expected}" if self.expected else ""
-            return (f"partly indexed ({self.chunks}{of} chunks); run assistant ingest")
+            chunks = (f"{self.chunks} of {counted(self.expected, 'chunk')}" if self.expected
+                      else counted(self.chunks, "chunk"))
+            return f"partly indexed ({chunks}); run assistant ingest"
         if self.chunks and self.entry.present:
-            done = f"indexed ({self.chunks} chunk{'' if self.chunks == 1 else 's'})"
+            done = f"indexed ({counted(self.chunks, 'chunk')})"
             return f"{done}, cut by an older version; run assistant ingest" if self.outdated \
                 else done
         if self.entry.present:

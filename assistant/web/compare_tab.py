@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.compare import ADDRESSED, Matrix, cell_parts
 from assistant.compare.export import country_name
 from assistant.errors import AssistantError
+from assistant.text import counted
 from assistant.types import Citation, Passage
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ def sources_html(matrix: Matrix, card: CardRenderer) -> str:
 
 def page_html(matrix: Matrix, card: CardRenderer) -> str:
     """The table, then its source cards folded (a marker's click unfolds them)."""
-    n = len({c.passage.id for c in matrix.citations})
-    return (f'{table_html(matrix)}<details id="cmp-sources"><summary>Sources ({n} passages; '
+    n = counted(len({c.passage.id for c in matrix.citations}), "passage")
+    return (f'{table_html(matrix)}<details id="cmp-sources"><summary>Sources ({n}; '
             f"click a marker [n] to see its own)</summary>{sources_html(matrix, card)}</details>")
 
 

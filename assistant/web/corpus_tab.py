@@ -20,9 +20,11 @@ from assistant.web.common import GENERIC_ERROR, Page, safe_error
 from assistant.web.upload_worker import UploadInterrupted, ingest_upload
 from assistant.web.uploads import (
     UPLOAD_TYPES,
+    added_lines,
     check_upload,
     discard_upload,
     first_heading,
+    gone_message,
     page_uploader,
     release_memory,
     remove_upload,
@@ -113,6 +115,8 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
         if not file:
             return "Choose a file to add.", *table()
         path = Path(file)
+        if not path.exists():  # added or refused already: its temporary copy is deleted
+            return gone_message(path.name), *table()
         sidecar = upload_sidecar(settings, path.name)
         try:
             check_upload(path, settings)
@@ -148,9 +152,11 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             release_memory()
         if report.failed and not (settings.uploads_path / path.name).exists():
             sidecar.unlink(missing_ok=True)
-        lines = [f"**{path.name}**: {report.summary()}", *(f"- {n}" for n in report.notes)]
+        lines = [*added_lines(settings, index, report), *(f"- {n}" for n in report.notes)]
         for failed, reason in report.failed.items():
             lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
+        lines = lines or [f"Nothing was added from {path.name}."]
+        log.info("upload of %s: %s", path.name, report.summary())
         result = ("\n".join(lines), *table())
         release_memory()  # again: reading the corpus table and catalog allocates too
         return result
@@ -158,6 +164,17 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
     # gradio finds the request by its annotation; ours is a string (postponed annotations).
     upload.__annotations__["request"] = gr.Request | None
     return upload
+
+
+def settle_uploader(file: str | None) -> tuple[Any, Any]:
+    """After “Add to the library”: a file whose temporary copy is gone (it was added or
+    refused) leaves the uploader, and the button is off until another file is chosen (a trial
+    pressed it again and read "Something went wrong")."""
+    import gradio as gr
+
+    if file and Path(file).exists():
+        return gr.update(), gr.update()
+    return gr.update(value=None), gr.update(interactive=False)
 
 
 def show_progress(progress: Any, name: str) -> Callable[[dict[str, Any]], None]:
@@ -262,7 +279,8 @@ def wire_corpus_tab(page: Page, tab: CorpusTab, chat: ChatTab) -> None:
         make_upload(page), inputs=[tab.upload_file, tab.up_title, tab.up_country, tab.up_type],
         outputs=[tab.upload_msg, tab.corpus_table, chat.docs], api_name="upload",
         concurrency_limit=1, concurrency_id="ingest").then(
-        controls, outputs=refreshed, api_visibility="private")
+        settle_uploader, inputs=[tab.upload_file], outputs=[tab.upload_file, tab.up_btn_add],
+        api_visibility="private").then(controls, outputs=refreshed, api_visibility="private")
     tab.remove_btn.click(
         make_remove(page), inputs=[tab.remove_choice], outputs=[tab.remove_msg, tab.corpus_table],
         api_name="remove_upload", concurrency_limit=1, concurrency_id="ingest").then(

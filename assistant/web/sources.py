@@ -16,6 +16,7 @@ from assistant.types import (
     Citation,
     Passage,
     format_reference,
+    question_lines,
     short_title,
 )
 from assistant.web.render import render_passage
@@ -177,9 +178,18 @@ def linked_text(text: str, turn: int) -> str:
     return "".join(out)
 
 
+def read_as_line(answer: Answer) -> str:
+    """A follow-up's standalone form as a small line of its own ("Read as: …"), so that a
+    reader sees how the question was read; "" when it was read as typed. Not part of the
+    answer's text: its quotes and markers stay as they were."""
+    lines = question_lines(answer, html.escape, asked=False)
+    return "".join(f'<p class="read-as">{line}</p>\n\n' for line in lines)
+
+
 def chat_text(answer: Answer, turn: int = 1) -> str:
     """The answer as a chat message: linked [n], and its own sources for small screens."""
-    text = f"**{OUTCOME_LABELS[answer.outcome]}**\n\n" + linked_text(answer.text, turn)
+    text = f"**{OUTCOME_LABELS[answer.outcome]}**\n\n" + read_as_line(answer) + linked_text(
+        answer.text, turn)
     if answer.outcome == "evidence" and len({h.passage.id for h in answer.highlights}) > 1:
         text += ("\n\n*Each country\u2019s closest passage is shown with the sources, its best "
                  "sentence highlighted.*")

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.text import counted, md_escape
 
 if TYPE_CHECKING:
 
     from assistant.store.index import Index
+    from assistant.store.ingest import IngestReport
 
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,35 @@ def uploaded_docs(settings: Settings) -> list[tuple[str, str]]:
             if not e.in_manifest]
 
 
+def gone_message(name: str) -> str:
+    """What the page says when an upload's temporary copy is gone (it is deleted once the file
+    has been added or refused; a trial pressed “Add to the library” again to correct the
+    country and read "Something went wrong")."""
+    return (f"⚠ The page no longer holds {md_escape(name)}: its temporary copy is deleted once "
+            "a file has been added or refused. Nothing was changed. Choose the file again, "
+            "then press “Add to the library” (a document added again with another title, "
+            "country or type is updated).")
+
+
+def added_lines(settings: Settings, index: Index, report: IngestReport) -> list[str]:
+    """An upload's result in words, a line a document: "Added “Title” (3 passages); it can be
+    asked about now." (the command line prints the counts of ``IngestReport.summary``)."""
+    from assistant.documents.manifest import corpus_entries
+
+    titles = {e.info.id: e.info.title for e in corpus_entries(settings)}
+    states = index.doc_states()
+
+    def named(doc_id: str) -> str:
+        n = int(states.get(doc_id, {}).get("chunks", 0))
+        size = f" ({counted(n, 'passage')})" if n else ""
+        return f"“{md_escape(titles.get(doc_id, doc_id))}”{size}"
+
+    return [*(f"Added {named(d)}; it can be asked about now." for d in report.added),
+            *(f"Updated {named(d)}; it can be asked about now." for d in report.updated),
+            *(f"{named(d)} was already in the library, unchanged; it can be asked about."
+              for d in report.unchanged)]
+
+
 def remove_upload(settings: Settings, index: Index, doc_id: str) -> str:
     """Delete an uploaded document: its chunks, its file and its details. The message to show."""
     from assistant.documents.manifest import corpus_entries
@@ -152,7 +183,7 @@ def remove_upload(settings: Settings, index: Index, doc_id: str) -> str:
         index.delete(ids)
     entry.path.unlink(missing_ok=True)
     upload_sidecar(settings, entry.path.name).unlink(missing_ok=True)
-    return f"Removed {entry.info.title} ({entry.path.name}) and its {len(ids)} chunks."
+    return f"Removed {entry.info.title} ({entry.path.name}) and its {counted(len(ids), 'chunk')}."
 
 
 class DiskFullUploads:
