@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SURVEY_ALPHA as ALPHA
 from conftest import SURVEY_BETA as BETA
 from conftest import two_reports
@@ -34,9 +35,14 @@ def _retrieval(question: str, *texts: str, relevance: float = 0.05) -> Retrieval
     return Retrieval(question, passages, QueryTerms())
 
 
-def test_a_low_relevance_gives_none_for_a_question_in_the_documents_language() -> None:
-    info = read_question(ASKED_EN, ASKED_EN)
-    off = abstain.off_subject(info, _retrieval(ASKED_EN, ENGLISH, ENGLISH), floor=0.11)
+@pytest.mark.parametrize(("asked", "texts"), [
+    (ASKED_EN, (ENGLISH, ENGLISH)),  # a question in the documents' language
+    (ASKED_HY, (ENGLISH, ARMENIAN)),  # an uploaded Armenian document: word signals can fire
+])
+def test_a_low_relevance_gives_none_where_word_signals_can_fire(
+        asked: str, texts: tuple[str, str]) -> None:
+    info = read_question(asked, asked)
+    off = abstain.off_subject(info, _retrieval(asked, *texts), floor=0.11)
     assert off is not None
     assert off.code == abstain.OFF_SUBJECT
 
@@ -46,13 +52,6 @@ def test_a_low_relevance_gives_no_none_for_a_question_in_another_language() -> N
     assert info.lang == "hy"
     assert abstain.off_subject(info, _retrieval(ASKED_HY, ENGLISH, ENGLISH), floor=0.11) is None
 
-
-def test_the_relevance_floor_applies_when_a_passage_is_in_the_questions_language() -> None:
-    """An uploaded Armenian document: the word signals can fire, so the floor decides."""
-    info = read_question(ASKED_HY, ASKED_HY)
-    off = abstain.off_subject(info, _retrieval(ASKED_HY, ENGLISH, ARMENIAN), floor=0.11)
-    assert off is not None
-    assert off.code == abstain.OFF_SUBJECT
 
 
 def test_a_relevance_above_the_floor_is_never_none() -> None:
