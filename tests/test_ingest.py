@@ -183,6 +183,34 @@ def test_a_re_cut_index_equals_a_fresh_build(tmp_path: Path, settings: Settings,
     assert_same_rows(got_p, want_p)  # passage vectors pooled from the new cut's sentences
 
 
+def test_a_document_whose_country_changed_is_embedded_again(
+        tmp_path: Path, settings: Settings, fake_embeddings: Embeddings, ingested: Index) -> None:
+    # Each sentence is embedded with its country's name before it ("Armenia: …"), so a new
+    # country is a new text: the document is cut and embedded again, as a fresh build would.
+    import json
+
+    up = settings.uploads_path
+    up.mkdir(parents=True, exist_ok=True)
+    write_good(up / "note.md")
+    (up / ".note.md.json").write_text(json.dumps({"country": "GE"}), encoding="utf-8")
+    ingest(settings, index=ingested)
+    (up / ".note.md.json").write_text(json.dumps({"country": "AM"}), encoding="utf-8")
+    report = ingest(settings, index=ingested)
+    doc = upload_id("note.md")
+    assert report.updated == [doc], report.summary()
+    assert {p.country for p in ingested.passages(where={"doc_id": doc})} == {"AM"}
+    fresh_settings = make_settings(tmp_path / "fresh")
+    fresh_up = fresh_settings.uploads_path
+    fresh_up.mkdir(parents=True, exist_ok=True)
+    shutil.copy(up / "note.md", fresh_up / "note.md")
+    shutil.copy(up / ".note.md.json", fresh_up / ".note.md.json")
+    fresh = Index(fresh_settings, embeddings=fake_embeddings)
+    ingest(fresh_settings, index=fresh)
+    (got_p, got_s), (want_p, want_s) = _contents(ingested), _contents(fresh)
+    assert_same_rows(got_s, want_s)
+    assert_same_rows(got_p, want_p)
+
+
 def test_changed_document_is_updated_incrementally(settings: Settings, ingested: Index) -> None:
     path = settings.corpus_path / "documents" / "d11-georgia.md"
     old = indexed_ids(ingested, "d11-georgia")

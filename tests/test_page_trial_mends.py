@@ -69,6 +69,19 @@ def test_an_upload_is_told_in_words_and_adding_it_again_asks_to_choose_it_again(
     assert "0 added" not in msg
 
 
+def test_the_same_file_added_again_with_another_country_is_updated(
+    settings: Settings, bow_embeddings: Any,
+) -> None:
+    # A second trial chose the file again, set Country to Armenia and pressed Add: the page
+    # said "already in the library, unchanged" while the table and the index kept Georgia.
+    bot, fns, _app = _page(settings, bow_embeddings)
+    fns["upload"](str(_file(settings, "kite.md", KITE)), "Kite notes", "GE", "other")
+    msg, _table, _docs = fns["upload"](str(_file(settings, "kite.md", KITE)), "Kite notes",
+                                       "AM", "other")
+    assert msg.startswith("Updated \u201cKite notes\u201d"), msg
+    assert {p.country for p in bot.index.passages() if p.doc_id.startswith("upload-")} == {"AM"}
+
+
 def test_after_an_add_the_uploader_is_emptied_and_the_button_turned_off(
     settings: Settings, bow_embeddings: Any,
 ) -> None:

@@ -338,7 +338,7 @@ class Index:
     def doc_states(self) -> dict[str, dict[str, Any]]:
         """doc id → {"sha256": set of hashes, "chunks": n, "ids": set of passage ids, "complete",
         "chunking": the chunker versions that cut its passages, "versions": passage id → the
-        chunker version that cut it}.
+        chunker version that cut it, "info": the (title, country, doc_type) its passages carry}.
 
         A document is complete when its chunks all carry one hash and their number is the
         number the document was cut into (a run killed half-way leaves it incomplete).
@@ -350,8 +350,10 @@ class Index:
             st = states.setdefault(
                 str(meta.get("doc_id", "?")),
                 {"sha256": set(), "chunks": 0, "ids": set(), "expected": set(),
-                 "chunking": set(), "versions": {}},
+                 "chunking": set(), "versions": {}, "info": set()},
             )
+            st["info"].add((str(meta.get("title", "")), str(meta.get("country", "")),
+                            str(meta.get("doc_type", ""))))
             st["versions"][pid] = version = int(meta.get("chunking", 0) or 0)
             st["chunking"].add(version)
             st["sha256"].add(str(meta.get("doc_sha256", "")))

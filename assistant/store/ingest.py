@@ -338,7 +338,8 @@ def _to_embed(
             sha = file_sha256(entry.path)
             state = states.get(doc_id)
             if (state and state["sha256"] == {sha} and state["complete"]
-                    and state["chunking"] == {chunking.CHUNKING_VERSION}):
+                    and state["chunking"] == {chunking.CHUNKING_VERSION}
+                    and state["info"] == {_described(entry)}):
                 report.unchanged.append(doc_id)
                 continue  # (cut by an older chunker: re-cut, its unchanged texts kept)
             if by_sha.get(sha, doc_id) != doc_id:
@@ -361,6 +362,12 @@ def _to_embed(
     return todo
 
 
+def _described(entry: CorpusEntry) -> tuple[str, str, str]:
+    """What a document's passages say of it besides its text: a change re-cuts it (a title,
+    country or type given again for an upload, or edited in the manifest)."""
+    return (entry.info.title, entry.info.country, entry.info.doc_type)
+
+
 def _embed_and_store(
     settings: Settings,
     index: Index,
@@ -381,6 +388,8 @@ def _embed_and_store(
         # still keep their vectors, below), and its old sentence rows are pruned once stored.
         current = {i for i, v in state.get("versions", {}).items()
                    if v == chunking.CHUNKING_VERSION}
+        if state.get("info", {_described(entry)}) != {_described(entry)}:
+            current = set()  # a new country is a new text to embed ("Armenia: …")
         new = [p for p in passages if p.id not in current]
         # A changed document's unchanged sentences keep their vectors: an edit near the start
         # shifts every later passage (its id holds its offsets), not what its sentences say.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.documents.manifest import file_sha256
 from assistant.errors import AssistantError
 from assistant.types import COUNTRIES, DOC_TYPES
 from assistant.web.catalog import corpus_html, corpus_rows, country_choices, missing_html
@@ -122,10 +123,12 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             check_upload(path, settings)
             meta = {k: v for k, v in {"title": (title or "").strip(), "country": country,
                                        "doc_type": doc_type}.items() if v}
-            if meta:
+            stored = settings.uploads_path / path.name
+            if meta and (not stored.exists() or file_sha256(stored) == file_sha256(path)):
+                # New, or the same file chosen again with its title, country or type
+                # corrected: the next ingest re-cuts it under what was given.
                 sidecar.parent.mkdir(parents=True, exist_ok=True)
-                if not (settings.uploads_path / path.name).exists():
-                    sidecar.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+                sidecar.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             progress(0, desc=f"Starting to add {path.name}")
             report = ingest_upload(bot, [path], page_uploader(request),
                                    show_progress(progress, path.name))
