@@ -388,7 +388,7 @@ def _embed_and_store(
         # still keep their vectors, below), and its old sentence rows are pruned once stored.
         current = {i for i, v in state.get("versions", {}).items()
                    if v == chunking.CHUNKING_VERSION}
-        if state.get("info", {_described(entry)}) != {_described(entry)}:
+        if state and state["info"] != {_described(entry)}:
             current = set()  # a new country is a new text to embed ("Armenia: …")
         new = [p for p in passages if p.id not in current]
         # A changed document's unchanged sentences keep their vectors: an edit near the start

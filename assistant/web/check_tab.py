@@ -32,6 +32,8 @@ EU_MISSING = ('<p class="filters-missing">No EU box: the EU Recommendation (Coun
               "Recommendation of 16 June 2022 on micro-credentials) is not indexed, so a draft "
               "cannot be checked against it. To add it, run <code>assistant corpus fetch</code> "
               "(where a network allows), then <code>assistant ingest</code>.</p>")
+EMPTY = "<p>Paste a draft or upload a file, then press <b>Check draft</b>.</p>"
+FAILED = "⚠ The check failed unexpectedly; the error is in the server log."
 
 
 @dataclass
@@ -51,8 +53,6 @@ def check_countries(docs: Sequence[IndexedDoc]) -> list[tuple[str, str]]:
 def eu_note(docs: Sequence[IndexedDoc]) -> str:
     """Why there is no EU box and how to add the Recommendation ("" when one is indexed)."""
     return "" if any(d.country == "EU" for d in docs) else EU_MISSING
-EMPTY = "<p>Paste a draft or upload a file, then press <b>Check draft</b>.</p>"
-FAILED = "⚠ The check failed unexpectedly; the error is in the server log."
 
 
 def check_for_page(
