@@ -76,6 +76,11 @@ def test_display_cleaning_leaves_verification_on_the_raw_text() -> None:
     ("m. Low level of awareness.", "Low level of awareness."),
     ("There were 22 colleges1 in total.", "There were 22 colleges in total."),
     ("| Armenia | 50 |", "Armenia | 50"),
+    # A Markdown heading's marks are not the document's words (a trial saw "### State
+    # Universities:" quoted as an answer).
+    ("### State Universities:", "State Universities:"),
+    ("#### 2.1 Legal framework", "2.1 Legal framework"),
+    ("Item #3 stays", "Item #3 stays"),
 ])
 def test_clean_item(raw: str, clean: str) -> None:
     assert clean_item(raw) == clean

@@ -31,6 +31,7 @@ MAX_ADJACENT = 3
 # A list item or table row at the start of a line: "-", "*", "•", "✓", "1.", "a)", "m.", "|".
 _ITEM_LINE = re.compile(r"^[ \t]*(?:[-*•✓☐▪◦]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\)|\|)")
 _BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
+_HEADING_MARKS = re.compile(r"^#{1,6}\s+")  # a Markdown heading's "###", not the document's words
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 _CAPTION = re.compile(r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix)\s*\d", re.I)
@@ -45,8 +46,9 @@ LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation
 
 
 def clean_item(text: str) -> str:
-    """One unit as the reader sees it: bullets, list letters and glued footnote digits gone."""
-    text = display(text)
+    """One unit as the reader sees it: heading marks, bullets, list letters and glued footnote
+    digits gone."""
+    text = _HEADING_MARKS.sub("", display(text))
     text = _BULLET.sub("", text)
     text = _ENUMERATOR.sub("", text)
     text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter
