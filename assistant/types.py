@@ -236,7 +236,7 @@ class Citation:
     passage: Passage
     quote: str  # verbatim: what verification checks against the stored passage
     verified: bool = True  # the quote was found verbatim in the stored passage
-    shown: str = ""  # the quote as the reader sees it (list letters, footnote digits dropped)
+    shown: str = ""  # the quote as the reader sees it (list letters, footnote marks dropped)
 
     @property
     def display_quote(self) -> str:

@@ -7,6 +7,8 @@ then the closest passages marked "not an answer". The reason code goes to the au
 Rules, in the order they are applied:
 1. ``injection``      the question asks to change the rules
 2. ``unknown_name``   it names something (a capitalised word) the documents never mention
+   ``no_known_words`` it is in the documents' language and none of its words (nor a synonym
+                      of one) occurs in them ("How do I bake a chocolate cake?")
 3. ``no_evidence``    no passage cleared the relevance floor
 4. ``off_subject``    (extractive and verify) even the most relevant passage is unlikely to
                       hold the answer: the reranker's relevance of every passage is below the
@@ -33,6 +35,7 @@ from assistant.text import tokens
 
 INJECTION = "injection"
 UNKNOWN_NAME = "unknown_name"
+NO_KNOWN_WORDS = "no_known_words"
 NO_EVIDENCE = "no_evidence"
 OFF_SUBJECT = "off_subject"
 BELOW_THRESHOLD = "below_threshold"
@@ -67,6 +70,10 @@ def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None
     names = {word for term, word in proper_nouns(q.standalone).items() if term in unknown}
     if names:
         return Abstention(UNKNOWN_NAME, f"the documents never mention {', '.join(sorted(names))}")
+    strangers = no_known_words(q, retrieval)
+    if strangers:
+        return Abstention(NO_KNOWN_WORDS, f"none of the question's words ({', '.join(strangers)}) "
+                                          "occurs in the indexed documents")
     if not retrieval.evidence:
         return Abstention(NO_EVIDENCE, "no passage of the indexed documents is close enough to "
                                        "the question")
@@ -97,6 +104,23 @@ def across_languages(q: QuestionInfo, retrieval: Retrieval) -> bool:
     """
     langs = {detect_language(sp.passage.text) for sp in retrieval.passages}
     return bool(langs) and detect_language(q.standalone) not in langs
+
+
+def no_known_words(q: QuestionInfo, retrieval: Retrieval) -> list[str]:
+    """The question's words as written, when none of them (nor a synonym of one) occurs in the
+    indexed documents and the question is in the documents' language; else [].
+
+    The ranker reads a question without corpus words as one in another language and leans on
+    the dense similarity alone, which always finds something (the title page, 0.17, for a cake
+    recipe). On the tune part the one English question without a corpus word is unanswerable
+    (un-005); the 26 others are in Armenian, Georgian or Russian, which this rule leaves alone.
+    """
+    terms = retrieval.terms
+    if terms.known or terms.weights or not terms.unknown or across_languages(q, retrieval):
+        return []
+    as_written = {tokens(w)[0]: w for w in re.findall(r"[^\W_][\w'-]*", q.standalone)
+                  if tokens(w)}
+    return [as_written.get(t, t) for t in terms.unknown]
 
 
 def proper_nouns(question: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ documents.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.questions import COUNTRY_NAMES
 from assistant.answer.scorer import ScoredSpan
@@ -32,8 +32,7 @@ Verify = Callable[[str, Passage], bool]  # is the quote found verbatim in the pa
 
 def not_evidence(sp: ScoredPassage) -> ScoredPassage:
     """The passage as shown with a declined answer: marked as not an answer."""
-    return ScoredPassage(sp.passage, sp.score, sp.dense, sp.lexical, sp.rank, evidence=False,
-                         best_sentence=sp.best_sentence, sentences=sp.sentences)
+    return replace(sp, evidence=False)
 
 
 def highlights(top: Passage, scored: Iterable[ScoredSpan], verify: Verify, first_n: int = 1,

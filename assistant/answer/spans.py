@@ -9,8 +9,9 @@ A span is one of:
 
 The raw span is the stored text between two offsets, so its quote is verbatim by construction
 and is verified against the stored passage like every quote. The display form drops list
-letters ("a)", "m."), bullets and check marks and footnote digits glued to words
-("colleges1"); it is for the reader only.
+letters ("a)", "m."), bullets and check marks, heading marks ("###") and footnote marks set as
+superscripts ("colleges<sup>1</sup>"); it is for the reader only. Digits glued to a word in
+plain text stay ("globs2" is a name; "colleges1" from a PDF cannot be told from one).
 """
 
 from __future__ import annotations
@@ -36,25 +37,24 @@ _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 _CAPTION = re.compile(r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix)\s*\d", re.I)
 _OPTION = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\[[ xX]?\])")
-# A footnote digit glued to a word ("colleges1", "institutions.2"): a whole word of four
-# letters or more, lower case but for its first, then one or two digits, then a space,
-# punctuation or the end. Identifiers keep their digits: "int64", "hex4" (short stems),
-# "CAMLparam1", "__int64" (capitals or underscores inside the word).
-_FOOTNOTE = re.compile(r"\b([A-Za-z][a-z]{3,})[.,]?\d{1,2}(?=[\s.,;:)]|$)")
+# A footnote mark: a number set as a superscript ("colleges<sup>1</sup>"). A digit glued to a
+# word in plain text is left alone: nothing tells "colleges1" (a footnote lost in extraction)
+# from "globs2" or "base64" (names), and dropping it changed what a quote says.
+_SUP_MARK = re.compile(r"<sup>\s*\d{1,3}\s*</sup>", re.I)
 _TABLE_RULE = re.compile(r"^\|?[\s|:-]+\|?$")
 LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation: a label
 
 
 def clean_item(text: str) -> str:
-    """One unit as the reader sees it: heading marks, bullets, list letters and glued footnote
-    digits gone."""
-    text = _HEADING_MARKS.sub("", display(text))
+    """One unit as the reader sees it: heading marks, bullets, list letters and superscript
+    footnote marks gone."""
+    text = _HEADING_MARKS.sub("", display(_SUP_MARK.sub("", text)))
     text = _BULLET.sub("", text)
     text = _ENUMERATOR.sub("", text)
     text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter
     if text.startswith("|"):  # a table row: its cells, separated plainly
         text = " | ".join(c.strip() for c in text.strip("|").split("|") if c.strip())
-    return _FOOTNOTE.sub(r"\1", text).strip()
+    return text.strip()
 
 
 @lru_cache(maxsize=32768)  # pure; every question reads the same passages' sentences again
