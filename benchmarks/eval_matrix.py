@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 import assistant  # noqa: E402,F401  (offline settings)
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation.baseline import NaiveBaseline  # noqa: E402
+from assistant.evaluation.metrics import CATEGORY_COLUMNS  # noqa: E402
 from assistant.evaluation.qa import load_qa, select_split  # noqa: E402
-from assistant.evaluation.run import CATEGORY_COLUMNS, build_report, default_sets, run_items  # noqa: E402
+from assistant.evaluation.run import build_report, default_sets, run_items  # noqa: E402
 
 HEADLINE = (("retrieval", "hit_at_5", "hit@5"), ("retrieval", "mrr", "MRR"),
             ("answer", "fact_recall", "fact recall"), ("citations", "precision", "cit. prec."),

@@ -83,13 +83,22 @@ def retrieve_all(settings: Any, rankers: dict[str, Any] | None = None) -> list[d
         info = a.read_question(check_question(it.question, settings), list(it.history))
         retrieval = a.retriever.retrieve(info.standalone, k=settings.k)
         stop = abstain.before_answering(info, retrieval)
-        top = max((sp.relevance for sp in retrieval.passages if sp.relevance is not None),
-                  default=None)
-        # The relevance floor does not apply across languages (abstain.across_languages).
-        across = abstain.across_languages(info, retrieval)
         out.append({"item": it, "info": info, "retrieval": None if stop else retrieval,
-                    "top_relevance": None if across else top})
+                    "top_relevance": floor_input(info, retrieval, stop is not None)})
     return out
+
+
+def floor_input(info: Any, retrieval: Any, declined: bool) -> float | None:
+    """The best relevance the `none` floor would judge the item by; None where the floor does
+    not decide: the item is declined by an earlier rule (a name or no word the documents use,
+    abstain.before_answering), or it is in another language than every passage
+    (abstain.across_languages)."""
+    from assistant.answer import abstain
+
+    if declined or abstain.across_languages(info, retrieval):
+        return None
+    return max((sp.relevance for sp in retrieval.passages if sp.relevance is not None),
+               default=None)
 
 
 def choose_none_below(found: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:

@@ -613,3 +613,18 @@ def test_a_wrong_month_in_the_same_date_is_a_contradiction() -> None:
     other = compare("It was adopted on 16 June 2022.", "It was adopted in May 2022.", p)
     assert not other.agrees
     assert other.mismatches == []
+
+
+def test_the_cli_quotes_a_closest_passage_whole() -> None:
+    # A trial: the quote was cut at 160 characters, before the figure the draft was about.
+    from types import SimpleNamespace
+
+    from assistant.check.cli import closest_line
+
+    quote = ("Response in the survey was obtained from 50 respondents, including 13 State "
+             "higher educational institutions, 6 Branches of licensed foreign state and "
+             "non-state higher educational institutions, 22 Scientific institutions.")
+    e = SimpleNamespace(quote=quote, reference=lambda: "Report, II. Survey results")
+    line = closest_line(e)
+    assert "22 Scientific institutions.\u201d" in line
+    assert line.endswith("\u201d")

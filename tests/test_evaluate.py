@@ -573,3 +573,23 @@ def test_pr_curve_marks_the_threshold_and_counts_best_spans(tmp_path: Path) -> N
     html_text = render_html(report)
     assert "chosen 0.50" in html_text
     assert "<polyline" in html_text
+
+
+def test_html_reports_each_category_and_the_sets_run(toy_results: list[ItemResult]) -> None:
+    # A tester's trial: the terminal printed a row per category, the HTML report had none, and
+    # its "Q&A set" row was empty (the run records `qa_files`, a list).
+    from assistant.evaluation.metrics import category_rows
+
+    report = build_report(toy_results, {"qa_files": ["corpus/eval/known_qa.jsonl",
+                                                     "my <own> set.jsonl"], "split": "test"})
+    page = render_html(report)
+    assert "<h2>By category</h2>" in page
+    rows = category_rows(report)
+    assert len(rows) >= 2
+    for row in rows[1:]:
+        assert f"<td>{row[0]}</td>" in page
+        assert all(f'<td class="num">{v}</td>' in page for v in row[2:])
+    assert "corpus/eval/known_qa.jsonl; my &lt;own&gt; set.jsonl" in page
+    assert "<td>Part</td><td>test</td>" in page
+    # the question table scrolls inside the page instead of widening it
+    assert '<div class="wide"><table>' in page

@@ -62,3 +62,26 @@ def test_a_passage_shown_as_not_an_answer_keeps_its_scores() -> None:
     assert shown.evidence is False
     assert shown.relevance == 0.17
     assert (shown.score, shown.dense, shown.rank) == (sp.score, sp.dense, sp.rank)
+
+
+def test_a_short_form_or_a_compound_is_not_a_name_the_documents_never_mention() -> None:
+    # On the tune part the name rule denied three answerable questions for "MC", "Uni" and
+    # "QA-related" (short forms and a compound of corpus words) while it caught three
+    # unanswerable ones, a loss at the cost `none` is weighed with (two for one).
+    for asked, unknown in [
+        ("A university wants to launch an MC programme, what is the first step?", ("mc",)),
+        ("Those summer schools at Eurasia International Uni - how many credits?", ("uni",)),
+        ("What QA-related things is the project supposed to work on?", ("qa-related",)),
+    ]:
+        stop = abstain.before_answering(read_question(asked, asked),
+                                        _retrieval(asked, ("programm", "step"), unknown))
+        assert stop is None, (asked, stop)
+
+
+def test_a_name_the_documents_never_mention_is_still_none() -> None:
+    asked = "What is the minimum of ECTS credits for a micro-credential in Azerbaijan?"
+    stop = abstain.before_answering(read_question(asked, asked),
+                                    _retrieval(asked, ("ects", "credit"), ("azerbaijan",)))
+    assert stop is not None
+    assert stop.code == abstain.UNKNOWN_NAME
+    assert "Azerbaijan" in stop.message

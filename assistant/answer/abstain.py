@@ -125,9 +125,18 @@ def no_known_words(q: QuestionInfo, retrieval: Retrieval) -> list[str]:
 
 def proper_nouns(question: str) -> dict[str, str]:
     """Capitalised words that are not the first word, names the documents must mention: their
-    index term → the word as written (a trial read "never mention franc" for "France")."""
+    index term → the word as written (a trial read "never mention franc" for "France");
+    short forms and compounds are not names here (``_a_name``)."""
     ws = re.findall(r"[A-Za-z][A-Za-z'-]+", question)
-    return {tokens(w)[0]: w for w in ws[1:] if w[0].isupper() and tokens(w)}
+    return {tokens(w)[0]: w for w in ws[1:] if w[0].isupper() and tokens(w) and _a_name(w)}
+
+
+def _a_name(word: str) -> bool:
+    """A capitalised word that names something: four letters or more, and not a compound
+    with a lower-case part. A short form ("MC", "Uni") is usually of something the documents
+    spell out, and "QA-related" is a compound of their words: on the tune part the rule denied
+    three answerable questions for these, as many as the unanswerable ones it caught."""
+    return sum(c.isalpha() for c in word) >= 4 and not re.search(r"-[a-z]", word)
 
 
 def below_threshold(probability: float, threshold: float) -> Abstention:

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.metrics import GROUP_TITLES, METRICS, MetricDef
+from assistant.evaluation.metrics import GROUP_TITLES, METRICS, MetricDef, category_rows
 
 CHART_KEYS = ("hit_at_1", "hit_at_5", "mrr", "context_recall", "fact_recall", "exact_all_facts",
               "precision@citations", "quote_verified", "accuracy")
@@ -29,6 +29,7 @@ tr.group td{background:#eef2f6;font-weight:600}
 .cite{margin:.2rem 0}.small{font-size:.85em;color:#57606a}
 tr.bad td:first-child{border-left:4px solid #cf222e}
 tr.good td:first-child{border-left:4px solid #1a7f37}
+.wide{overflow-x:auto}.answer,.quote{overflow-wrap:anywhere}
 """
 
 
@@ -94,7 +95,9 @@ def _chart(report: dict[str, Any]) -> str:
             yy = y + j * bar_h
             parts.append(f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h - 2}" '
                          f'fill="{colour}"><title>{_e(name)}: {_e(m.fmt(value))}</title></rect>')
-            parts.append(f'<text x="{label_w + w + 4:.1f}" y="{yy + bar_h - 3}">'
+            # the value in a column of its own, right of the bars: written after the bar it
+            # was overprinted by the target's line (a tester's trial)
+            parts.append(f'<text x="{label_w + bar_w + 6}" y="{yy + bar_h - 3}">'
                          f"{_e(m.fmt(value))}</text>")
         if m.target is not None:
             x = label_w + m.target * bar_w
@@ -165,8 +168,9 @@ def _status(row: dict[str, Any]) -> tuple[int, str]:
 
 
 def _items(rows: list[dict[str, Any]]) -> str:
-    out = ["<table><tr><th>Result</th><th>Question</th><th>Answer</th><th>Citations</th>"
-           "<th>Missed facts</th><th>Rank of first right passage</th><th>Time</th></tr>"]
+    out = ['<div class="wide"><table><tr><th>Result</th><th>Question</th><th>Answer</th>'
+           "<th>Citations</th><th>Missed facts</th><th>Rank of first right passage</th>"
+           "<th>Time</th></tr>"]
     for row in sorted(rows, key=lambda r: (_status(r)[0], str(r.get("id")))):
         order, verdict = _status(row)
         cites = "".join(
@@ -188,13 +192,30 @@ def _items(rows: list[dict[str, Any]]) -> str:
             f'<td class="answer">{_e(row.get("answer"))}</td><td>{cites}</td><td>{missed}</td>'
             f'<td class="num">{_e(rank_txt)}</td><td class="num">{_e(row.get("ms"))} ms</td></tr>'
         )
-    out.append("</table>")
+    out.append("</table></div>")
     return "\n".join(out)
+
+
+def _categories(report: dict[str, Any]) -> str:
+    """One row per category (the terminal's table), so that a gain in one kind of question
+    cannot hide a loss in another."""
+    rows = category_rows(report)
+    if len(rows) < 2:
+        return "<p>No categories in this set.</p>"
+    head = "".join(f"<th>{_e(h)}</th>" for h in rows[0])
+    body = "".join(
+        f"<tr><td>{_e(r[0])}</td>" + "".join(f'<td class="num">{_e(v)}</td>' for v in r[1:])
+        + "</tr>" for r in rows[1:])
+    return (f"<table><tr>{head}</tr>{body}</table><p class=small>\u201c-\u201d: the figure "
+            "does not apply (retrieval and fact recall for questions without an answer, false "
+            "answers for questions with one).</p>")
 
 
 def _meta(report: dict[str, Any]) -> str:
     meta = report.get("meta", {})
-    rows = [("Q&A set", meta.get("qa_file")), ("Questions", meta.get("n_items")),
+    files = meta.get("qa_files") or meta.get("qa_file")
+    sets = "; ".join(files) if isinstance(files, list) else files
+    rows = [("Q&A set", sets), ("Part", meta.get("split")), ("Questions", meta.get("n_items")),
             ("Answer mode", meta.get("mode")), ("Passages per answer (k)", meta.get("k")),
             ("Index fingerprint", meta.get("corpus_fingerprint")), ("Run at", meta.get("date"))]
     base = report.get("baseline")
@@ -218,6 +239,7 @@ def render_html(report: dict[str, Any]) -> str:
         "Some questions have no answer in the documents: there, the right behaviour is to say "
         "so.</p>\n"
         f"{_meta(report)}\n<h2>Summary</h2>\n{_summary(report)}\n"
+        f"<h2>By category</h2>\n{_categories(report)}\n"
         f"<h2>Main figures at a glance</h2>\n{_chart(report)}\n"
         "<h2>Answers against the threshold</h2>\n<p>An item is answered when its best quoted "
         "span's probability reaches the threshold; precision is the share of those answers "

@@ -434,3 +434,33 @@ def save_json(report: dict[str, Any], path: str | Path) -> Path:
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"JSON report: {out}", file=sys.stderr)
     return out
+
+
+# The per-category table: the figures that matter for each kind of question.
+CATEGORY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("retrieval", "hit_at_5", "hit@5"),
+    ("retrieval", "mrr", "MRR"),
+    ("answer", "fact_recall", "fact recall"),
+    ("answer", "evidence_recall", "evid. recall"),
+    ("citations", "precision", "cit. precision"),
+    ("abstention", "false_abstention_rate", "false abst."),
+    ("abstention", "false_answer_rate", "false answers"),
+    ("outcomes", "none_on_answerable", "none on ans."),
+    ("abstention", "accuracy", "accuracy"),
+)
+
+
+def category_rows(report: dict[str, Any], key: str = "categories") -> list[list[str]]:
+    """The header, then one row per category: its name, n, and the figures of CATEGORY_COLUMNS
+    to two places ("-" where a figure does not apply: retrieval and fact recall for
+    unanswerable items, false answers for answerable ones)."""
+    rows = [["category", "n", *(c[2] for c in CATEGORY_COLUMNS)]]
+    for cat, m in (report.get(key) or {}).items():
+        n_ans, n_una = m["abstention"]["n_answerable"], m["abstention"]["n_unanswerable"]
+        row = [cat, str(n_ans + n_una)]
+        for group, metric, _ in CATEGORY_COLUMNS:
+            applies = (n_una if metric == "false_answer_rate" else
+                       n_ans + n_una if metric == "accuracy" else n_ans)
+            row.append(f"{m[group][metric]:.2f}" if applies else "-")
+        rows.append(row)
+    return rows

@@ -18,6 +18,7 @@ from assistant.evaluation.metrics import (
     METRICS,
     ItemResult,
     by_category,
+    category_rows,
     check_thresholds,
     compute_metrics,
     gate_lines,
@@ -116,34 +117,11 @@ def pr_curve(results: Sequence[ItemResult], chosen: float | None) -> dict[str, A
     return {"threshold": chosen, "points": points}
 
 
-# The per-category table: the figures that matter for each kind of question.
-CATEGORY_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("retrieval", "hit_at_5", "hit@5"),
-    ("retrieval", "mrr", "MRR"),
-    ("answer", "fact_recall", "fact recall"),
-    ("answer", "evidence_recall", "evid. recall"),
-    ("citations", "precision", "cit. precision"),
-    ("abstention", "false_abstention_rate", "false abst."),
-    ("abstention", "false_answer_rate", "false answers"),
-    ("outcomes", "none_on_answerable", "none on ans."),
-    ("abstention", "accuracy", "accuracy"),
-)
-
-
 def format_categories(report: dict[str, Any], key: str = "categories") -> str:
     """One row per category: n, then the figures of CATEGORY_COLUMNS ("-" where they do not
     apply: retrieval and fact recall for unanswerable items, false answers for answerable)."""
-    cats = report.get(key) or {}
-    head = ["category", "n", *(c[2] for c in CATEGORY_COLUMNS)]
-    rows = [head]
-    for cat, m in cats.items():
-        n_ans, n_una = m["abstention"]["n_answerable"], m["abstention"]["n_unanswerable"]
-        row = [cat, str(n_ans + n_una)]
-        for group, metric, _ in CATEGORY_COLUMNS:
-            applies = (n_una if metric == "false_answer_rate" else
-                       n_ans + n_una if metric == "accuracy" else n_ans)
-            row.append(f"{m[group][metric]:.2f}" if applies else "-")
-        rows.append(row)
+    rows = category_rows(report, key)
+    head = rows[0]
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if j == 0 else c.rjust(w)
                        for j, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
