@@ -11,7 +11,7 @@ from typing import Any
 
 import appserver
 import pytest
-from conftest import handler_steps, make_settings, settings_env
+from conftest import REPO, handler_steps, make_settings, settings_env
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
@@ -290,6 +290,15 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
     summary, rows = fns["evaluate"](None, 2, "extractive")
     assert "2 questions (1 answerable, 1 not)" in summary
     assert len(rows) == 2
+    # A tester's trial read "fact recall 68%, met" on the page beside 19% from `assistant
+    # eval`: the page sampled the whole known set, tune part included, and did not say so.
+    # It samples the test part of the known and user sets, names them, and adds categories.
+    assert "of the 130 test-part questions of known_qa.jsonl and user_qa.jsonl" in summary
+    assert "category" in summary
+    tuned = {json.loads(ln)["id"] for name in ("known_qa.jsonl", "user_qa.jsonl")
+             for ln in (REPO / "corpus" / "eval" / name).read_text(encoding="utf-8").splitlines()
+             if ln.strip() and json.loads(ln).get("split") == "tune"}
+    assert not {r[0] for r in rows} & tuned
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,17 +51,36 @@ def stratified_sample(items: Sequence[Any], n: int) -> list[Any]:
     return sorted(chosen, key=lambda it: order[id(it)])
 
 
-def known_set_path(settings: Settings) -> Path:
-    p = settings.corpus_path / "eval" / "known_qa.jsonl"
-    return p if p.is_file() else settings.bundled_corpus_path / "eval" / "known_qa.jsonl"
+# The page's default: the test part of these sets (nothing was tuned on it), as `make eval-gate`.
+DEFAULT_SETS = ("known_qa.jsonl", "user_qa.jsonl")
 
 
-def count_items(path: Path) -> int:
-    """How many non-empty lines a JSONL question set has (0 if unreadable)."""
+def eval_set_path(settings: Settings, name: str) -> Path:
+    p = settings.corpus_path / "eval" / name
+    return p if p.is_file() else settings.bundled_corpus_path / "eval" / name
+
+
+def count_items(path: Path, split: str = "all") -> int:
+    """How many questions a JSONL set has (of one part: an item without a part is in every
+    part), without checking its quotes against the documents; 0 if unreadable."""
     try:
-        return sum(1 for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip())
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     except (OSError, UnicodeDecodeError):
         return 0
+    if split == "all":
+        return len(lines)
+    n = 0
+    for ln in lines:
+        try:
+            n += json.loads(ln).get("split", "") in ("", split)
+        except (ValueError, AttributeError):
+            continue
+    return n
+
+
+def default_count(settings: Settings) -> int:
+    """The test-part questions of the default sets."""
+    return sum(count_items(eval_set_path(settings, n), "test") for n in DEFAULT_SETS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,17 +90,32 @@ def evaluation(
     settings: Settings, bot: Assistant, path: Path | None, limit: int, mode: str | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> tuple[str, list[list[Any]]]:
-    """Run a stratified sample of the known set (or ``path``); the summary and per-item rows."""
-    from assistant.evaluation.qa import load_qa
-    from assistant.evaluation.run import build_report, format_summary, run_items
+    """Run a stratified sample of the default sets' test part (or of every question of
+    ``path``); the summary, saying what was run, and the per-item rows."""
+    from assistant.evaluation.qa import load_qa, select_split
+    from assistant.evaluation.run import build_report, format_categories, format_summary, run_items
 
-    qa_path = path or known_set_path(settings)
-    items = stratified_sample(load_qa(qa_path, settings), max(1, limit))
+    if path is None:
+        paths = [eval_set_path(settings, n) for n in DEFAULT_SETS]
+        paths = [p for p in paths if p.is_file()]
+        pool = [it for p in paths for it in select_split(load_qa(p, settings), "test")]
+        what = (f"the {len(pool)} test-part questions of "
+                f"{' and '.join(p.name for p in paths)} (nothing was tuned on them)")
+    else:
+        paths = [path]
+        pool = load_qa(path, settings)
+        what = f"the {len(pool)} questions of {path.name}"
+    items = stratified_sample(pool, max(1, limit))
     mode = mode or settings.mode
     results = run_items(items, bot, mode, settings.k, progress=progress)
-    meta = {"qa_file": str(qa_path), "n_items": len(items), "mode": mode, "k": settings.k}
+    meta = {"qa_files": [str(p) for p in paths], "n_items": len(items), "mode": mode,
+            "k": settings.k}
     report = build_report(results, meta)
-    return format_report(report, format_summary(report))
+    head = (f"Ran {len(items)} of {what}, spread over the set. A sample's figures are rough; "
+            "the whole set, by category, with its report: `assistant eval --report FILE`.")
+    summary, rows = format_report(report, format_summary(report) + "\n\n"
+                                  + format_categories(report))
+    return f"{head}\n\n{summary}", rows
 
 
 def format_report(report: dict[str, Any], summary: str) -> tuple[str, list[list[Any]]]:
@@ -144,7 +179,7 @@ def make_eval_size(page: Page) -> Callable[[str | None], Any]:
     import gradio as gr
 
     def eval_size(file: str | None) -> Any:
-        n = count_items(Path(file)) if file else count_items(known_set_path(page.settings))
+        n = count_items(Path(file)) if file else default_count(page.settings)
         n = max(n, 1)
         return gr.update(maximum=n, value=min(20, n), label=f"Questions to run (of {n})")
 
@@ -155,9 +190,10 @@ def build_eval_tab(page: Page) -> EvalTab:
     """The Evaluation tab: a question set, how many to run, the summary and the table."""
     import gradio as gr
 
-    known_n = max(count_items(known_set_path(page.settings)), 1)
+    known_n = max(default_count(page.settings), 1)
     with gr.Tab("Evaluation", id="evaluation"):
-        gr.Markdown("Runs a sample of the known question set (or an uploaded JSONL) "
+        gr.Markdown("Runs a sample of the test part of the known and user question sets "
+                    "(the questions nothing was tuned on), or of an uploaded JSONL, "
                     "through the assistant, in the answer mode chosen on the Chat tab. "
                     "The sample is spread over the set, answerable and unanswerable "
                     "questions in proportion, so abstention is always tested.")
