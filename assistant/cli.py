@@ -414,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `assistant … | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
     except Exception as exc:  # a last resort: one line, never a traceback
         from assistant.store.files import disk_full_error
 
@@ -424,6 +427,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {redact(str(exc), _safe_settings())}",
               file=sys.stderr)
         return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point the standard output at /dev/null, so that Python's own flush at exit does not
+    report the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's stand-in)
+        pass
 
 
 def _safe_settings() -> Settings | None:

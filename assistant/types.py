@@ -439,8 +439,9 @@ def export_markdown(s: str) -> str:
 
 def reference_line(c: Citation, esc: Escape = export_text) -> str:
     """One numbered line of a reference list: [n] reference: “quote”; an upload says it is one."""
-    note = "" if c.passage.official else f" ({c.passage.origin_note()})"
-    return f"[{c.n}] {esc(format_reference(c))}{esc(note)}: \u201c{esc(c.quote)}\u201d"
+    # the space goes outside ``esc``, which strips text at its edges
+    note = "" if c.passage.official else f" {esc(f'({c.passage.origin_note()})')}"
+    return f"[{c.n}] {esc(format_reference(c))}{note}: \u201c{esc(c.quote)}\u201d"
 
 
 def _keep_edges(x: str, esc: Escape) -> str:

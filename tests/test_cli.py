@@ -208,3 +208,20 @@ def test_cli_shows_a_closest_passage_without_its_markup() -> None:
 
     text = "#### **4.1 Definition**\n\nfrom May 2<sup>nd</sup>, 2024\n\n**Question N20.** Yes"
     assert _readable_lines(text) == ["4.1 Definition", "from May 2nd, 2024", "Question N20. Yes"]
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A trial: `assistant ask … | head` ended with "error: unexpected BrokenPipeError".
+    import io
+    import sys
+
+    class Closed(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    use_env(monkeypatch, make_settings(tmp_path))
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["corpus", "list"]) == 0
+    assert "error" not in capsys.readouterr().err

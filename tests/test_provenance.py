@@ -60,3 +60,14 @@ def test_uploads_off_drops_them_and_official_order_is_untouched() -> None:
              "up": _passage("up", "Kite councils meet on Tuesdays.", origin="upload")}
     keys = trust_adjust({"up": 0.9, "off": 0.3}, by_id, Settings(uploads=False), k=2)
     assert keys == {"off": 0.3}
+
+
+def test_a_reference_line_keeps_a_space_before_the_upload_note() -> None:
+    # A trial's export read "p. 3(uploaded document, not an official source)".
+    from assistant.types import Citation, reference_line
+
+    p = _passage("up", "Kite councils meet on Tuesdays.", origin="upload")
+    line = reference_line(Citation(1, p, "Kite councils meet on Tuesdays."))
+    assert " (uploaded document, not an official source): \u201c" in line
+    official = reference_line(Citation(2, _passage("off", OFFICIAL_TEXT), OFFICIAL_TEXT))
+    assert "uploaded" not in official

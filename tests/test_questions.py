@@ -165,6 +165,9 @@ def test_follow_up_in_russian_swaps_the_country() -> None:
      ("**Main challenges**", False),
      ("- ✓ quality of the study programme", False),
      ("Diagram 3. The main challenges for higher education institutions", False),
+     # a trial saw "Question N2." highlighted as the closest passage's finding
+     ("Question N2.", False),
+     ("**Diagram N4. The current uptake of micro-credentials in AM legislation**", False),
      ("**17. Please indicate what are the main challenges facing your institution?**", False),
      ("- ✓ **Scientific institutions – 22**", True),
      ("The data shows that the main challenge in implementing micro-credential is the absence "

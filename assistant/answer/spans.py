@@ -35,7 +35,9 @@ _BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
 _HEADING_MARKS = re.compile(r"^#{1,6}\s+")  # a Markdown heading's "###", not the document's words
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
-_CAPTION = re.compile(r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix)\s*\d", re.I)
+# "Diagram 3.", "Diagram N4." (the reports number with "N"), "Question N2." (a survey heading)
+_CAPTION = re.compile(
+    r"^\W*(Diagram|Table|Figure|Chart|Graph|Annex|Appendix|Question)\s*(?:N\s*)?\d", re.I)
 _OPTION = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\[[ xX]?\])")
 # A footnote mark: a number set as a superscript ("colleges<sup>1</sup>"). A digit glued to a
 # word in plain text is left alone: nothing tells "colleges1" (a footnote lost in extraction)
