@@ -628,3 +628,15 @@ def test_the_cli_quotes_a_closest_passage_whole() -> None:
     line = closest_line(e)
     assert "22 Scientific institutions.\u201d" in line
     assert line.endswith("\u201d")
+
+
+def test_a_drafts_heading_is_shown_without_its_markdown_marks(assistant: Assistant) -> None:
+    # A trial checked a .docx brief on the page and saw its title as "# Policy brief…".
+    from assistant.check.report import report_fragment
+
+    text = ("# Policy brief on micro-credentials\n\n"
+            "The Armenia survey was answered by 45 universities and 9 colleges in total.\n")
+    page = report_fragment(check_draft(assistant, text, source="brief.docx"))
+    assert "Policy brief on micro-credentials" in page
+    assert "# Policy brief" not in page
+    assert "45 universities" in page

@@ -292,6 +292,15 @@ _STYLE = """
 """
 
 
+_HEADING_MARKS = re.compile(r"(^|\n)[ \t]*#{1,6}[ \t]+")
+
+
+def _unmarked(text: str) -> str:
+    """Draft text without the "#" marks of Markdown headings (a .docx heading is read as one):
+    the page shows the heading in bold instead."""
+    return _HEADING_MARKS.sub(r"\1", text)
+
+
 def report_fragment(report: DraftReport, summary: bool = True) -> str:
     """The draft with each sentence coloured by status and its evidence on expand (escaped).
     ``summary=False`` leaves out the summary line (the page shows it above the report)."""
@@ -303,16 +312,18 @@ def report_fragment(report: DraftReport, summary: bool = True) -> str:
     pos = 0
     text = report.text
     for c in report.claims:
-        body.append(html.escape(text[pos:c.start]))
+        body.append(html.escape(_unmarked(text[pos:c.start])))
         tag = "b" if c.kind == "heading" else "span"
+        shown = text[c.start:c.end]
+        shown = _unmarked(shown) if c.kind == "heading" else shown
         body.append(
             f"<details class='claim st-{c.status.replace(' ', '-')}' "
             f"style='background:{_COLOURS[c.status]}'>"
-            f"<summary><{tag} class='txt'>{html.escape(text[c.start:c.end])}</{tag}></summary>"
+            f"<summary><{tag} class='txt'>{html.escape(shown)}</{tag}></summary>"
             f"<div class='detail'>{claim_details_html(c)}</div></details>"
         )
         pos = c.end
-    body.append(html.escape(text[pos:]))
+    body.append(html.escape(_unmarked(text[pos:])))
     return (f"<div class='draft-check'><style>{_STYLE}</style>"
             f"{f'<p>{html.escape(report.summary())}</p>' if summary else ''}<p>{legend}</p>"
             f"<p>Click a sentence for its evidence.</p>"
