@@ -116,6 +116,14 @@ def test_compare_tab_on_desktop(browser: Any, app_url: str, tmp_path: Path) -> N
         # A quote's marker: its card (folded under the table) opens, flashes, quote in view.
         n = _click_marker(page)
         page.screenshot(path=str(ARTIFACTS / "compare_desktop_marker.png"))
+        # A trial: the click jumped 4,500 px down with no way back to the cell.
+        back = page.locator(f"a.cmp-back[href='#cmp-m-{n}']")
+        assert back.is_visible()
+        back.click()
+        page.wait_for_function(
+            "(n) => { const r = document.getElementById('cmp-m-' + n).getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= window.innerHeight; }", arg=n, timeout=10_000)
+        _click_marker(page)
         card = page.locator(f"#src-0-{n}").locator(
             "xpath=ancestor::div[contains(concat(' ', @class, ' '), ' src ')][1]")
         card.get_by_role("button", name=re.compile("Open")).click()

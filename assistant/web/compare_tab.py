@@ -42,7 +42,7 @@ CardRenderer = Callable[[Passage, Sequence[Citation], int, bool], str]
 # The table and its source cards (pure functions)
 # --------------------------------------------------------------------------------------------
 def _marker(n: int) -> str:
-    return f'<a class="cmp-n" href="#src-{TURN}-{n}">[{n}]</a>'
+    return f'<a class="cmp-n" id="cmp-m-{n}" href="#src-{TURN}-{n}">[{n}]</a>'
 
 
 def _cell_html(matrix: Matrix, row: int, country: str) -> str:
@@ -93,7 +93,10 @@ def sources_html(matrix: Matrix, card: CardRenderer) -> str:
         if is_closest:
             html_card = ('<div class="cmp-closest"><p class="not-answer">Not an answer: the '
                          f"closest passage</p>{html_card}</div>")
-        parts.append(html_card)
+        # the way back to the cell a marker came from (a trial: 4,500 px down, no way back)
+        backs = " ".join(f'<a class="cmp-back" href="#cmp-m-{c.n}">\u2191 back to [{c.n}] '
+                         "in the table</a>" for c in cites)
+        parts.append(f"{html_card}<p class=\"cmp-backs\">{backs}</p>")
     return f'<div class="sources">{"".join(parts)}</div>'
 
 
