@@ -589,3 +589,85 @@ def test_examples_are_labelled_once_and_shown_in_full(browser: Any, app_url: str
             arg=EXAMPLES[0], timeout=20_000)
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"examples_{viewport['width']}.png"))
+
+
+# Whatever part of the element lies past the viewport's right edge (0 when it all fits).
+PAST_RIGHT_EDGE_JS = """
+(sel) => { const w = document.documentElement.clientWidth; let worst = [0, ''];
+  const note = (px, el) => { if (px > worst[0]) worst = [px, el.outerHTML.slice(0, 120)]; };
+  for (const root of document.querySelectorAll(sel))
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      const r = el.getBoundingClientRect();
+      if (r.width && el.offsetParent !== null) note(r.right - w, el);
+      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+        note(el.scrollWidth - el.clientWidth, el);
+    }
+  return worst; }
+"""
+
+
+def test_phone_opens_the_document_from_a_card_in_the_answer(phone: Any) -> None:
+    """A trial on a phone found no way to open the whole document: the sources column (with
+    its "Open document" buttons) is hidden there and the cards in the answer had none."""
+    bubble = _ask(phone, QUESTIONS[0], 1)
+    fold = bubble.locator("details.msg-sources")
+    if fold.get_attribute("open") is None:
+        fold.locator("summary").first.click()
+    opener = bubble.locator(".open-doc", has_text="Open document").first
+    opener.wait_for(state="visible", timeout=20_000)
+    opener.click()
+    view = phone.locator("#doc-view .doc-passage")
+    view.wait_for(state="visible", timeout=30_000)
+    _wait_in_viewport(phone, view)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone_open_document.png"))
+    panel = phone.locator("#doc-sidebar")
+    box = panel.bounding_box()
+    assert box and box["x"] >= -1 and box["x"] + box["width"] <= PHONE["width"] + 1, box
+    assert box["width"] >= PHONE["width"] * 0.8, box  # readable: not a 46% sliver of 390 px
+    text = view.bounding_box()
+    assert text and text["width"] >= 250, text
+    close = panel.locator(".toggle-button").first
+    assert close.is_visible() and _in_viewport(phone, close)
+    close.click()
+    phone.wait_for_function(
+        "() => !document.querySelector('#doc-sidebar').classList.contains('open')",
+        timeout=20_000)
+    # closed: the answer is back in full view, nothing of the panel covering it
+    assert bubble.is_visible()
+    assert phone.evaluate(UNLABELLED_JS) == []
+
+
+def test_desktop_shows_one_open_document_button_per_card(page: Any) -> None:
+    """The answer's own cards are hidden beside the sources column: no second button."""
+    _ask(page, QUESTIONS[0], 1)
+    column = page.locator("#sources .open-doc")
+    column.first.wait_for(state="visible", timeout=20_000)
+    shown = page.evaluate("() => [...document.querySelectorAll('#chatbot .open-doc')]"
+                          ".filter(b => b.offsetParent !== null).length")
+    assert shown == 0
+    page.screenshot(path=str(ARTIFACTS / "desktop_answer_sources.png"))
+
+
+def test_phone_draft_summary_wraps(phone: Any) -> None:
+    """A trial at 390 px saw the draft check's count labels run off the right edge (or, as
+    seen here, cut in two across lines)."""
+    phone.get_by_role("button", name="More tabs").click()  # 390 px: the tab is in its menu
+    phone.get_by_role("button", name="Check a draft").click()
+    phone.locator("#draft-text textarea").fill(
+        "45 scientific institutions took part in the Armenian survey. "
+        "The Georgian survey obtained responses from 27 respondents. "
+        "The Georgian questionnaire was available in 2024. "
+        "Kites are flown in Tbilisi every May.\n")
+    phone.locator("#check-btn").click()
+    phone.locator("#check-report details.claim").first.wait_for(timeout=180_000)
+    phone.locator("#check-report .chip").first.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone_draft_summary.png"))
+    past, where = phone.evaluate(PAST_RIGHT_EDGE_JS, "#check-msg, #check-report")
+    assert past <= 1, (past, where)
+    # the line wraps between labels: none is cut in two ("partly | supported: 0")
+    lines = phone.evaluate("() => [...document.querySelectorAll('#check-report .chip')]"
+                           ".map(c => [c.innerText, c.getClientRects().length])")
+    assert len(lines) >= 4, lines
+    assert all(n == 1 for _, n in lines), lines

@@ -287,7 +287,8 @@ _STYLE = """
 .draft-check .claim .txt { color: #111; }
 .draft-check blockquote { margin: .3rem 1rem; color: #333; }
 .draft-check .where { font-size: .9em; color: #555; }
-.draft-check .chip { padding: 2px 6px; border-radius: 3px; border: 1px solid #ccc; color: #111; }
+.draft-check .chip { padding: 2px 6px; border-radius: 3px; border: 1px solid #ccc; color: #111;
+  display: inline-block; white-space: nowrap; margin: 2px 0; }
 .draft-check table.cmp td, .draft-check table.cmp th { border: 1px solid #ccc; padding: 2px 6px; }
 """
 

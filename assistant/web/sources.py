@@ -94,8 +94,12 @@ def _card(p: Passage, citations: tuple[Citation, ...], turn: int, in_message: bo
     flag = "" if all(c.verified for c in citations) else (
         ' <span class="warn">(quote not verified)</span>')
     meta = html.escape(f"{COUNTRIES.get(p.country, p.country)} · {p.title}")
-    opener = ("" if in_message else
-              f'<button class="open-doc" data-passage="{html.escape(p.id)}" type="button" '
+    # In a message too: on a phone the answer's own cards are the only ones shown (on a
+    # desktop they are hidden while the sources column shows the same cards). gradio's
+    # sanitiser drops data-* and aria-* in a message, so the id is in a class ("pid-<id>",
+    # page.js reads it) as well.
+    opener = (f'<button class="open-doc pid-{html.escape(p.id)}" '
+              f'data-passage="{html.escape(p.id)}" type="button" '
               f'aria-label="Open {html.escape(short_title(p))} at this passage">'
               "Open document</button>")
     return (

@@ -67,7 +67,9 @@
     if (!b) return;
     const box = document.querySelector('#open-doc-id textarea, #open-doc-id input');
     if (!box) return;
-    box.value = b.getAttribute('data-passage');
+    // A card in a chat message keeps its class only (gradio's sanitiser drops data-*).
+    const cls = [...b.classList].find(function (c) { return c.indexOf('pid-') === 0; });
+    box.value = b.getAttribute('data-passage') || (cls ? cls.slice(4) : '');
     box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(function () { document.querySelector('#open-doc-btn').click(); }, 50);
   }, true);
