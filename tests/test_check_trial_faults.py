@@ -184,3 +184,20 @@ def test_the_trial_draft_on_the_real_reports(real_assistant: Assistant) -> None:
                         "The Georgian questionnaire was answered by 70 respondents.")
     values = [(c.draft, c.document) for c in alone.claims[0].comparisons if c.kind == "figure"]
     assert values == [("70 respondents", "27")], values
+
+
+def test_the_projects_name_in_a_claim_is_stated_by_the_documents_title() -> None:
+    # A trial: "the Micro-GEAR survey received responses from 50 respondents, including 22
+    # scientific institutions" was "not found" beside the sentence stating both figures: the
+    # "GEAR" of "Micro-GEAR" was read as an acronym that sentence must repeat.
+    claim = ("In Armenia, the Micro-GEAR survey received responses from 50 respondents, "
+             "including 22 scientific institutions.")
+    unit = ("Response in the survey was obtained from 50 respondents, including 13 State "
+            "higher educational institutions, 22 Scientific institutions, 2 other "
+            "organisations.")
+    report = Passage(id="p", doc_id="d11-armenia", country="AM", text=unit,
+                     title="Micro-GEAR D1.1: Analysis of Existing Micro-Credential Practices")
+    assert compare(claim, unit, report).agrees
+    # an acronym neither the sentence, its passage nor the document's title states still counts
+    other = Passage(id="q", doc_id="d", country="AM", text=unit, title="Another report")
+    assert not compare(claim, unit, other).agrees

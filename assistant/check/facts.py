@@ -388,7 +388,9 @@ def compare(claim: str, unit: str, passage: Passage, known: frozenset[str] = fro
                 Comparison("country", COUNTRY_NAME[c], COUNTRY_NAME[alt[0]], where))
         else:
             missing = True
-    unit_acr = uf.acronyms | facts(passage.text).acronyms if cf.acronyms else frozenset()
+    # the document's own title states its project's name ("Micro-GEAR D1.1: …")
+    unit_acr = (uf.acronyms | facts(passage.text).acronyms | facts(passage.title).acronyms
+                if cf.acronyms else frozenset())
     for a in sorted(cf.acronyms - unit_acr):
         extra = sorted(uf.acronyms - cf.acronyms)
         if extra:
