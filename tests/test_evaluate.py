@@ -431,6 +431,8 @@ def test_eval_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         assert group in report
         assert group in report["baseline"]
     assert len(report["items"]) == report["meta"]["n_items"] == 6
+    assert report["meta"]["qa_counts"] == {str(QA_FILE): 6}
+    assert report["meta"]["qa_files"] == [str(QA_FILE)]
     assert 0.0 <= report["retrieval"]["mrr"] <= 1.0
     assert report["citations"]["quote_verified"] == 1.0  # extractive quotes are verbatim
     assert report["baseline"]["abstention"]["false_abstention_rate"] == 0.0  # never abstains
@@ -590,6 +592,13 @@ def test_html_reports_each_category_and_the_sets_run(toy_results: list[ItemResul
         assert f"<td>{row[0]}</td>" in page
         assert all(f'<td class="num">{v}</td>' in page for v in row[2:])
     assert "corpus/eval/known_qa.jsonl; my &lt;own&gt; set.jsonl" in page
+    # a second trial: "tune_qa.jsonl" named in a test-part report; a file is named with how
+    # many questions it gave
+    counted_page = render_html(build_report(toy_results, {
+        "qa_files": ["known_qa.jsonl"], "qa_counts": {"known_qa.jsonl": 50}, "split": "test"}))
+    assert "known_qa.jsonl (50)" in counted_page
+    # an evidence outcome is not "declined": it shows a passage
+    assert "declined, although" not in page
     assert "<td>Part</td><td>test</td>" in page
     # the question table scrolls inside the page instead of widening it
     assert '<div class="wide"><table>' in page

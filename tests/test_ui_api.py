@@ -299,6 +299,7 @@ def test_build_app_with_fake_embeddings(settings: Settings, bow_embeddings: Any)
              for ln in (REPO / "corpus" / "eval" / name).read_text(encoding="utf-8").splitlines()
              if ln.strip() and json.loads(ln).get("split") == "tune"}
     assert not {r[0] for r in rows} & tuned
+    assert {r[4] for r in rows} <= {"answer", "evidence", "none"}  # the outcome, by name
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ tr.group td{background:#eef2f6;font-weight:600}
 .cite{margin:.2rem 0}.small{font-size:.85em;color:#57606a}
 tr.bad td:first-child{border-left:4px solid #cf222e}
 tr.good td:first-child{border-left:4px solid #1a7f37}
-.wide{overflow-x:auto}.answer,.quote{overflow-wrap:anywhere}
+.wide{overflow-x:auto}.wide table{min-width:68rem}.answer{min-width:20rem}
+.answer,.quote{overflow-wrap:break-word}
 """
 
 
@@ -159,8 +160,10 @@ def _status(row: dict[str, Any]) -> tuple[int, str]:
     """Sort order (failures first) and a plain-words verdict for one item."""
     if not row.get("correct"):
         if row.get("answerable"):
-            return 0, "declined, although the documents answer it" if row.get("abstained") else (
-                "answered, but most expected facts are missing")
+            if not row.get("abstained"):
+                return 0, "answered, but most expected facts are missing"
+            return 0, ("no answer, although the documents answer it" if row.get("outcome") == "none"
+                       else "shown as evidence (not answered), although the documents answer it")
         return 0, "answered, although the documents have no answer"
     if row.get("missed_facts"):
         return 1, "right, but some facts are missing"
@@ -214,7 +217,9 @@ def _categories(report: dict[str, Any]) -> str:
 def _meta(report: dict[str, Any]) -> str:
     meta = report.get("meta", {})
     files = meta.get("qa_files") or meta.get("qa_file")
-    sets = "; ".join(files) if isinstance(files, list) else files
+    counts = meta.get("qa_counts") or {}
+    sets = ("; ".join(f"{f} ({counts[f]})" if f in counts else f for f in files)
+            if isinstance(files, list) else files)
     rows = [("Q&A set", sets), ("Part", meta.get("split")), ("Questions", meta.get("n_items")),
             ("Answer mode", meta.get("mode")), ("Passages per answer (k)", meta.get("k")),
             ("Index fingerprint", meta.get("corpus_fingerprint")), ("Run at", meta.get("date"))]

@@ -240,8 +240,11 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
 
     qa_paths = [Path(q) for q in (getattr(args, "qa", None) or [])] or default_sets(settings)
     items: list[QAItem] = []
+    origin: dict[str, str] = {}  # item id → its file, to say how many each file gave
     for qa_path in qa_paths:
-        items.extend(load_qa(qa_path, settings))
+        loaded = load_qa(qa_path, settings)
+        items.extend(loaded)
+        origin.update({it.id: str(qa_path) for it in loaded})
     ids = [it.id for it in items]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -261,8 +264,11 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         return lambda it: tqdm(it, desc=desc, total=len(items), unit="q", file=sys.stderr)
 
     results = run_items(items, assistant, mode, k, progress=bar("Evaluating"))
+    counts = {str(q): sum(origin[it.id] == str(q) for it in items) for q in qa_paths}
     meta = {
-        "qa_files": [str(q) for q in qa_paths],
+        # only the files that gave items to this part, and how many each gave
+        "qa_files": [f for f, n in counts.items() if n],
+        "qa_counts": {f: n for f, n in counts.items() if n},
         "split": split,
         "n_items": len(items),
         "mode": mode,

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-EVAL_HEADERS = ["id", "question", "answerable", "abstained", "correct", "hit_rank", "ms"]
-EVAL_WIDTHS: list[str | int] = ["9%", "49%", "9%", "9%", "8%", "8%", "8%"]
+# "outcome" (answer / evidence / none), not "abstained": a trial read "abstained true" beside
+# an evidence outcome that shows a quote
+EVAL_HEADERS = ["id", "category", "question", "answerable", "outcome", "correct", "hit_rank",
+                "ms"]
+EVAL_WIDTHS: list[str | int] = ["9%", "10%", "39%", "9%", "9%", "8%", "8%", "8%"]
 
 
 # --------------------------------------------------------------------------------------------
