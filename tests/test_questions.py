@@ -139,6 +139,17 @@ def test_follow_ups_are_recognised() -> None:
     assert not is_follow_up("Are there national registers?")
 
 
+def test_their_after_both_countries_points_to_them_not_to_the_earlier_question() -> None:
+    # A trial: "How do Armenia and Georgia differ in their approach to micro-credentials?"
+    # after a question on employers was read as "… (How are employers involved …)?".
+    q = "How do Armenia and Georgia differ in their approach to micro-credentials?"
+    assert not is_follow_up(q)
+    assert condense_rule_based(q, [("How are employers involved?", "…")]) == q
+    # one country named: "their" may still point back
+    assert is_follow_up("What do Armenian universities think of their role?")
+    assert is_follow_up("what are their main obstacles?")
+
+
 def test_follow_up_with_a_pronoun_keeps_the_earlier_question() -> None:
     history = [("When was the Georgian questionnaire available?", "…")]
     standalone = condense_rule_based("how long did it run?", history)

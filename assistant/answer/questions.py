@@ -286,6 +286,7 @@ _PRONOUN = re.compile(r"\b(it|its|they|them|their|there|this|that|these|those|he
                       re.I)
 _EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|was|were)\b"
                           r"|\b(any|anything|one|ones)\b", re.I)
+_PLURAL = {"they", "them", "their", "both of them"}  # point to the two countries a question names
 FOLLOW_UP_MAX_TERMS = 5  # a question with history and at most this many content words leans on it
 _COUNTRY_MENTION = re.compile(r"\b(Armenia|Armenian|Georgia|Georgian)\b", re.I)
 
@@ -302,7 +303,9 @@ def is_follow_up(question: str) -> bool:
     # Only an explicit lean on the earlier question counts: a pronoun that points back. A short
     # question of its own ("What is ECTS?", "Is there any legislation?") is not a follow-up, so
     # an unrelated earlier question cannot change its answer.
-    pointing = _PRONOUN.search(_EXISTENTIAL.sub(" ", question))
+    pointing = [m.group(0).lower() for m in _PRONOUN.finditer(_EXISTENTIAL.sub(" ", question))]
+    if pointing and set(pointing) <= _PLURAL and len(countries_in(question) & {"AM", "GE"}) > 1:
+        return False  # "How do Armenia and Georgia differ in their approach?": the two of them
     return bool(pointing) and len(content) <= FOLLOW_UP_MAX_TERMS
 
 
