@@ -229,6 +229,23 @@ def _other_run(args: argparse.Namespace, settings: Settings) -> int | None:
     return None
 
 
+def _load_sets(qa_paths: Sequence[Path], settings: Settings,
+               ) -> tuple[list[QAItem], dict[str, str]]:
+    """Every item of the Q&A files, and each item id's file (to say how many each gave); item
+    ids must not repeat across the files."""
+    items: list[QAItem] = []
+    origin: dict[str, str] = {}
+    for qa_path in qa_paths:
+        loaded = load_qa(qa_path, settings)
+        items.extend(loaded)
+        origin.update({it.id: str(qa_path) for it in loaded})
+    ids = [it.id for it in items]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"Item ids repeat across the Q&A files: {', '.join(dup[:5])}")
+    return items, origin
+
+
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """``assistant eval``: run the set, print the summary, write the reports, check thresholds."""
     other = _other_run(args, settings)
@@ -239,16 +256,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.answer import Assistant
 
     qa_paths = [Path(q) for q in (getattr(args, "qa", None) or [])] or default_sets(settings)
-    items: list[QAItem] = []
-    origin: dict[str, str] = {}  # item id → its file, to say how many each file gave
-    for qa_path in qa_paths:
-        loaded = load_qa(qa_path, settings)
-        items.extend(loaded)
-        origin.update({it.id: str(qa_path) for it in loaded})
-    ids = [it.id for it in items]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise InputError(f"Item ids repeat across the Q&A files: {', '.join(dup[:5])}")
+    items, origin = _load_sets(qa_paths, settings)
     split = getattr(args, "split", "all") or "all"
     items = select_split(items, split)
     if getattr(args, "limit", None):
