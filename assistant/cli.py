@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -454,9 +453,9 @@ def _safe_settings() -> Settings | None:
 def _readable_lines(text: str) -> list[str]:
     """A passage as a terminal shows it: one line per line of the document, markup dropped
     (no ``####``, ``**`` or ``<sup>``), empty lines left out."""
-    from assistant.text import display
+    from assistant.text import display, without_heading_marks
 
-    lines = (display(re.sub(r"^\s{0,3}#{1,6}\s+", "", ln)) for ln in text.splitlines())
+    lines = (display(without_heading_marks(ln)) for ln in text.splitlines())
     return [ln for ln in lines if ln]
 
 

@@ -42,6 +42,15 @@ _PAIRED = re.compile(r"(?<![\w*\\])(\*|__)(?=[^\s*_])(?:(?!\1).){0,400}?(?<=[^\s
 _ESCAPE = re.compile(r"\\(?=[*_#\[\]()\\-])")
 
 
+_HEADING_MARKS = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
+
+
+def without_heading_marks(text: str) -> str:
+    """Text without the "#" marks that open Markdown heading lines (their words stay): the
+    terminal, a quote's display form and a checked draft show a heading's words only."""
+    return _HEADING_MARKS.sub("", text)
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """ "1 chunk", "3 chunks", "0 passages": a count with its noun in the right number."""
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import display, ends_a_word_half, sentence_spans
+from assistant.text import display, ends_a_word_half, sentence_spans, without_heading_marks
 from assistant.types import ScoredPassage
 
 SPAN_KINDS = ("sentence", "list", "adjacent")
@@ -32,7 +32,6 @@ MAX_ADJACENT = 3
 # A list item or table row at the start of a line: "-", "*", "•", "✓", "1.", "a)", "m.", "|".
 _ITEM_LINE = re.compile(r"^[ \t]*(?:[-*•✓☐▪◦]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\)|\|)")
 _BULLET = re.compile(r"^(?:[-*•✓☐▪◦]\s*)+")
-_HEADING_MARKS = re.compile(r"^#{1,6}\s+")  # a Markdown heading's "###", not the document's words
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.)]\s+")
 _LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s)")
 # "Diagram 3.", "Diagram N4." (the reports number with "N"), "Question N2." (a survey heading)
@@ -50,7 +49,7 @@ LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation
 def clean_item(text: str) -> str:
     """One unit as the reader sees it: heading marks, bullets, list letters and superscript
     footnote marks gone."""
-    text = _HEADING_MARKS.sub("", display(_SUP_MARK.sub("", text)))
+    text = without_heading_marks(display(_SUP_MARK.sub("", text)))
     text = _BULLET.sub("", text)
     text = _ENUMERATOR.sub("", text)
     text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter

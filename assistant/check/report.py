@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.text import counted
+from assistant.text import counted, without_heading_marks
 from assistant.types import Passage
 
 SUPPORTED = "supported"
@@ -293,15 +293,6 @@ _STYLE = """
 """
 
 
-_HEADING_MARKS = re.compile(r"(^|\n)[ \t]*#{1,6}[ \t]+")
-
-
-def _unmarked(text: str) -> str:
-    """Draft text without the "#" marks of Markdown headings (a .docx heading is read as one):
-    the page shows the heading in bold instead."""
-    return _HEADING_MARKS.sub(r"\1", text)
-
-
 def report_fragment(report: DraftReport, summary: bool = True) -> str:
     """The draft with each sentence coloured by status and its evidence on expand (escaped).
     ``summary=False`` leaves out the summary line (the page shows it above the report)."""
@@ -313,10 +304,10 @@ def report_fragment(report: DraftReport, summary: bool = True) -> str:
     pos = 0
     text = report.text
     for c in report.claims:
-        body.append(html.escape(_unmarked(text[pos:c.start])))
+        body.append(html.escape(without_heading_marks(text[pos:c.start])))
         tag = "b" if c.kind == "heading" else "span"
         shown = text[c.start:c.end]
-        shown = _unmarked(shown) if c.kind == "heading" else shown
+        shown = without_heading_marks(shown) if c.kind == "heading" else shown
         body.append(
             f"<details class='claim st-{c.status.replace(' ', '-')}' "
             f"style='background:{_COLOURS[c.status]}'>"
@@ -324,7 +315,7 @@ def report_fragment(report: DraftReport, summary: bool = True) -> str:
             f"<div class='detail'>{claim_details_html(c)}</div></details>"
         )
         pos = c.end
-    body.append(html.escape(_unmarked(text[pos:])))
+    body.append(html.escape(without_heading_marks(text[pos:])))
     return (f"<div class='draft-check'><style>{_STYLE}</style>"
             f"{f'<p>{html.escape(report.summary())}</p>' if summary else ''}<p>{legend}</p>"
             f"<p>Click a sentence for its evidence.</p>"
