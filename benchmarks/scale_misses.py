@@ -5,9 +5,11 @@
         python benchmarks/scale_misses.py > misses.json
 
 (DIR is the ``--work`` folder of ``scale.py``.) For each question: its split, whether the top 5
-holds a gold passage, the gold passage's rank in the fused first stage and after the learned
-ranker (None: not a candidate at all), its relevance, and the top 5 as (document, country,
-relevance). A summary line goes to stderr.
+holds a passage with the answer (``variants.holds_answer``: a gold passage, or a variant's copy
+of it that the question cannot tell apart) and whether it holds the gold document's own, the
+gold passage's rank in the fused first stage and after the learned ranker (None: not a
+candidate at all), its relevance, and the top 5 as (document, country, relevance). A summary
+line goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale import questions  # noqa: E402
+from variants import holds_answer  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluation.metrics import is_relevant  # noqa: E402
 from assistant.evaluation.qa import Source  # noqa: E402
 from assistant.retrieve.hybrid import HybridRetriever  # noqa: E402
 from assistant.retrieve.rerank import feature_rows, load_ranker  # noqa: E402
@@ -36,7 +38,8 @@ def main() -> int:
     out = []
     for q in questions():
         sources = [Source(x["doc"], x["quote"]) for x in q["sources"]]
-        gold = {p.id for p in passages if is_relevant(p, sources)}
+        gold = {p.id for p in passages if holds_answer(p, sources, q["question"])}
+        own = {p.id for p in passages if p.doc_id in {x.doc for x in sources}} & gold
         first = retriever.first_stage(q["question"])
         cands = first.candidates(s.rerank_depth)
         probs = ranker.relevance(feature_rows(q["question"], cands, not first.terms.known))
@@ -46,6 +49,7 @@ def main() -> int:
         out.append({
             "id": q["id"], "split": q["split"], "question": q["question"],
             "hit": any(sp.passage.id in gold for sp in top5),
+            "hit_own_document": any(sp.passage.id in own for sp in top5),
             "fused_rank": next((i for i, pid in enumerate(first.order, 1) if pid in gold), None),
             "reranked_rank": next((i for i, pid in enumerate(reranked, 1) if pid in gold), None),
             "gold_relevance": max((float(p) for c, p in zip(cands, probs, strict=True)
@@ -56,7 +60,8 @@ def main() -> int:
     print(json.dumps(out, indent=1))
     for split in ("tune", "test"):
         rows = [r for r in out if r["split"] == split]
-        print(f"{split}: hit@5 {sum(r['hit'] for r in rows)}/{len(rows)}", file=sys.stderr)
+        print(f"{split}: hit@5 {sum(r['hit'] for r in rows)}/{len(rows)} (a gold document's "
+              f"own passage: {sum(r['hit_own_document'] for r in rows)})", file=sys.stderr)
     return 0
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 _SYLLABLES = ["val", "mor", "den", "kas", "tur", "lin", "bra", "sol", "ve", "ran", "dor", "mi",
               "tal", "gor", "nes", "pel", "ur", "ka", "zan", "tre"]
 _NUMBER = re.compile(r"\b\d+\b")
+_VARIANT_ID = re.compile(r"(.+)-v(\d{3})")
 
 
 def fictional_name(i: int, salt: int) -> str:
@@ -77,3 +80,28 @@ def build_corpus(dst: Path, times: int) -> Path:
                        f'doc_type = "report"\nyear = 2024\npath = "documents/{name}.md"\n\n')
     dst.joinpath("corpus.toml").write_text("".join(out), encoding="utf-8")
     return dst
+
+
+def holds_answer(passage: Any, sources: Sequence[Any], question: str) -> bool:
+    """Does ``passage`` hold the answer to ``question``?
+
+    A passage of a gold document holding its quote does (as ``assistant eval`` counts). So
+    does a variant's copy of it, but only when that variant changes neither the question nor
+    the quote: then the question names nothing the variant renamed or renumbered, the copy
+    states the same fact in the same words, and no reader could tell which of the two
+    documents the question meant. A variant that changes either (the question names Armenia,
+    or the quote holds a number the variant shifted) never counts.
+    """
+    from assistant.evaluation.metrics import is_relevant
+    from assistant.evaluation.qa import Source
+
+    if is_relevant(passage, sources):
+        return True
+    m = _VARIANT_ID.fullmatch(passage.doc_id)
+    if m is None:
+        return False
+    base, v = m.group(1), int(m.group(2))
+    if variant_text(question, v) != question:
+        return False
+    return any(is_relevant(passage, [Source(passage.doc_id, s.quote)]) for s in sources
+               if s.doc == base and variant_text(s.quote, v) == s.quote)
