@@ -183,6 +183,14 @@ class Settings(BaseSettings):
         "its own and each keeps the memory it freed: 2 kept the page about 15 MB smaller "
         "at the same speed (docs/performance.md).",
     )
+    heap_trim_interval_s: float = Field(
+        60.0, ge=0,
+        description="After the page takes up a new index generation (its own upload, a "
+        "removal, or an ingest another process ran), it gives glibc's freed heap back to the "
+        "system at once and once more this many seconds later, never twice within it (the "
+        "previous generation is freed only when the questions using it finish; "
+        "docs/performance.md). 0: never.",
+    )
     page_sessions: int = Field(
         500, ge=1,
         description="How many page sessions (browser tabs, API clients) the server remembers; "

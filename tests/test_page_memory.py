@@ -120,6 +120,7 @@ def test_a_busy_port_waits_for_the_warm_up_before_exiting(
     monkeypatch.setattr(server, "warm_up", warm_up)
     monkeypatch.setattr(index_module, "Index", lambda s: object())
     monkeypatch.setattr(answer_module, "Assistant", lambda s, index: object())
+    monkeypatch.setattr(server, "trim_after_take_ups", lambda bot, s: None)
     with pytest.raises(ConfigError, match="Cannot serve"):
         server.serve(settings, block=False)
     assert calls == ["launch", "waited for the warm-up"]

@@ -1,15 +1,18 @@
 """Fusion: the candidate lists of hybrid retrieval joined into one ranking, then adjusted.
 
-``fuse`` joins the dense, sentence and BM25 lists (by normalised score, or by reciprocal rank);
-``trust_adjust`` weighs uploads and planted text; ``diversify`` caps passages per document.
+``sentence_scores`` scores each candidate's sentences; ``fuse`` joins the dense, sentence and
+BM25 lists (by normalised score, or by reciprocal rank); ``trust_adjust`` weighs uploads and
+planted text; ``diversify`` caps passages per document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from assistant.config import Settings
+from assistant.store.embeddings import Profile
 from assistant.text import tokens
 from assistant.types import Passage
 
@@ -130,3 +133,25 @@ def diversify(order: Iterable[str], by_id: dict[str, Passage], k: int, cap: int)
             break
         picked.append(pid)
     return picked
+
+
+def sentence_scores(
+    sentences: dict[str, tuple[list[tuple[int, int]], Any]], pids: Sequence[str],
+    qvec: list[float], prof: Profile,
+) -> dict[str, tuple[tuple[int, int, float], ...]]:
+    """(start, end, scaled cosine) of each sentence of each candidate passage (``sentences``:
+    the lexicon's offsets and vectors by passage id): one product per passage (BLAS rounds a
+    row differently in a matrix of another shape)."""
+    import numpy as np
+
+    q = np.asarray(qvec, dtype=np.float32)
+    out: dict[str, tuple[tuple[int, int, float], ...]] = {}
+    for pid in pids:
+        got = sentences.get(pid)
+        if not got:
+            out[pid] = ()
+            continue
+        spans, mat = got
+        scaled = prof.scale_all((mat @ q).astype(np.float64)).tolist()
+        out[pid] = tuple((a, b, c) for (a, b), c in zip(spans, scaled, strict=True))
+    return out

@@ -12,7 +12,7 @@ import difflib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -20,11 +20,11 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
 from assistant.retrieve.duplicates import DuplicateGroups, stand_ins
 from assistant.retrieve.filters import Filters
-from assistant.retrieve.fusion import diversify, fuse, trust_adjust
+from assistant.retrieve.fusion import diversify, fuse, sentence_scores, trust_adjust
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
 from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_ranker, term_share
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
-from assistant.store.embeddings import Profile, profile
+from assistant.store.embeddings import profile
 from assistant.store.index import Index
 from assistant.text import compared_countries, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
@@ -233,6 +233,9 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._synonyms: SynonymTable | None = None
         self.ranker: Ranker | None = None  # the shipped one, loaded on first use
+        # Told (lock held: keep them short) of each generation taken up after the first.
+        self.on_new_generation: list[Callable[[], None]] = []
+        self._built = 0
 
     @property
     def synonyms(self) -> SynonymTable:
@@ -296,7 +299,7 @@ class HybridRetriever:
             try:
                 generation = self.index.generation()
                 if lex is None or lex.generation != generation:
-                    self._lex = lex = self._build_lexicon(generation)
+                    self._lex = lex = self._take_up(generation)
             except AssistantError:
                 if lex is None:
                     raise
@@ -376,8 +379,15 @@ class HybridRetriever:
         with self._lock:
             generation = self.index.generation()
             if self._lex is None or self._lex.generation != generation:
-                self._lex = self._build_lexicon(generation)
+                self._lex = self._take_up(generation)
             self._lex_checked = time.monotonic()
+
+    def _take_up(self, generation: tuple[int, int, str]) -> _Lexicon:
+        """The lexicon of ``generation``; from the second on, the listeners are told."""
+        lex, self._built = self._build_lexicon(generation), self._built + 1
+        for listener in self.on_new_generation if self._built > 1 else ():
+            listener()
+        return lex
 
     # -- retrieval ----------------------------------------------------------------------------
     def retrieve(
@@ -485,7 +495,7 @@ class HybridRetriever:
         # Every cosine on one scale, whichever model made it (see embeddings.Profile).
         prof = profile(s, self.index.embeddings)
         cos = {pid: prof.scale(c) for pid, c in cos.items()}
-        sentences = self._sentence_scores(lex, candidates, qvec, prof)
+        sentences = sentence_scores(lex.sentences, candidates, qvec, prof)
         best_sent = {pid: max((c for _, _, c in sc), default=0.0) for pid, sc in sentences.items()}
         fused = fuse(s, lists, candidates, cos, best_sent, lexs)
         order = sorted(fused, key=lambda pid: -fused[pid])
@@ -557,26 +567,6 @@ class HybridRetriever:
         cosines = {ids[i]: cos[i] if i in cos else float(lex.vectors[i] @ q) for i in used}
         return ([ids[i] for i in lists[0]], [ids[i] for i in lists[1]],
                 [ids[i] for i in lists[2]], cosines, {ids[i]: float(bm[i]) for i in lists[2]})
-
-    @staticmethod
-    def _sentence_scores(
-        lex: _Lexicon, pids: Sequence[str], qvec: list[float], prof: Profile,
-    ) -> dict[str, tuple[tuple[int, int, float], ...]]:
-        """(start, end, scaled cosine) of each sentence of each passage: one product per
-        passage (BLAS rounds a row differently in a matrix of another shape)."""
-        import numpy as np
-
-        q = np.asarray(qvec, dtype=np.float32)
-        out: dict[str, tuple[tuple[int, int, float], ...]] = {}
-        for pid in pids:
-            got = lex.sentences.get(pid)
-            if not got:
-                out[pid] = ()
-                continue
-            spans, mat = got
-            scaled = prof.scale_all((mat @ q).astype(np.float64)).tolist()
-            out[pid] = tuple((a, b, c) for (a, b), c in zip(spans, scaled, strict=True))
-        return out
 
     def _cosines(self, lex: _Lexicon, ids: list[str], qvec: list[float]) -> dict[str, float]:
         """Cosines of stored passages the dense query did not return: their vectors read once

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -67,3 +70,86 @@ def forget_deep_link_copies() -> None:
             pass
 
     state_holder.SessionState = SessionWithoutDeepLinks  # type: ignore[misc]
+
+
+def trim_heap() -> None:
+    """Give the heap glibc keeps freed back to the system (``malloc_trim``; nothing elsewhere)."""
+    lib = _libc()
+    if lib is not None:
+        with contextlib.suppress(AttributeError):
+            lib.malloc_trim(0)
+
+
+class HeapTrims:
+    """Trims the heap after the page takes up a new index generation, off the request path.
+
+    A take-up builds a new lexicon while questions still hold the previous one, which is freed
+    only when they finish; glibc keeps what was freed (in a soak, a trim 20 s after a take-up
+    still returned 20 MB). So a take-up owes two trims: one as soon as allowed and one
+    ``interval_s`` after it, and two trims are never less than ``interval_s`` apart (a long
+    ingest beside the page is taken up every few seconds). ``start`` runs them on a thread of
+    their own; ``tick`` is the decision, with the clock injected for tests.
+    """
+
+    def __init__(self, interval_s: float, trim: Callable[[], None] = trim_heap,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self.trims = 0
+        self._trim, self._clock = trim, clock
+        self._owed = 0
+        self._last: float | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def taken_up(self) -> None:
+        """A new index generation is in use: two trims are owed (again)."""
+        if self.interval_s <= 0:
+            return
+        with self._lock:
+            self._owed = 2
+        self._wake.set()
+
+    def due_in(self) -> float | None:
+        """Seconds until an owed trim may run (0: now), or None when none is owed."""
+        with self._lock:
+            if not self._owed:
+                return None
+            if self._last is None:
+                return 0.0
+            return max(0.0, self._last + self.interval_s - self._clock())
+
+    def tick(self) -> bool:
+        """Run an owed trim if one may run now; True when it ran."""
+        with self._lock:
+            now = self._clock()
+            if not self._owed or (self._last is not None and now - self._last < self.interval_s):
+                return False
+            self._owed -= 1
+            self._last = now
+            self.trims += 1
+        self._trim()
+        return True
+
+    def start(self) -> threading.Thread:
+        """Run owed trims on a daemon thread that sleeps until one is due or a take-up wakes it."""
+
+        def run() -> None:
+            while True:
+                self._wake.wait(self.due_in())
+                self._wake.clear()
+                try:
+                    self.tick()
+                except Exception:  # a trim must never stop the page
+                    log.exception("trimming the heap failed")
+
+        thread = threading.Thread(target=run, daemon=True, name="heap-trims")
+        thread.start()
+        return thread
+
+
+def trim_after_take_ups(bot: Any, interval_s: float) -> HeapTrims:
+    """Trim the page's heap after each new index generation its retriever takes up."""
+    trims = HeapTrims(interval_s)
+    bot.retriever.on_new_generation.append(trims.taken_up)
+    trims.start()
+    return trims

@@ -12,7 +12,11 @@ from assistant.errors import ConfigError
 from assistant.web.auth import check_binding, trust_forwarded_headers
 from assistant.web.chat_tab import EXAMPLES
 from assistant.web.common import head_html, static_text
-from assistant.web.memory import forget_deep_link_copies, limit_malloc_arenas
+from assistant.web.memory import (
+    forget_deep_link_copies,
+    limit_malloc_arenas,
+    trim_after_take_ups,
+)
 from assistant.web.page import build_app, theme
 from assistant.web.uploads import app_kwargs, empty_upload_tmp, upload_tmp_dir
 
@@ -125,6 +129,7 @@ def serve(settings: Settings, block: bool = True) -> gr.Blocks:
     index = Index(settings)
     ensure_index(settings, index)
     bot = Assistant(settings, index=index)
+    trim_after_take_ups(bot, settings.heap_trim_interval_s)
     ready = threading.Event()
     threading.Thread(target=warm_up, args=(bot, ready), daemon=True, name="warm-up").start()
     app = build_app(settings, bot, ready=ready)

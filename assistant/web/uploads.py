@@ -27,11 +27,9 @@ def release_memory() -> None:
     """Give the heap an ingest freed back to the system (glibc's ``malloc_trim``; nothing
     elsewhere). glibc keeps freed memory for reuse: an ingest of 78 chunks in a running process
     left it 92 MB larger, of which ``malloc_trim`` returned 47 MB."""
-    import contextlib
-    import ctypes
+    from assistant.web.memory import trim_heap
 
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    trim_heap()
 
 
 def discard_upload(path: Path) -> None:
