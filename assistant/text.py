@@ -375,6 +375,7 @@ _COUNTRY_FORMS: dict[str, re.Pattern[str]] = {
                      r"|თბილის\w*", re.I),
     "EU": re.compile(r"\beurop\w*|\bEU\b|\bевроп\w*|\bЕС\b|եվրոպ\w*|ევროპ\w*", re.I),
 }
+COUNTRIES = frozenset(_COUNTRY_FORMS)  # the country codes the assistant knows by name
 
 
 def countries_in(text: str) -> frozenset[str]:

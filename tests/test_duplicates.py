@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import BagOfWordsEmbeddings, make_settings
 
 from assistant.retrieve.duplicates import DuplicateGroups, duplicate_key, stand_ins
@@ -118,3 +119,34 @@ def test_a_sentence_that_comes_twice_is_embedded_once() -> None:
     assert len(twice) == 2
     assert twice[0] == twice[1]
     assert len(vectors) == 2
+
+
+def test_documents_of_no_known_country_never_make_a_country_name_rare(
+        tmp_path: Path, bow_embeddings: BagOfWordsEmbeddings) -> None:
+    """Fifty documents about other places made "armenia" rare (issue 19's 50x corpus: its
+    weight 0.50 -> 4.41 outweighed every other word of a question naming Armenia). A country's
+    name now weighs what it does among the passages of the countries the assistant knows."""
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.store.index import Index
+    from assistant.store.ingest import ingest
+
+    settings = make_settings(tmp_path)
+    index = Index(settings, embeddings=bow_embeddings)
+    assert ingest(settings, index=index).ok
+    retriever = HybridRetriever(index, settings)
+    question = "How many respondents took part in the survey in Armenia?"
+    before = retriever.terms(question).weights
+    assert before["armenia"] == retriever.lexicon().bm25.idf["armenia"]  # unchanged here
+    others = tmp_path / "others"
+    others.mkdir()
+    for i in range(60):
+        (others / f"place{i}.md").write_text(
+            f"# Report {i}\n\nThe survey of Place{i} had {i} respondents from universities.\n",
+            encoding="utf-8")
+    assert ingest(settings, paths=sorted(others.iterdir()),
+                  index=Index(settings, embeddings=bow_embeddings)).ok
+    retriever.catch_up()
+    after = retriever.terms(question).weights
+    assert retriever.lexicon().bm25.idf["armenia"] > before["armenia"] + 0.1  # rarer overall
+    assert after["armenia"] == pytest.approx(before["armenia"])  # ... but weighs the same
+    assert after["survey"] != before["survey"]  # other words keep their corpus-wide weight

@@ -26,7 +26,7 @@ from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_rank
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
-from assistant.text import compared_countries, sentence_spans, tokens
+from assistant.text import COUNTRIES, compared_countries, countries_in, sentence_spans, tokens
 from assistant.types import Passage, ScoredPassage
 
 EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this much in BM25
@@ -123,6 +123,7 @@ class _Lexicon:
     _roots: dict[str, set[str]] = field(default_factory=dict)
     _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     _close: dict[str, str | None] = field(default_factory=dict)
+    _countries: dict[str, float | None] = field(default_factory=dict)
     _vectors: dict[str, Any] = field(default_factory=dict)
     _units: dict[str, Any] = field(default_factory=dict)  # see sentence_units
 
@@ -148,6 +149,16 @@ class _Lexicon:
                    tuple(text[a:b].rstrip(" \t*_").endswith(":") for a, b, _ in spans))
             self._units[p.id] = got
         return got
+
+    def country_weight(self, term: str) -> float | None:
+        """A country's name weighs its IDF among the passages of the countries the assistant
+        knows: documents of no known country (uploads, others) never make "Armenia" rare."""
+        if term not in self._countries:
+            import numpy as np
+            rows = np.fromiter((p.country in COUNTRIES for p in self.passages), bool)
+            named = countries_in(term) and rows.any() and not rows.all()
+            self._countries[term] = self.bm25.idf_among(term, rows) if named else None
+        return self._countries[term]
 
     def close_match(self, term: str) -> str | None:
         """The corpus word a misspelt ``term`` stands for (difflib), or None; memoised."""
@@ -233,8 +244,7 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._synonyms: SynonymTable | None = None
         self.ranker: Ranker | None = None  # the shipped one, loaded on first use
-        # Told (lock held: keep them short) of each generation taken up after the first.
-        self.on_new_generation: list[Callable[[], None]] = []
+        self.on_new_generation: list[Callable[[], None]] = []  # see _take_up; keep them short
         self._built = 0
 
     @property
@@ -271,7 +281,7 @@ class HybridRetriever:
         still_unknown = tuple(t for t in unknown if t not in equivalents)
         keep = [*known, *(t for t in unknown if t in equivalents)]
         typical = lex.bm25.typical_weight()
-        weights = {t: lex.bm25.idf.get(t, typical) for t in keep}
+        weights = {t: lex.country_weight(t) or lex.bm25.idf.get(t, typical) for t in keep}
         return QueryTerms(tuple(known), still_unknown, weights, equivalents, typical)
 
     # -- the lexical side ---------------------------------------------------------------------
@@ -383,7 +393,7 @@ class HybridRetriever:
             self._lex_checked = time.monotonic()
 
     def _take_up(self, generation: tuple[int, int, str]) -> _Lexicon:
-        """The lexicon of ``generation``; from the second on, the listeners are told."""
+        """The lexicon of ``generation``; each after the first tells ``on_new_generation``."""
         lex, self._built = self._build_lexicon(generation), self._built + 1
         for listener in self.on_new_generation if self._built > 1 else ():
             listener()
@@ -459,6 +469,8 @@ class HybridRetriever:
         terms = self.terms(query)
         qtok = terms.expanded
         boost = {t: EQUIVALENT_WEIGHT for t in qtok if t not in terms.known}
+        boost.update({t: terms.weights[t] / lex.bm25.idf[t] for t in terms.known  # countries
+                      if lex.bm25.idf.get(t) and terms.weights[t] != lex.bm25.idf[t]})
         # BM25 of every passage: the ranker reads it for every candidate.
         every = lex.bm25.scores(qtok, boost) if qtok else None
         timings["lexical_ms"] = (time.perf_counter() - t) * 1000

@@ -72,6 +72,18 @@ class LexicalIndex:
         """The median IDF: the weight given to a question word the corpus never uses."""
         return self._typical
 
+    def idf_among(self, term: str, rows: Any) -> float | None:
+        """IDF of ``term`` among the rows a boolean mask keeps (as ``idf`` counts over all), or
+        None when the term is not indexed or the mask keeps no row."""
+        import numpy as np
+
+        n = int(rows.sum())
+        if term not in self.idf or not n:
+            return None
+        at, indptr = self._vocab[term], self._model.scores["indptr"]
+        df = int(rows[np.asarray(self._model.scores["indices"][indptr[at]:indptr[at + 1]])].sum())
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def weight(self, term: str) -> float:
         """IDF of a term; a term the corpus never uses gets the highest weight."""
         return self.idf.get(term, self.max_idf)
