@@ -39,7 +39,7 @@ def main() -> int:
         gold = {p.id for p in passages if is_relevant(p, sources)}
         first = retriever.first_stage(q["question"])
         cands = first.candidates(s.rerank_depth)
-        probs = ranker.relevance(feature_rows(q["question"], cands, first.terms.none_written))
+        probs = ranker.relevance(feature_rows(q["question"], cands, not first.terms.known))
         reranked = [c.passage.id for c, _ in sorted(zip(cands, probs, strict=True),
                                                      key=lambda t: -t[1])]
         top5 = list(retriever.retrieve(q["question"]))[:5]

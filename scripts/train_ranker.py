@@ -91,7 +91,7 @@ def group_of(retriever: HybridRetriever, qid: str, query: str, relevant: Any,
     cands = first.candidates(retriever.settings.rerank_depth)
     if not cands:
         return None
-    rows = feature_rows(query, cands, no_terms=first.terms.none_written)
+    rows = feature_rows(query, cands, no_terms=not first.terms.known)
     labels = np.asarray([1 if relevant(c.passage) else 0 for c in cands])
     return Group(qid, query, rows, labels, synthetic, category)
 

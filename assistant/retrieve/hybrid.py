@@ -396,7 +396,7 @@ class HybridRetriever:
             cands = first.candidates(s.rerank_depth)
             self.ranker = self.ranker or load_ranker()
             probs = self.ranker.relevance(
-                feature_rows(query, cands, no_terms=first.terms.none_written))
+                feature_rows(query, cands, no_terms=not first.terms.known))
             relevance = {c.passage.id: float(p) for c, p in zip(cands, probs, strict=True)}
             timings["rerank_ms"] = (time.perf_counter() - t) * 1000
         # Reranked candidates by probability; the rest (negative keys) after them, in fused order.

@@ -24,12 +24,6 @@ class QueryTerms:
     translated: tuple[str, ...] = ()
 
     @property
-    def none_written(self) -> bool:
-        """The question itself uses no corpus word (it is in another language); any term it
-        has came from the glossary. The ranker reads such a question by its dense similarity."""
-        return all(t in self.translated for t in self.known)
-
-    @property
     def expanded(self) -> list[str]:
         """The lexical query: the question's corpus words, and for a word the corpus never uses,
         its equivalents. A word the corpus does use is not widened (its synonyms, "survey" for
