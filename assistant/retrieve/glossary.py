@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os.path import commonprefix
 from pathlib import Path
 
@@ -85,6 +85,16 @@ class Glossary:
 
     # language → (form, the English stems it stands for)
     forms: dict[str, tuple[tuple[str, tuple[str, ...]], ...]]
+    # the same by the form's first letter (a word can only match forms it begins like)
+    _by_letter: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for entries in self.forms.values():
+            for form, stems in entries:
+                by.setdefault(form[0], []).append((form, stems))
+        self._by_letter.update({c: tuple(v) for c, v in by.items()})
 
     @classmethod
     def of(cls, concepts: list[dict[str, list[str]]]) -> Glossary:
@@ -105,7 +115,7 @@ class Glossary:
             lang = language_of(word)
             if lang is None:
                 continue
-            for form, stems in self.forms[lang]:
+            for form, stems in self._by_letter.get(word[0], ()):
                 if matches(word, form, lang):
                     out.extend(stems)
         return list(dict.fromkeys(out))
