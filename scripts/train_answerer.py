@@ -221,10 +221,16 @@ def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
     return a, b, deals[0][2], best["threshold"], curve
 
 
+def logistic_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
+    """The logistic regression fitted on the training rows: its log-odds of the held rows."""
+    mean, scale, lr = fit(x_train, y_train)
+    return lr.decision_function((x_held - mean) / scale)
+
+
 def _one_deal(x: Any, y: Any, groups: Any, answerable: dict[int, bool], seed: int,
-              ) -> tuple[float, float, Any, list[dict[str, float]]]:
+              scores: Any = logistic_scores) -> tuple[float, float, Any, list[dict[str, float]]]:
     """One seeded deal of the items into FOLDS folds: Platt's a and b, the calibrated
-    probabilities and the cost curve."""
+    probabilities and the cost curve (``scores``: fit on training rows, score held rows)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -232,8 +238,7 @@ def _one_deal(x: Any, y: Any, groups: Any, answerable: dict[int, bool], seed: in
     cv_scores = np.zeros(len(y))
     folds = GroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train, held in folds.split(x, y, groups):
-        mean, scale, lr = fit(x[train], y[train])
-        cv_scores[held] = lr.decision_function((x[held] - mean) / scale)
+        cv_scores[held] = scores(x[train], y[train], x[held])
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(cv_scores.reshape(-1, 1), y)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
     cv_probs = 1.0 / (1.0 + np.exp(-(a * cv_scores + b)))
@@ -282,6 +287,28 @@ def rewrite_none_floor(out: Path, found: list[dict[str, Any]]) -> int:
     return 0
 
 
+def tuning_retrievals(settings: Any, signal: str, cache: str | None, ranker_cache: str | None,
+                      cross_fit: bool = True) -> tuple[list[dict[str, Any]], str]:
+    """The tuning items as retrieve_all gives them (read from ``cache`` when it exists, else
+    retrieved and kept there) and the passage signal ("auto": the reranker's relevance when
+    retrieval gives one, else the fused score)."""
+    if signal == "auto":
+        from assistant.answer import Assistant
+
+        probe = Assistant(settings).retriever.retrieve("micro-credentials", k=1)
+        has = bool(probe.passages) and getattr(probe.passages[0], "relevance", None) is not None
+        signal = "relevance" if has else "fused"
+    path = Path(cache) if cache else None
+    if path and path.exists():
+        return pickle.loads(path.read_bytes()), signal
+    rankers = fold_rankers(settings, Path(ranker_cache) if ranker_cache else None) if (
+        cross_fit and signal == "relevance") else None
+    found = retrieve_all(settings, rankers)
+    if path:
+        path.write_bytes(pickle.dumps(found))
+    return found, signal
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "assistant" / "answer" / "answerer.json"))
@@ -306,22 +333,8 @@ def main() -> int:
     from assistant.config import Settings
 
     settings = Settings()
-    signal = args.signal
-    if signal == "auto":
-        from assistant.answer import Assistant
-
-        probe = Assistant(settings).retriever.retrieve("micro-credentials", k=1)
-        has = bool(probe.passages) and getattr(probe.passages[0], "relevance", None) is not None
-        signal = "relevance" if has else "fused"
-    cache = Path(args.cache) if args.cache else None
-    if cache and cache.exists():
-        found = pickle.loads(cache.read_bytes())
-    else:
-        rankers = None if args.no_cross_fit or signal != "relevance" else fold_rankers(
-            settings, Path(args.ranker_cache) if args.ranker_cache else None)
-        found = retrieve_all(settings, rankers)
-        if cache:
-            cache.write_bytes(pickle.dumps(found))
+    found, signal = tuning_retrievals(settings, args.signal, args.cache, args.ranker_cache,
+                                      not args.no_cross_fit)
     if args.none_floor_only:
         return rewrite_none_floor(Path(args.out), found)
     data = collect(found, signal)
