@@ -33,9 +33,8 @@ import train_answerer as ta  # noqa: E402
 from assistant.answer.scorer import FEATURES  # noqa: E402
 
 BASELINE = "logistic"
-# Fixed before any figure (docs/notes-gbm-answer.md), never chosen on a result.
-HGB_PARAMS = {"max_depth": 3, "max_iter": 150, "learning_rate": 0.05, "min_samples_leaf": 30,
-              "l2_regularization": 1.0, "early_stopping": False, "random_state": 0}
+# Fixed before any figure (docs/notes-gbm-answer.md), never chosen on a result; the trees
+# are train_answerer.HGB_PARAMS.
 PRODUCTS = (("passage_signal", "coverage"), ("passage_signal", "similarity_max"),
             ("coverage", "similarity_max"), ("inverse_rank", "coverage"),
             ("statement", "passage_signal"), ("slot_filled", "passage_signal"))
@@ -44,13 +43,6 @@ PRODUCTS = (("passage_signal", "coverage"), ("passage_signal", "similarity_max")
 BAR_COST, BAR_DEALS, BAR_CATEGORY = 6.0, 8, 1.0
 FALSE = " (false)"  # the suffix of a category of unanswerable items: its false answers
 WRONG_POINTS = (6, 9, 12, 16, 20)  # wrong answers at which every model's right ones are shown
-
-
-def hgb_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    model = HistGradientBoostingClassifier(**HGB_PARAMS).fit(x_train, y_train)
-    return model.decision_function(x_held)
 
 
 def relative(x: Any, groups: Any) -> Any:
@@ -70,7 +62,7 @@ def interactions(x: Any, groups: Any) -> Any:
 
 MODELS: dict[str, tuple[Callable[[Any, Any], Any] | None, Callable[[Any, Any, Any], Any]]] = {
     BASELINE: (None, ta.logistic_scores),
-    "hgb": (None, hgb_scores),
+    "hgb": (None, ta.hgb_scores),
     "lr_relative": (relative, ta.logistic_scores),
     "lr_interactions": (interactions, ta.logistic_scores),
 }

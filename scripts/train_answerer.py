@@ -53,6 +53,10 @@ FALSE_NONE_COST = FALSE_ANSWER_COST
 FOLDS = 5
 REPEATS = 10  # seeded deals of the items into folds; the threshold minimises their mean cost
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
+# The gradient-boosted trees of ``--model trees`` (fixed before any figure,
+# docs/notes-gbm-answer.md; scripts/compare_answer_models.py compares them).
+HGB_PARAMS = {"max_depth": 3, "max_iter": 150, "learning_rate": 0.05, "min_samples_leaf": 30,
+              "l2_regularization": 1.0, "early_stopping": False, "random_state": 0}
 
 
 def fold_rankers(settings: Any, cache: Path | None = None) -> dict[str, Any]:
@@ -198,7 +202,7 @@ def decide_threshold(probs: Any, labels: Any, groups: Any,
 
 
 def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
-                    ) -> tuple[float, float, Any, float, list[dict[str, float]]]:
+                    scores: Any = None) -> tuple[float, float, Any, float, list[dict[str, float]]]:
     """Platt's a and b, the calibrated cross-validated probabilities (folds by item), the
     threshold chosen on them and the curve.
 
@@ -209,7 +213,8 @@ def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
     probabilities returned are the first deal's (for the reliability table)."""
     import numpy as np
 
-    deals = [_one_deal(x, y, groups, answerable, seed) for seed in range(REPEATS)]
+    deals = [_one_deal(x, y, groups, answerable, seed, scores or logistic_scores)
+             for seed in range(REPEATS)]
     a = float(np.mean([d[0] for d in deals]))
     b = float(np.mean([d[1] for d in deals]))
     curve = [{k: round(float(np.mean([d[3][i][k] for d in deals])), 4)
@@ -219,6 +224,48 @@ def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
     print(f"threshold of each of the {REPEATS} deals: {choices}; of their mean cost: "
           f"{best['threshold']:.2f}")
     return a, b, deals[0][2], best["threshold"], curve
+
+
+def hgb_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
+    """Gradient-boosted trees (HGB_PARAMS) fitted on the training rows: their log-odds of the
+    held rows."""
+    return fit_trees(x_train, y_train).decision_function(x_held)
+
+
+def fit_trees(rows: Any, labels: Any) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(**HGB_PARAMS).fit(rows, labels)
+
+
+def as_trees(model: Any, x: Any, y: Any) -> Any:
+    """``model`` (the logistic one, with its calibration, threshold and meta) with the trees
+    fitted on every row in place of its coefficients."""
+    import dataclasses
+
+    intercept, trees = export_trees(fit_trees(x, y))
+    return dataclasses.replace(model, mean=(), scale=(), coef=(), intercept=intercept,
+                               kind="trees", trees=tuple(trees),
+                               meta=model.meta | {"hgb": HGB_PARAMS, "command":
+                                                  "python scripts/train_answerer.py --model "
+                                                  "trees"})
+
+
+def export_trees(model: Any) -> tuple[float, list[dict[str, list[Any]]]]:
+    """A fitted HistGradientBoostingClassifier (binary, numeric features) as the intercept and
+    node arrays that assistant.answer.scorer.tree_sum reads."""
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not exported; give numeric features only")
+        trees.append({"feature": nodes["feature_idx"].tolist(),
+                      "threshold": nodes["num_threshold"].tolist(),
+                      "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
+                      "value": nodes["value"].tolist(),
+                      "leaf": nodes["is_leaf"].astype(int).tolist(),
+                      "missing_left": nodes["missing_go_to_left"].astype(int).tolist()})
+    return float(model._baseline_prediction.ravel()[0]), trees
 
 
 def logistic_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
@@ -324,6 +371,9 @@ def main() -> int:
                     help="the candidate rows scripts/train_ranker.py --cache kept (same index)")
     ap.add_argument("--compare", action="store_true",
                     help="only print the cross-validated comparison of the feature sets")
+    ap.add_argument("--model", choices=["logistic", "trees"], default="logistic",
+                    help="the span model: a logistic regression, or gradient-boosted trees "
+                         "(HGB_PARAMS) read with numpy")
     ap.add_argument("--none-floor-only", action="store_true",
                     help="choose none_below again; keep the model in --out as it is")
     args = ap.parse_args()
@@ -349,7 +399,8 @@ def main() -> int:
             print(f"{name}: " + summary_line(crv, t))
             print(by_category(probs, y, groups, data, t))
         return 0
-    a, b, cv_probs, threshold, curve = cross_validated(x, y, groups, data["answerable"])
+    a, b, cv_probs, threshold, curve = cross_validated(
+        x, y, groups, data["answerable"], hgb_scores if args.model == "trees" else None)
     none_below, none_stats = choose_none_below(found) if signal == "relevance" else (0.0, {})
     mean, scale, lr = fit(x, y)
     bins = np.linspace(0, 1, 6)
@@ -374,6 +425,8 @@ def main() -> int:
             "cv_curve": curve, "cv_reliability": reliability,
             "command": "python scripts/train_answerer.py",
         })
+    if args.model == "trees":
+        model = as_trees(model, x, y)
     out = Path(args.out)
     out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
     print(f"{len(y)} spans of {len(data['items'])} items ({int(y.sum())} positive); signal "
