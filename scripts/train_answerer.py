@@ -53,6 +53,10 @@ FALSE_NONE_COST = FALSE_ANSWER_COST
 FOLDS = 5
 REPEATS = 10  # seeded deals of the items into folds; the threshold minimises their mean cost
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
+# The gradient-boosted trees of ``--model trees`` (fixed before any figure,
+# docs/notes-gbm-answer.md; scripts/compare_answer_models.py compares them).
+HGB_PARAMS = {"max_depth": 3, "max_iter": 150, "learning_rate": 0.05, "min_samples_leaf": 30,
+              "l2_regularization": 1.0, "early_stopping": False, "random_state": 0}
 
 
 def fold_rankers(settings: Any, cache: Path | None = None) -> dict[str, Any]:
@@ -198,7 +202,7 @@ def decide_threshold(probs: Any, labels: Any, groups: Any,
 
 
 def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
-                    ) -> tuple[float, float, Any, float, list[dict[str, float]]]:
+                    scores: Any = None) -> tuple[float, float, Any, float, list[dict[str, float]]]:
     """Platt's a and b, the calibrated cross-validated probabilities (folds by item), the
     threshold chosen on them and the curve.
 
@@ -209,7 +213,8 @@ def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
     probabilities returned are the first deal's (for the reliability table)."""
     import numpy as np
 
-    deals = [_one_deal(x, y, groups, answerable, seed) for seed in range(REPEATS)]
+    deals = [_one_deal(x, y, groups, answerable, seed, scores or logistic_scores)
+             for seed in range(REPEATS)]
     a = float(np.mean([d[0] for d in deals]))
     b = float(np.mean([d[1] for d in deals]))
     curve = [{k: round(float(np.mean([d[3][i][k] for d in deals])), 4)
@@ -221,10 +226,58 @@ def cross_validated(x: Any, y: Any, groups: Any, answerable: dict[int, bool],
     return a, b, deals[0][2], best["threshold"], curve
 
 
+def hgb_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
+    """Gradient-boosted trees (HGB_PARAMS) fitted on the training rows: their log-odds of the
+    held rows."""
+    return fit_trees(x_train, y_train).decision_function(x_held)
+
+
+def fit_trees(rows: Any, labels: Any) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(**HGB_PARAMS).fit(rows, labels)
+
+
+def as_trees(model: Any, x: Any, y: Any) -> Any:
+    """``model`` (the logistic one, with its calibration, threshold and meta) with the trees
+    fitted on every row in place of its coefficients."""
+    import dataclasses
+
+    intercept, trees = export_trees(fit_trees(x, y))
+    return dataclasses.replace(model, mean=(), scale=(), coef=(), intercept=intercept,
+                               kind="trees", trees=tuple(trees),
+                               meta=model.meta | {"hgb": HGB_PARAMS, "command":
+                                                  "python scripts/train_answerer.py --model "
+                                                  "trees"})
+
+
+def export_trees(model: Any) -> tuple[float, list[dict[str, list[Any]]]]:
+    """A fitted HistGradientBoostingClassifier (binary, numeric features) as the intercept and
+    node arrays that assistant.answer.scorer.tree_sum reads."""
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not exported; give numeric features only")
+        trees.append({"feature": nodes["feature_idx"].tolist(),
+                      "threshold": nodes["num_threshold"].tolist(),
+                      "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
+                      "value": nodes["value"].tolist(),
+                      "leaf": nodes["is_leaf"].astype(int).tolist(),
+                      "missing_left": nodes["missing_go_to_left"].astype(int).tolist()})
+    return float(model._baseline_prediction.ravel()[0]), trees
+
+
+def logistic_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
+    """The logistic regression fitted on the training rows: its log-odds of the held rows."""
+    mean, scale, lr = fit(x_train, y_train)
+    return lr.decision_function((x_held - mean) / scale)
+
+
 def _one_deal(x: Any, y: Any, groups: Any, answerable: dict[int, bool], seed: int,
-              ) -> tuple[float, float, Any, list[dict[str, float]]]:
+              scores: Any = logistic_scores) -> tuple[float, float, Any, list[dict[str, float]]]:
     """One seeded deal of the items into FOLDS folds: Platt's a and b, the calibrated
-    probabilities and the cost curve."""
+    probabilities and the cost curve (``scores``: fit on training rows, score held rows)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -232,8 +285,7 @@ def _one_deal(x: Any, y: Any, groups: Any, answerable: dict[int, bool], seed: in
     cv_scores = np.zeros(len(y))
     folds = GroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train, held in folds.split(x, y, groups):
-        mean, scale, lr = fit(x[train], y[train])
-        cv_scores[held] = lr.decision_function((x[held] - mean) / scale)
+        cv_scores[held] = scores(x[train], y[train], x[held])
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(cv_scores.reshape(-1, 1), y)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
     cv_probs = 1.0 / (1.0 + np.exp(-(a * cv_scores + b)))
@@ -282,6 +334,28 @@ def rewrite_none_floor(out: Path, found: list[dict[str, Any]]) -> int:
     return 0
 
 
+def tuning_retrievals(settings: Any, signal: str, cache: str | None, ranker_cache: str | None,
+                      cross_fit: bool = True) -> tuple[list[dict[str, Any]], str]:
+    """The tuning items as retrieve_all gives them (read from ``cache`` when it exists, else
+    retrieved and kept there) and the passage signal ("auto": the reranker's relevance when
+    retrieval gives one, else the fused score)."""
+    if signal == "auto":
+        from assistant.answer import Assistant
+
+        probe = Assistant(settings).retriever.retrieve("micro-credentials", k=1)
+        has = bool(probe.passages) and getattr(probe.passages[0], "relevance", None) is not None
+        signal = "relevance" if has else "fused"
+    path = Path(cache) if cache else None
+    if path and path.exists():
+        return pickle.loads(path.read_bytes()), signal
+    rankers = fold_rankers(settings, Path(ranker_cache) if ranker_cache else None) if (
+        cross_fit and signal == "relevance") else None
+    found = retrieve_all(settings, rankers)
+    if path:
+        path.write_bytes(pickle.dumps(found))
+    return found, signal
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "assistant" / "answer" / "answerer.json"))
@@ -297,6 +371,9 @@ def main() -> int:
                     help="the candidate rows scripts/train_ranker.py --cache kept (same index)")
     ap.add_argument("--compare", action="store_true",
                     help="only print the cross-validated comparison of the feature sets")
+    ap.add_argument("--model", choices=["logistic", "trees"], default="logistic",
+                    help="the span model: a logistic regression, or gradient-boosted trees "
+                         "(HGB_PARAMS) read with numpy")
     ap.add_argument("--none-floor-only", action="store_true",
                     help="choose none_below again; keep the model in --out as it is")
     args = ap.parse_args()
@@ -306,22 +383,8 @@ def main() -> int:
     from assistant.config import Settings
 
     settings = Settings()
-    signal = args.signal
-    if signal == "auto":
-        from assistant.answer import Assistant
-
-        probe = Assistant(settings).retriever.retrieve("micro-credentials", k=1)
-        has = bool(probe.passages) and getattr(probe.passages[0], "relevance", None) is not None
-        signal = "relevance" if has else "fused"
-    cache = Path(args.cache) if args.cache else None
-    if cache and cache.exists():
-        found = pickle.loads(cache.read_bytes())
-    else:
-        rankers = None if args.no_cross_fit or signal != "relevance" else fold_rankers(
-            settings, Path(args.ranker_cache) if args.ranker_cache else None)
-        found = retrieve_all(settings, rankers)
-        if cache:
-            cache.write_bytes(pickle.dumps(found))
+    found, signal = tuning_retrievals(settings, args.signal, args.cache, args.ranker_cache,
+                                      not args.no_cross_fit)
     if args.none_floor_only:
         return rewrite_none_floor(Path(args.out), found)
     data = collect(found, signal)
@@ -336,7 +399,8 @@ def main() -> int:
             print(f"{name}: " + summary_line(crv, t))
             print(by_category(probs, y, groups, data, t))
         return 0
-    a, b, cv_probs, threshold, curve = cross_validated(x, y, groups, data["answerable"])
+    a, b, cv_probs, threshold, curve = cross_validated(
+        x, y, groups, data["answerable"], hgb_scores if args.model == "trees" else None)
     none_below, none_stats = choose_none_below(found) if signal == "relevance" else (0.0, {})
     mean, scale, lr = fit(x, y)
     bins = np.linspace(0, 1, 6)
@@ -361,6 +425,8 @@ def main() -> int:
             "cv_curve": curve, "cv_reliability": reliability,
             "command": "python scripts/train_answerer.py",
         })
+    if args.model == "trees":
+        model = as_trees(model, x, y)
     out = Path(args.out)
     out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
     print(f"{len(y)} spans of {len(data['items'])} items ({int(y.sum())} positive); signal "

@@ -215,3 +215,27 @@ def wait_until(ready: Callable[[], object], deadline_s: float, what: str) -> Non
     while not ready():
         assert time.monotonic() < end, f"gave up waiting ({deadline_s:g} s): {what}"
         time.sleep(0.05)
+
+
+def noisy_answer_items(n: int = 120, seed: int = 3, bent: bool = False,
+                       right_share: float = 0.7) -> tuple[Any, Any, Any, dict[int, bool]]:
+    """Spans of ``n`` items, five each, three items in four answerable: features, labels, item
+    groups and answerability, for the answer model's training scripts. A right span is told by
+    its first feature's mean (``bent``: by its distance from 0, which no straight line draws)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows, labels, groups = [], [], []
+    answerable = {}
+    for g in range(n):
+        answerable[g] = g % 4 != 0
+        for s in range(5):
+            right = answerable[g] and s == 0 and rng.random() < right_share
+            if bent:
+                v = rng.choice([-1, 1]) * rng.uniform(2.0, 3.0) if right else rng.uniform(-1.5, 1.5)
+            else:
+                v = rng.normal(1.0 if right else 0.0, 1.0)
+            rows.append([v, rng.normal(0.0, 1.0)])
+            labels.append(int(right))
+            groups.append(g)
+    return np.asarray(rows), np.asarray(labels), np.asarray(groups), answerable

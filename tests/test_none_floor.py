@@ -11,6 +11,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import train_answerer  # noqa: E402
+from conftest import noisy_answer_items  # noqa: E402
 
 
 def found(tops: list[tuple[float, bool]]) -> list[dict[str, Any]]:
@@ -52,26 +53,10 @@ def test_the_none_reason_never_shows_a_best_equal_to_the_floor() -> None:
     assert "needs 0.09" in got.detail
 
 
-def _noisy_items(n: int = 120, seed: int = 3) -> tuple[Any, Any, Any, dict[int, bool]]:
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    rows, labels, groups = [], [], []
-    answerable = {}
-    for g in range(n):
-        answerable[g] = g % 4 != 0
-        for s in range(5):
-            right = answerable[g] and s == 0 and rng.random() < 0.7
-            rows.append([rng.normal(1.0 if right else 0.0, 1.0), rng.normal(0.0, 1.0)])
-            labels.append(int(right))
-            groups.append(g)
-    return np.asarray(rows), np.asarray(labels), np.asarray(groups), answerable
-
-
 def test_the_threshold_minimises_the_mean_cost_over_several_deals_of_the_folds() -> None:
     # One deal of the items into folds chose 0.51 or 0.66 on the same data (a flat cost
     # curve): the threshold now comes from the mean cost over REPEATS seeded deals.
-    x, y, groups, answerable = _noisy_items()
+    x, y, groups, answerable = noisy_answer_items()
     a, b, _, threshold, curve = train_answerer.cross_validated(x, y, groups, answerable)
     assert train_answerer.REPEATS >= 5
     best = min(curve, key=lambda c: c["cost"])

@@ -268,6 +268,15 @@ def test_desktop_citations_copy_and_controls(page: Any) -> None:
     view.wait_for(timeout=20_000)
     _wait_in_viewport(page, view)
     page.screenshot(path=str(ARTIFACTS / "desktop_open_document.png"))
+    # It closes by Escape and by a plain "Close document" button, not only gradio's chevron.
+    page.keyboard.press("Escape")
+    page.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
+    card.get_by_role("button", name=re.compile("Open")).click()
+    page.wait_for_function(f"() => {_PANEL_OPEN}", timeout=20_000)
+    close = page.locator("#doc-sidebar").get_by_role("button", name="Close document")
+    _wait_in_viewport(page, close)  # at the panel's top, while the document is scrolled down
+    close.click()
+    page.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
 
     # No raw Markdown or HTML in what the reader sees.
     visible = page.evaluate("document.body.innerText")
@@ -606,6 +615,10 @@ PAST_RIGHT_EDGE_JS = """
 """
 
 
+_PANEL_OPEN = "document.querySelector('#doc-sidebar').classList.contains('open')"
+_PANEL_CLOSED_JS = f"() => !{_PANEL_OPEN}"
+
+
 def test_phone_opens_the_document_from_a_card_in_the_answer(phone: Any) -> None:
     """A trial on a phone found no way to open the whole document: the sources column (with
     its "Open document" buttons) is hidden there and the cards in the answer had none."""
@@ -630,13 +643,12 @@ def test_phone_opens_the_document_from_a_card_in_the_answer(phone: Any) -> None:
     text = view.bounding_box()
     assert text, "no marked passage"
     assert text["width"] >= 250, text
+    assert _in_viewport(phone, panel.get_by_role("button", name="Close document"))
     close = panel.locator(".toggle-button").first
     assert close.is_visible()
     assert _in_viewport(phone, close)
     close.click()
-    phone.wait_for_function(
-        "() => !document.querySelector('#doc-sidebar').classList.contains('open')",
-        timeout=20_000)
+    phone.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
     # closed: nothing of the panel is left over the answer
     phone.wait_for_function(
         "(w) => document.querySelector('#doc-sidebar').getBoundingClientRect().left >= w - 1",

@@ -85,6 +85,10 @@ class AnswerModel:
     signal: str = "fused"  # "fused" or "relevance": the passage signal it was trained on
     none_below: float = 0.0  # `none` when every passage's relevance is below this (0: never)
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    # "logistic" (mean, scale, coef, intercept) or "trees": gradient-boosted trees whose leaf
+    # values are added to ``intercept`` (mean, scale and coef then empty)
+    kind: str = "logistic"
+    trees: tuple[dict[str, list[Any]], ...] = field(default=(), compare=False)
 
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
         """Calibrated probability for each feature row."""
@@ -92,16 +96,46 @@ class AnswerModel:
 
         if not len(rows):
             return []
-        x = (np.asarray(rows, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
-        z = x @ np.asarray(self.coef) + self.intercept
+        x = np.asarray(rows, dtype=np.float64)
+        if self.kind == "trees":
+            z = self.intercept + tree_sum(self.trees, x)
+        else:
+            x = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+            z = x @ np.asarray(self.coef) + self.intercept
         p = 1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b)))
         return [float(v) for v in p]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": list(self.features), "mean": list(self.mean),
-                "scale": list(self.scale), "coef": list(self.coef), "intercept": self.intercept,
-                "platt_a": self.platt_a, "platt_b": self.platt_b, "threshold": self.threshold,
-                "signal": self.signal, "none_below": self.none_below, "meta": self.meta}
+        d = {"kind": self.kind, "features": list(self.features), "mean": list(self.mean),
+             "scale": list(self.scale), "coef": list(self.coef), "intercept": self.intercept,
+             "platt_a": self.platt_a, "platt_b": self.platt_b, "threshold": self.threshold,
+             "signal": self.signal, "none_below": self.none_below, "meta": self.meta}
+        return d | ({"trees": list(self.trees)} if self.kind == "trees" else {})
+
+
+def tree_sum(trees: Sequence[dict[str, list[Any]]], x: Any) -> Any:
+    """The sum over ``trees`` of the leaf each row of ``x`` falls in. A tree is node arrays
+    (scikit-learn's HistGradientBoosting layout): a row goes left when its feature is at most
+    the threshold, or is NaN and the node sends missing values left."""
+    import numpy as np
+
+    z = np.zeros(len(x))
+    for t in trees:
+        feature, threshold = np.asarray(t["feature"]), np.asarray(t["threshold"], dtype=float)
+        left, right, value = np.asarray(t["left"]), np.asarray(t["right"]), np.asarray(
+            t["value"], dtype=float)
+        leaf, missing_left = np.asarray(t["leaf"], dtype=bool), np.asarray(
+            t["missing_left"], dtype=bool)
+        node = np.zeros(len(x), dtype=np.int64)
+        inner = ~leaf[node]
+        while inner.any():
+            at, n = np.flatnonzero(inner), node[inner]
+            v = x[at, feature[n]]
+            node[at] = np.where(np.where(np.isnan(v), missing_left[n], v <= threshold[n]),
+                                left[n], right[n])
+            inner = ~leaf[node]
+        z += value[node]
+    return z
 
 
 def model_from_dict(d: dict[str, Any]) -> AnswerModel:
@@ -110,10 +144,15 @@ def model_from_dict(d: dict[str, Any]) -> AnswerModel:
         raise ConfigError(
             "The answer model was trained on other features than this code computes; "
             "regenerate it: python scripts/train_answerer.py")
-    return AnswerModel(names, tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
-                       float(d["intercept"]), float(d["platt_a"]), float(d["platt_b"]),
-                       float(d["threshold"]), str(d.get("signal", "fused")),
-                       float(d.get("none_below", 0.0)), d.get("meta", {}))
+    kind = str(d.get("kind", "logistic"))
+    if kind not in {"logistic", "trees"}:
+        raise ConfigError(f"The answer model's kind is {kind!r}; this code reads 'logistic' "
+                          "or 'trees'. Regenerate it: python scripts/train_answerer.py")
+    return AnswerModel(names, tuple(d.get("mean", ())), tuple(d.get("scale", ())),
+                       tuple(d.get("coef", ())), float(d["intercept"]), float(d["platt_a"]),
+                       float(d["platt_b"]), float(d["threshold"]), str(d.get("signal", "fused")),
+                       float(d.get("none_below", 0.0)), d.get("meta", {}), kind,
+                       tuple(d.get("trees", ())))
 
 
 @lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, overload
 
 from assistant.config import Settings
@@ -21,9 +22,11 @@ from assistant.errors import AssistantError, InputError
 from assistant.retrieve.duplicates import DuplicateGroups, stand_ins
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import diversify, fuse, sentence_scores, trust_adjust
+from assistant.retrieve.glossary import Glossary, load_glossary
 from assistant.retrieve.lexical import LexicalIndex, cached, cached_sentences
 from assistant.retrieve.rerank import Candidate, Ranker, feature_rows, load_ranker, term_share
 from assistant.retrieve.synonyms import SynonymTable, load_synonyms
+from assistant.retrieve.terms import QueryTerms
 from assistant.store.embeddings import profile
 from assistant.store.index import Index
 from assistant.text import COUNTRIES, compared_countries, countries_in, sentence_spans, tokens
@@ -33,33 +36,6 @@ EQUIVALENT_WEIGHT = 0.8  # a synonym or neighbour of a question word counts this
 TYPO_CUTOFF = 0.8  # difflib similarity at which an unknown word is read as a corpus word
 ROOT_CHARS = 6  # words sharing a root this long (one a prefix of the other) are equivalent
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QueryTerms:
-    """The question's words as the corpus knows them.
-
-    ``known``: stemmed tokens found in the corpus (typos mapped to the closest corpus word);
-    ``unknown``: tokens the corpus never uses; ``equivalents``: for each known or unknown token,
-    corpus words that mean the same here (synonyms from ``corpus/synonyms.toml``).
-    """
-
-    known: tuple[str, ...] = ()
-    unknown: tuple[str, ...] = ()
-    weights: dict[str, float] = field(default_factory=dict)
-    equivalents: dict[str, frozenset[str]] = field(default_factory=dict)
-    typical_weight: float = 1.0
-
-    @property
-    def expanded(self) -> list[str]:
-        """The lexical query: the question's corpus words, and for a word the corpus never uses,
-        its equivalents. A word the corpus does use is not widened (its synonyms, "survey" for
-        "questionnaire", would pull in every passage that uses them)."""
-        out = list(self.known)
-        for term, eq in self.equivalents.items():
-            if term not in self.known:
-                out.extend(sorted(eq))
-        return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -243,26 +219,41 @@ class HybridRetriever:
         self._lex_checked = 0.0
         self._lock = threading.Lock()
         self._synonyms: SynonymTable | None = None
+        self._glossary: Glossary | None = None
         self.ranker: Ranker | None = None  # the shipped one, loaded on first use
         self.on_new_generation: list[Callable[[], None]] = []  # see _take_up; keep them short
         self._built = 0
 
+    def _corpus_file(self, name: str) -> Path:
+        """The corpus folder's own ``name``; else the one bundled with the project."""
+        own = self.settings.corpus_path / name
+        return own if own.exists() else self.settings.bundled_corpus_path / name
+
     @property
     def synonyms(self) -> SynonymTable:
         if self._synonyms is None:
-            # The corpus folder's own table; else the one bundled with the project.
-            own = self.settings.corpus_path / "synonyms.toml"
-            bundled = self.settings.bundled_corpus_path / "synonyms.toml"
-            self._synonyms = load_synonyms(own if own.exists() else bundled)
+            self._synonyms = load_synonyms(self._corpus_file("synonyms.toml"))
         return self._synonyms
+
+    @property
+    def glossary(self) -> Glossary:
+        if self._glossary is None:
+            self._glossary = load_glossary(self._corpus_file("glossary.toml"))
+        return self._glossary
 
     # -- the question's terms -----------------------------------------------------------------
     def terms(self, query: str) -> QueryTerms:
-        """The query's tokens mapped onto the corpus vocabulary, with their equivalents."""
+        """The query's tokens mapped onto the corpus vocabulary, with their equivalents.
+
+        The English terms of its Armenian, Georgian or Russian words (the glossary) count as
+        its terms too; one the corpus never uses is kept only when a synonym or a root of it
+        is used (it was not written by the user, so it is not "unknown").
+        """
         lex = self.lexicon()
         known: list[str] = []
         unknown: list[str] = []
-        for t in dict.fromkeys(tokens(query)):
+        own = list(dict.fromkeys(tokens(query)))
+        for t in own:
             if t in lex.vocab or t.isdigit():
                 known.append(t)
                 continue
@@ -271,18 +262,21 @@ class HybridRetriever:
                 known.append(close)
             else:
                 unknown.append(t)
+        glossed = [t for t in self.glossary.terms(query) if t not in own and t not in known]
+        known.extend(t for t in glossed if t in lex.vocab)
         equivalents: dict[str, frozenset[str]] = {}
-        for t in [*known, *unknown]:
+        for t in [*known, *unknown, *(t for t in glossed if t not in lex.vocab)]:
             eq = set(self.synonyms.equivalents(t) & lex.vocab) | lex.same_root(t)
             eq.discard(t)
             if eq:
                 equivalents[t] = frozenset(eq)
         # A word the corpus never uses but whose synonym it does is not unknown any more.
         still_unknown = tuple(t for t in unknown if t not in equivalents)
-        keep = [*known, *(t for t in unknown if t in equivalents)]
+        keep = [*known, *(t for t in [*unknown, *glossed] if t in equivalents and t not in known)]
         typical = lex.bm25.typical_weight()
         weights = {t: lex.country_weight(t) or lex.bm25.idf.get(t, typical) for t in keep}
-        return QueryTerms(tuple(known), still_unknown, weights, equivalents, typical)
+        translated = tuple(t for t in glossed if t in weights)
+        return QueryTerms(tuple(known), still_unknown, weights, equivalents, typical, translated)
 
     # -- the lexical side ---------------------------------------------------------------------
     def lexicon(self) -> _Lexicon:

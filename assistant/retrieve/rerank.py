@@ -39,7 +39,7 @@ FEATURES: tuple[str, ...] = (
     "sentence_terms",  # the same for its best sentence
     "sentence_terms_gap",
     "title_terms",  # the same for its title and section path
-    "no_terms",  # the question has no word the corpus uses (another language)
+    "no_terms",  # no word of the question, nor a glossary term of it, is a corpus word
     "number_match",  # a number is asked and the focus sentence holds a figure
     "date_match",
     "person_match",

@@ -59,6 +59,11 @@ def document_view(index: Index, passage_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 # The side panel
 # --------------------------------------------------------------------------------------------
+# Closing is gradio's own chevron clicked, so the panel's state stays gradio's.
+CLOSE_PANEL_JS = ("() => { const t = document.querySelector('#doc-sidebar.open .toggle-button');"
+                  " if (t) t.click(); }")
+
+
 @dataclass
 class DocumentPanel:
     """The side panel and the hidden controls a click on a source card drives."""
@@ -75,9 +80,14 @@ def build_document_panel() -> DocumentPanel:
 
     with gr.Sidebar(label="Document", open=False, position="right", width="46%",
                     elem_id="doc-sidebar") as sidebar:
+        # A plain "Close" beside gradio's small chevron (a trial found no other way out);
+        # Escape closes it too (page.js).
+        close_btn = gr.Button("Close document ✕", size="sm", elem_id="close-doc-btn",
+                              elem_classes=["close-doc"])
         view = gr.HTML("", elem_id="doc-view", js_on_load=None)
         passage_id = gr.Textbox(visible="hidden", elem_id="open-doc-id", label="Passage to open")
         open_btn = gr.Button("Open", visible="hidden", elem_id="open-doc-btn")
+    close_btn.click(None, js=CLOSE_PANEL_JS)
     return DocumentPanel(sidebar, view, passage_id, open_btn)
 
 

@@ -73,6 +73,12 @@
     box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(function () { document.querySelector('#open-doc-btn').click(); }, 50);
   }, true);
+  // Escape closes the document panel (its "Close document" button does the same).
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key !== 'Escape') return;
+    const t = document.querySelector('#doc-sidebar.open .toggle-button');
+    if (t) t.click();
+  });
   // On small screens, fold examples and feedback once the page has rendered them.
   let tries = 0;
   const fold = setInterval(function () {
