@@ -233,9 +233,13 @@ def hgb_scores(x_train: Any, y_train: Any, x_held: Any) -> Any:
 
 
 def fit_trees(rows: Any, labels: Any) -> Any:
+    """One OpenMP thread: on a busy machine scikit-learn's threads spin while they wait for
+    each other (the unit tests took 570 s at load 13 instead of 4 s), and one is fast enough."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
 
-    return HistGradientBoostingClassifier(**HGB_PARAMS).fit(rows, labels)
+    with threadpool_limits(limits=1):
+        return HistGradientBoostingClassifier(**HGB_PARAMS).fit(rows, labels)
 
 
 def as_trees(model: Any, x: Any, y: Any) -> Any:

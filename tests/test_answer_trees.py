@@ -25,8 +25,11 @@ def test_numpy_trees_give_scikit_learns_scores_on_random_rows() -> None:
     x = rng.normal(size=(600, len(FEATURES)))
     y = ((x[:, 0] > 0.3) ^ (x[:, 3] * x[:, 6] > 0.2)).astype(int)
     x[rng.random(x.shape) < 0.05] = np.nan  # missing values take the side each node learnt
-    hgb = HistGradientBoostingClassifier(max_depth=3, max_iter=40, learning_rate=0.1,
-                                         min_samples_leaf=20, random_state=0).fit(x, y)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # spinning OpenMP threads on a busy machine: minutes
+        hgb = HistGradientBoostingClassifier(max_depth=3, max_iter=40, learning_rate=0.1,
+                                             min_samples_leaf=20, random_state=0).fit(x, y)
     intercept, trees = train_answerer.export_trees(hgb)
     model = AnswerModel(FEATURES, (), (), (), intercept, 1.3, -0.4, 0.5, kind="trees",
                         trees=tuple(trees))

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class AnswerModel:
             return []
         x = np.asarray(rows, dtype=np.float64)
         if self.kind == "trees":
-            z = self.intercept + tree_sum(self.trees, x)
+            z = self.intercept + self.ensemble.sum(x)
         else:
             x = (x - np.asarray(self.mean)) / np.asarray(self.scale)
             z = x @ np.asarray(self.coef) + self.intercept
@@ -112,30 +112,66 @@ class AnswerModel:
              "signal": self.signal, "none_below": self.none_below, "meta": self.meta}
         return d | ({"trees": list(self.trees)} if self.kind == "trees" else {})
 
+    @cached_property
+    def ensemble(self) -> TreeEnsemble:
+        """The trees packed once for scoring (``kind == "trees"``)."""
+        return TreeEnsemble.of(self.trees)
+
 
 def tree_sum(trees: Sequence[dict[str, list[Any]]], x: Any) -> Any:
     """The sum over ``trees`` of the leaf each row of ``x`` falls in. A tree is node arrays
     (scikit-learn's HistGradientBoosting layout): a row goes left when its feature is at most
     the threshold, or is NaN and the node sends missing values left."""
-    import numpy as np
+    return TreeEnsemble.of(trees).sum(x)
 
-    z = np.zeros(len(x))
-    for t in trees:
-        feature, threshold = np.asarray(t["feature"]), np.asarray(t["threshold"], dtype=float)
-        left, right, value = np.asarray(t["left"]), np.asarray(t["right"]), np.asarray(
-            t["value"], dtype=float)
-        leaf, missing_left = np.asarray(t["leaf"], dtype=bool), np.asarray(
-            t["missing_left"], dtype=bool)
-        node = np.zeros(len(x), dtype=np.int64)
-        inner = ~leaf[node]
-        while inner.any():
-            at, n = np.flatnonzero(inner), node[inner]
-            v = x[at, feature[n]]
-            node[at] = np.where(np.where(np.isnan(v), missing_left[n], v <= threshold[n]),
-                                left[n], right[n])
-            inner = ~leaf[node]
-        z += value[node]
-    return z
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """Trees packed into (trees x nodes) arrays, so every row walks every tree at once: one step
+    a level, not one Python loop a tree (150 trees: 5.9 ms a question looped)."""
+
+    feature: Any
+    threshold: Any
+    left: Any
+    right: Any
+    value: Any
+    leaf: Any
+    missing_left: Any
+
+    @classmethod
+    def of(cls, trees: Sequence[dict[str, list[Any]]]) -> TreeEnsemble:
+        import numpy as np
+
+        width = max((len(t["value"]) for t in trees), default=1)
+
+        def packed(key: str, dtype: Any, pad: Any) -> Any:
+            out = np.full((len(trees), width), pad, dtype=dtype)
+            for i, t in enumerate(trees):
+                out[i, : len(t[key])] = t[key]
+            return out
+
+        leaf = packed("leaf", bool, True)  # padding nodes are leaves worth 0, never reached
+        return cls(np.where(leaf, 0, packed("feature", np.int64, 0)),
+                   packed("threshold", np.float64, 0.0), packed("left", np.int64, 0),
+                   packed("right", np.int64, 0), packed("value", np.float64, 0.0), leaf,
+                   packed("missing_left", bool, False))
+
+    def sum(self, x: Any) -> Any:
+        import numpy as np
+
+        x = np.asarray(x, dtype=np.float64)
+        tree = np.arange(self.value.shape[0])[None, :]
+        row = np.arange(len(x))[:, None]
+        node = np.zeros((len(x), self.value.shape[0]), dtype=np.int64)
+        at_leaf = self.leaf[tree, node]
+        while not at_leaf.all():
+            v = x[row, self.feature[tree, node]]
+            go_left = np.where(np.isnan(v), self.missing_left[tree, node],
+                               v <= self.threshold[tree, node])
+            step = np.where(go_left, self.left[tree, node], self.right[tree, node])
+            node = np.where(at_leaf, node, step)
+            at_leaf = self.leaf[tree, node]
+        return self.value[tree, node].sum(axis=1)
 
 
 def model_from_dict(d: dict[str, Any]) -> AnswerModel:
