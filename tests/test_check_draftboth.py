@@ -11,6 +11,7 @@ Unit tests on fakes (``compare`` / ``judge`` on sentences, as the other check te
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from assistant.check.evidence import _Cand, judge
@@ -54,8 +55,13 @@ def test_a_claim_about_both_countries_is_not_supported_by_one_countrys_report() 
     # one sentence that names both countries speaks for both
     one = _cand("Both Armenia and Georgia have included micro-credentials in the national "
                 "qualifications framework.", 0.7, "GE")
-    assert judge("Armenia and Georgia have included micro-credentials in their national "
-                 "qualifications framework.", [one]).status == SUPPORTED
+    claim = ("Armenia and Georgia have included micro-credentials in their national "
+             "qualifications framework.")
+    assert judge(claim, [one]).status == SUPPORTED
+    # and is the sentence quoted, before one country's own
+    got = judge(claim, [_cand(INCLUDED, 0.72, "AM"), one, _cand(INCLUDED, 0.6, "GE")])
+    assert got.status == SUPPORTED
+    assert got.best is one
     # a claim about one country is judged as before
     assert judge("Armenia has included micro-credentials in its national qualifications "
                  "framework.", [am]).status == SUPPORTED
@@ -109,3 +115,44 @@ def test_the_contradicting_figure_shown_is_the_one_for_the_claims_thing() -> Non
     v = compare("Among the 63 authorised higher education institutions in Georgia, 25 are "
                 "state-run.", unit, p)
     assert [(c.kind, c.document) for c in v.mismatches] == [("figure", "19")]
+
+
+# -- 3. a sentence that states the claim's year speaks of its subject ---------------------------
+class _Weights:
+    """The retriever's lexicon as ``candidates`` reads it: a word's rarity weight."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.weights = weights
+
+    def weight(self, t: str) -> float:
+        return self.weights.get(t, 1.0)
+
+
+class _FakeAssistant:
+    def __init__(self, weights: dict[str, float]) -> None:
+        lexicon = SimpleNamespace(bm25=_Weights(weights))
+        self.retriever = SimpleNamespace(lexicon=lambda: lexicon)
+
+
+def test_the_claims_year_in_a_sentence_counts_toward_its_topic() -> None:
+    """"The Georgian survey was carried out in 2024." against "The following educational
+    institutions participated in the 2024 survey": the rare light verb ("carried") outweighed
+    the subject, and the year the sentence shares counted for nothing."""
+    from assistant.check.evidence import candidates
+
+    a = _FakeAssistant({"survey": 0.55, "carry": 3.21, "2024": 1.2, "2021": 1.2})
+    claim = "The Georgian survey was carried out in 2024."
+
+    def topic(sentence: str) -> float:
+        sp = ScoredPassage(passage=_p(sentence, "GE"), score=0.5)
+        return candidates(a, claim, [sp])[0].topic
+
+    with_year = topic("The following educational institutions participated in the 2024 "
+                      "survey.")
+    without = topic("The following educational institutions participated in the survey.")
+    other_year = topic("The following educational institutions participated in the 2021 "
+                       "survey.")
+    assert with_year > without
+    assert other_year == without  # another year costs nothing: it may contradict the claim
+    # a sentence with every word and the year is not scored above a whole match
+    assert topic("The Georgian survey was carried out in 2024.") <= 1.0 - 0.4 + 1e-9
