@@ -11,7 +11,6 @@ Unit tests on fakes (``compare`` / ``judge`` on sentences, as the other check te
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from assistant.check.evidence import _Cand, judge
@@ -116,43 +115,3 @@ def test_the_contradicting_figure_shown_is_the_one_for_the_claims_thing() -> Non
                 "state-run.", unit, p)
     assert [(c.kind, c.document) for c in v.mismatches] == [("figure", "19")]
 
-
-# -- 3. a sentence that states the claim's year speaks of its subject ---------------------------
-class _Weights:
-    """The retriever's lexicon as ``candidates`` reads it: a word's rarity weight."""
-
-    def __init__(self, weights: dict[str, float]) -> None:
-        self.weights = weights
-
-    def weight(self, t: str) -> float:
-        return self.weights.get(t, 1.0)
-
-
-class _FakeAssistant:
-    def __init__(self, weights: dict[str, float]) -> None:
-        lexicon = SimpleNamespace(bm25=_Weights(weights))
-        self.retriever = SimpleNamespace(lexicon=lambda: lexicon)
-
-
-def test_the_claims_year_in_a_sentence_counts_toward_its_topic() -> None:
-    """"The Georgian survey was carried out in 2024." against "The following educational
-    institutions participated in the 2024 survey": the rare light verb ("carried") outweighed
-    the subject, and the year the sentence shares counted for nothing."""
-    from assistant.check.evidence import candidates
-
-    a = _FakeAssistant({"survey": 0.55, "carry": 3.21, "2024": 1.2, "2021": 1.2})
-    claim = "The Georgian survey was carried out in 2024."
-
-    def topic(sentence: str) -> float:
-        sp = ScoredPassage(passage=_p(sentence, "GE"), score=0.5)
-        return candidates(a, claim, [sp])[0].topic
-
-    with_year = topic("The following educational institutions participated in the 2024 "
-                      "survey.")
-    without = topic("The following educational institutions participated in the survey.")
-    other_year = topic("The following educational institutions participated in the 2021 "
-                       "survey.")
-    assert with_year > without
-    assert other_year == without  # another year costs nothing: it may contradict the claim
-    # a sentence with every word and the year is not scored above a whole match
-    assert topic("The Georgian survey was carried out in 2024.") <= 1.0 - 0.4 + 1e-9
