@@ -74,6 +74,12 @@ def test_a_denial_in_one_country_contradicts_a_claim_about_both() -> None:
     got = judge(claim, [ge, am_denial])
     assert got.status == CONTRADICTED
     assert got.best is am_denial
+    # both countries' documents deny it: the closer denial is shown
+    ge_denial = _cand("There is no national legislation on micro-credentials in Georgia.",
+                      0.6, "GE")
+    got = judge(claim, [ge_denial, am_denial])
+    assert got.status == CONTRADICTED
+    assert got.best is ge_denial
 
 
 # -- 1b. a draft of a law is not an adopted law -------------------------------------------------

@@ -245,8 +245,8 @@ def _each_country(claim: str, cands: Sequence[_Cand], known: frozenset[str]) -> 
                if code in (facts(c.text).countries or {c.sp.passage.country})]
         results[code] = _judge(_as_of(claim, code), own, known)
     contra = [r for r in results.values() if r.status == CONTRADICTED]
-    if contra:
-        return contra[0]
+    if contra:  # the closer denial of the two, when both countries' documents deny it
+        return max(contra, key=lambda r: r.best.topic if r.best else 0.0)
     found = [r for r in results.values() if r.status == SUPPORTED and r.best is not None]
     missing = [f"in {COUNTRY_NAME[code]}" for code, r in results.items()
                if r.status != SUPPORTED]
