@@ -11,6 +11,7 @@ Unit tests on fakes (``compare`` / ``judge`` on sentences, as the other check te
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from assistant.check.evidence import _Cand, judge
@@ -121,3 +122,45 @@ def test_the_contradicting_figure_shown_is_the_one_for_the_claims_thing() -> Non
                 "state-run.", unit, p)
     assert [(c.kind, c.document) for c in v.mismatches] == [("figure", "19")]
 
+
+
+# -- 3. a verb that only says something was done names no subject ------------------------------
+class _Weights:
+    """The retriever's lexicon as ``candidates`` reads it: a word's rarity weight."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.weights = weights
+
+    def weight(self, t: str) -> float:
+        return self.weights.get(t, 1.0)
+
+
+class _FakeAssistant:
+    def __init__(self, weights: dict[str, float]) -> None:
+        lexicon = SimpleNamespace(bm25=_Weights(weights))
+        self.retriever = SimpleNamespace(lexicon=lambda: lexicon)
+
+
+def test_a_light_verb_of_doing_does_not_outweigh_the_claims_subject() -> None:
+    """"The Georgian survey was carried out in 2024." against "The following educational
+    institutions participated in the 2024 survey": "carried" is rare in the reports, so it
+    took 85% of the coverage weight, and the sentence that states the survey's year stayed
+    under the support threshold."""
+    from assistant.check.evidence import TOPIC_SUPPORT, candidates
+
+    a = _FakeAssistant({"survey": 0.55, "carry": 3.21, "conduct": 3.0, "held": 3.0,
+                        "participat": 1.5})
+    sentence = "The following educational institutions participated in the 2024 survey."
+    sp = ScoredPassage(passage=_p(sentence, "GE"), score=0.5)
+    for claim in ("The Georgian survey was carried out in 2024.",
+                  "The Georgian survey was conducted in 2024.",
+                  "The Georgian survey was held in 2024."):
+        assert candidates(a, claim, [sp])[0].topic >= TOPIC_SUPPORT, claim
+    # a verb that names what was done still counts
+    assert candidates(a, "Georgian institutions participated in the survey.", [sp])[0].topic \
+        > candidates(a, "Georgian institutions refused the survey.", [sp])[0].topic
+    # "carry" with a thing carried is no light verb
+    credits = ScoredPassage(passage=_p("Short courses usually do not carry ECTS credits.", "AM"),
+                            score=0.5)
+    assert candidates(a, "Short courses usually carry ECTS credits.", [credits])[0].topic \
+        > candidates(a, "Short courses usually award ECTS credits.", [credits])[0].topic
