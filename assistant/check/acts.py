@@ -34,6 +34,22 @@ _LEGAL = frozenset({"law", "laws", "legislation", "act", "acts", "decree", "decr
                     "regulation", "regulations", "code", "resolution", "order"})
 
 
+# Words that make the thing not yet made: a *draft* law is no adopted law ("changes are taking
+# place based on the new draft law" does not state that a law was adopted). A closed list.
+_UNMADE = frozenset({"draft", "drafts", "proposed", "planned", "future", "prospective"})
+
+
+def _only_unmade(head: str, c_phrase: Sequence[str], u_words: Sequence[str]) -> bool:
+    """Does the unit name the act's object only as a draft, proposal or plan, while the claim
+    names the thing itself ("adopted a law" against "the new draft law")?"""
+    if _UNMADE & set(c_phrase):
+        return False
+    head_toks = set(_tokens(head))
+    hits = [i for i, w in enumerate(u_words)
+            if (head in _LEGAL and w in _LEGAL) or (head_toks and head_toks <= set(_tokens(w)))]
+    return bool(hits) and all(_UNMADE & set(u_words[max(0, i - 3):i]) for i in hits)
+
+
 def _act_object(ws: Sequence[str], i: int) -> str | None:
     """The head word of what the act at ``ws[i]`` is done to ("adopted a national law
     defining …": law), None when the claim does not say (a passive "was adopted")."""
@@ -61,5 +77,7 @@ def lacks_act(claim: str, unit: str) -> bool:
         head = _act_object(c_words, at)
         if head and not (set(_tokens(head)) <= u_toks
                          or (head in _LEGAL and _LEGAL & set(u_words))):
+            return True
+        if head and _only_unmade(head, c_words[at + 1:at + 6], u_words):
             return True
     return False

@@ -203,18 +203,22 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
             c.status = SUPPORTED
         elif CONTRADICTED in statuses:
             c.status = CONTRADICTED
-        elif SUPPORTED in statuses:
+        elif statuses & {SUPPORTED, PARTLY}:
             c.status = PARTLY
-            c.missing = [p for p, r in zip(parts, results, strict=True) if r.status == NOT_FOUND]
+            c.missing = [m for p, r in zip(parts, results, strict=True)
+                         for m in ([p] if r.status == NOT_FOUND else
+                                   [f"{p} ({x})" for x in r.missing])]
         else:
             c.status, results = whole.status, [whole]
     else:
-        c.status = whole.status
-    # Contradicting sentences first: the annotated draft names the first one.
+        c.status, c.missing = whole.status, list(whole.missing)
+    # Contradicting sentences first: the annotated draft names the first one; a claim about
+    # both countries quotes each country's support.
     for wanted in (CONTRADICTED, SUPPORTED):
         for r in results:
-            if r.best is not None and r.status == wanted:
-                c.evidence.append(r.best.evidence())
+            if r.best is not None and (r.status == wanted or
+                                       (wanted == SUPPORTED and r.status == PARTLY)):
+                c.evidence.extend(x.evidence() for x in (r.best, *r.also))
                 c.comparisons.extend(r.comparisons)
     if c.status in {NOT_FOUND, PARTLY}:
         seen: set[str] = set()

@@ -115,6 +115,8 @@ class _Stated:
     years: frozenset[tuple[str, str]]  # (year, the noun it dates): "the 2021 survey"
     negated: bool
     phrase: frozenset[str] = frozenset()  # content tokens of the words around it
+    near: frozenset[str] = frozenset()  # the same, within its own clause ("37 are private
+    # institutions", not the "19 are public universities" beside it)
 
 
 _NEG_BEFORE = 4  # words before a figure (in its clause) in which a negation governs it
@@ -154,8 +156,11 @@ def stated_figures(text: str) -> tuple[_Stated, ...]:
             neg = any((b in _NEGATIONS or b.endswith("n't"))
                       and not _QUANTIFIER & set(before[k + 1:k + 2])
                       for k, b in enumerate(before))
-            phrase = frozenset(content_tokens(" ".join(before + ws[i + 1:i + 1 + _PHRASE_AFTER])))
-            out.append(_Stated(value, kind, dated, neg, phrase))
+            after = ws[i + 1:i + 1 + _PHRASE_AFTER]
+            phrase = frozenset(content_tokens(" ".join(before + after)))
+            own = [w for j, w in enumerate(after, i + 1) if clause[j] == clause[i]]
+            near = frozenset(content_tokens(" ".join(before + own)))
+            out.append(_Stated(value, kind, dated, neg, phrase, near))
     return tuple(out)
 
 
@@ -444,7 +449,8 @@ def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[st
         same = [(v, w) for v, w in other if not w or not nxt or w == nxt or stem_eq(w, nxt)
                 or value.endswith("%")]
         if same:
-            pick = next((v for v, w in same if w and w == nxt), None)
+            pick = _same_thing(claim, value, unit, [v for v, _ in same])
+            pick = pick or next((v for v, w in same if w and w == nxt), None)
             pick = pick or next((v for v, w in same if w and stem_eq(w, nxt)), None)
             doc_v = pick or same[0][0]
             mism.append(Comparison("figure", f"{value} {nxt}".strip() if not value.endswith("%")
@@ -457,6 +463,19 @@ def _figure_verdict(claim: str, unit: str, passage: Passage, known: frozenset[st
                   or len(c_values & u_values) >= 2):
             missing = True  # unless it is context: in the passage, or beside two matched ones
     return _Verdict(not missing, mism), unstated
+
+
+def _same_thing(claim: str, value: str, unit: str, values: Sequence[str]) -> str | None:
+    """Among the document's ``values``, the one whose words in its own clause share most
+    with the claim's figure's ("45 are private institutions": "37 are private institutions",
+    not "19 are public universities"); None when none shares a word."""
+    mine = next((st.near for st in stated_figures(claim) if st.value == value), frozenset())
+    best, most = None, 0
+    for st in stated_figures(unit):
+        shared = len(mine & st.near)
+        if st.value in values and shared > most:
+            best, most = st.value, shared
+    return best
 
 
 def derived_figures(figures: Sequence[tuple[str, str]], stated: set[str]) -> set[str]:
