@@ -258,6 +258,11 @@ def readability_problem(text: str) -> str | None:
     return None
 
 
+# What to do about a PDF that cannot be read (the page's upload and `assistant ingest` both say it).
+UNREADABLE_PDF_FIX = ("open it in a PDF reader and save or export it again as a PDF, or add its "
+                      "text as a .txt or .md file")
+
+
 def read_pdf(path: Path) -> ExtractedPDF:
     """Extract a PDF: normalised text, page spans with checked labels, outline, problems."""
     import pypdfium2 as pdfium
@@ -268,7 +273,7 @@ def read_pdf(path: Path) -> ExtractedPDF:
         msg = str(exc)
         if "password" in msg.lower():
             raise DocumentError(path, "PDF is encrypted; save an unprotected copy first") from exc
-        raise DocumentError(path, f"PDF cannot be read ({msg})") from exc
+        raise DocumentError(path, f"PDF cannot be read ({msg.rstrip('.')}); {UNREADABLE_PDF_FIX}") from exc
     try:
         raw_pages: list[str] = []
         image_only: list[int] = []
@@ -294,7 +299,7 @@ def read_pdf(path: Path) -> ExtractedPDF:
             if idx is not None:
                 bookmarks.append((bm.level + 1, bm.get_title() or "", idx))
     except pdfium.PdfiumError as exc:
-        raise DocumentError(path, f"PDF cannot be read ({exc})") from exc
+        raise DocumentError(path, f"PDF cannot be read ({str(exc).rstrip('.')}); {UNREADABLE_PDF_FIX}") from exc
     finally:
         doc.close()
     return assemble_pdf_text(raw_pages, table, bookmarks, image_only, path)
