@@ -133,7 +133,8 @@ def test_filters_and_count_follow_corpus_changes_made_elsewhere(
     # the corpus's laws are listed but not fetched here: the line says so (see Corpus)
     gone = re.fullmatch(rf"Ready: {n} documents indexed; (\d+) listed documents not indexed "
                         r"\(see Corpus\)\.", status)
-    assert gone and int(gone.group(1)) >= 1, status
+    assert gone, status
+    assert int(gone.group(1)) >= 1, status
     unchanged = fns["sync_corpus"](seen)
     assert all(x == {"__type__": "update"} for x in unchanged), unchanged  # all skipped
     new = settings.data_path.parent / "zorblat.md"

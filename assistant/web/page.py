@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
-from assistant.web.chat_tab import build_chat_tab, wire_chat_tab
 from assistant.web.catalog import ready_line
+from assistant.web.chat_tab import build_chat_tab, wire_chat_tab
 from assistant.web.check_tab import build_check_tab, check_countries, eu_note
 from assistant.web.common import LOADING, Page, llm_unavailable, new_state
 from assistant.web.compare_tab import build_compare_tab
