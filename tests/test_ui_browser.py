@@ -88,8 +88,8 @@ def _open(browser: Any, app_url: str, viewport: dict[str, int]) -> Iterator[Any]
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(app_url, wait_until="load")
     pg.locator("#question textarea").wait_for(timeout=30_000)
-    # "Ready: N documents indexed." ("Ready" alone also matched the loading line's "…when
-    # ready.": get_by_text ignores case)
+    # "Ready: N documents indexed; M listed documents not indexed (see Corpus)." ("Ready"
+    # alone also matched the loading line's "…when ready.": get_by_text ignores case)
     pg.locator("#status").get_by_text("Ready:").wait_for(timeout=120_000)
     yield pg
     ctx.close()
@@ -340,6 +340,7 @@ def test_corrupt_pdf_upload_shows_its_reason(page: Any, tmp_path: Path) -> None:
     msg = page.locator("#upload-msg")
     msg.get_by_text("corrupt.pdf was not added").wait_for(timeout=60_000)
     assert "PDF" in msg.inner_text()
+    assert "save or export it again" in msg.inner_text()  # and how to fix it (a trial: only what)
     assert "corrupt" not in table.inner_text()  # a bad file changes nothing
     assert page.evaluate(UNLABELLED_JS) == []
     ARTIFACTS.mkdir(exist_ok=True)
@@ -742,21 +743,23 @@ def _document_panel_keeps_clear_of_the_text(page: Any, name: str) -> None:
         " return same && y < innerHeight / 2; }", polling=250, timeout=30_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}_document_panel.png"))
-    assert page.evaluate(TEXT_UNDER_CONTROLS_JS) == []
+    under_at_open = page.evaluate(TEXT_UNDER_CONTROLS_JS)
     bar = page.locator("#close-doc-btn").bounding_box()
     chevron = page.locator("#doc-sidebar .toggle-button").bounding_box()
     top = page.locator("#doc-view .doc-passage").bounding_box()["y"]
-    below = max(bar["y"] + bar["height"], chevron["y"] + chevron["height"])
-    assert below <= top <= below + 60, (bar, chevron, top)  # right below the bar, not under it
     view = page.locator("#doc-view")
     box = view.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, min(box["y"] + box["height"], 600) - 40)
-    page.mouse.wheel(0, -137)  # a partial line's worth up: text that could slide under the bar
+    page.mouse.wheel(0, -137)  # up a little: the text before the passage reaches the top
     page.wait_for_function(
         "() => { const y = document.querySelector('#doc-view .doc-passage')"
         ".getBoundingClientRect().top; return y > window.__lastY + 20; }", timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / f"{name}_document_panel_scrolled.png"))
-    assert page.evaluate(TEXT_UNDER_CONTROLS_JS) == []
+    under_scrolled = page.evaluate(TEXT_UNDER_CONTROLS_JS)
+    assert under_at_open == [], under_at_open
+    assert under_scrolled == [], under_scrolled
+    below = max(bar["y"] + bar["height"], chevron["y"] + chevron["height"])
+    assert below <= top <= below + 60, (bar, chevron, top)  # right below the bar, not under it
 
 
 def test_desktop_document_panel_keeps_clear_of_the_text_and_takes_focus(page: Any) -> None:
