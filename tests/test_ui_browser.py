@@ -88,8 +88,8 @@ def _open(browser: Any, app_url: str, viewport: dict[str, int]) -> Iterator[Any]
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(app_url, wait_until="load")
     pg.locator("#question textarea").wait_for(timeout=30_000)
-    # "Ready: N documents indexed." ("Ready" alone also matched the loading line's "…when
-    # ready.": get_by_text ignores case)
+    # "Ready: N documents indexed; M listed documents not indexed (see Corpus)." ("Ready"
+    # alone also matched the loading line's "…when ready.": get_by_text ignores case)
     pg.locator("#status").get_by_text("Ready:").wait_for(timeout=120_000)
     yield pg
     ctx.close()
@@ -340,6 +340,7 @@ def test_corrupt_pdf_upload_shows_its_reason(page: Any, tmp_path: Path) -> None:
     msg = page.locator("#upload-msg")
     msg.get_by_text("corrupt.pdf was not added").wait_for(timeout=60_000)
     assert "PDF" in msg.inner_text()
+    assert "save or export it again" in msg.inner_text()  # and how to fix it (a trial: only what)
     assert "corrupt" not in table.inner_text()  # a bad file changes nothing
     assert page.evaluate(UNLABELLED_JS) == []
     ARTIFACTS.mkdir(exist_ok=True)
@@ -689,3 +690,112 @@ def test_phone_draft_summary_wraps(phone: Any) -> None:
                            ".map(c => [c.innerText, c.getClientRects().length])")
     assert len(lines) >= 4, lines
     assert all(n == 1 for _, n in lines), lines
+
+
+# Every line of the document's text painted on screen (its part inside every box that clips
+# it and the window) that lies under the panel's close bar or gradio's chevron.
+TEXT_UNDER_CONTROLS_JS = """
+() => {
+  const close = document.querySelector('#close-doc-btn');
+  const controls = [document.querySelector('#doc-bar') || close, close,
+                    document.querySelector('#doc-sidebar .toggle-button')]
+    .map(e => e.getBoundingClientRect());
+  const cut = (a, b) => ({left: Math.max(a.left, b.left), top: Math.max(a.top, b.top),
+                          right: Math.min(a.right, b.right), bottom: Math.min(a.bottom, b.bottom)});
+  const empty = r => r.right - r.left < 1 || r.bottom - r.top < 1;
+  const view = document.querySelector('#doc-view');
+  const hits = [];
+  const walk = document.createTreeWalker(view, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  while (walk.nextNode()) {
+    const node = walk.currentNode;
+    if (!node.textContent.trim()) continue;
+    let clip = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+    for (let a = node.parentElement; a; a = a.parentElement) {
+      const st = getComputedStyle(a);
+      if (st.overflowX !== 'visible' || st.overflowY !== 'visible')
+        clip = cut(clip, a.getBoundingClientRect());
+    }
+    range.selectNodeContents(node);
+    for (const line of range.getClientRects()) {
+      const shown = cut(line, clip);
+      if (empty(shown)) continue;
+      for (const c of controls)
+        if (!empty(cut(shown, c)))
+          hits.push([node.textContent.trim().slice(0, 40), Math.round(line.top), Math.round(c.top),
+                     Math.round(c.bottom)]);
+    }
+  }
+  return hits;
+}
+"""
+
+
+def _document_panel_keeps_clear_of_the_text(page: Any, name: str) -> None:
+    """After "Open document": no line of the document under the close bar or the chevron, the
+    marked passage starting right below the bar; the same after the document is scrolled."""
+    page.locator("#doc-view .doc-passage").wait_for(state="visible", timeout=30_000)
+    page.wait_for_function(f"() => {_PANEL_OPEN}", timeout=20_000)
+    # the panel slides in and the passage is scrolled to: wait until the passage stops moving
+    page.wait_for_function(
+        "() => { const y = document.querySelector('#doc-view .doc-passage')"
+        ".getBoundingClientRect().top; const same = window.__lastY === y; window.__lastY = y;"
+        " return same && y < innerHeight / 2; }", polling=250, timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_document_panel.png"))
+    under_at_open = page.evaluate(TEXT_UNDER_CONTROLS_JS)
+    bar = page.locator("#close-doc-btn").bounding_box()
+    chevron = page.locator("#doc-sidebar .toggle-button").bounding_box()
+    top = page.locator("#doc-view .doc-passage").bounding_box()["y"]
+    view = page.locator("#doc-view")
+    box = view.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, min(box["y"] + box["height"], 600) - 40)
+    page.mouse.wheel(0, -137)  # up a little: the text before the passage reaches the top
+    page.wait_for_function(
+        "() => { const y = document.querySelector('#doc-view .doc-passage')"
+        ".getBoundingClientRect().top; return y > window.__lastY + 20; }", timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_document_panel_scrolled.png"))
+    under_scrolled = page.evaluate(TEXT_UNDER_CONTROLS_JS)
+    assert under_at_open == [], under_at_open
+    assert under_scrolled == [], under_scrolled
+    below = max(bar["y"] + bar["height"], chevron["y"] + chevron["height"])
+    assert below <= top <= below + 60, (bar, chevron, top)  # right below the bar, not under it
+
+
+def test_desktop_document_panel_keeps_clear_of_the_text_and_takes_focus(page: Any) -> None:
+    """A trial saw "Close document ✕" and the chevron on the document's text, cutting words
+    ("…ger periods"), and focus stayed on "Open document" behind the panel."""
+    _ask(page, QUESTIONS[0], 1)
+    opener = page.locator("#sources .open-doc").first
+    opener.wait_for(state="visible", timeout=20_000)
+    opener.evaluate("(b) => { window.__opener = b; }")
+    opener.click()
+    _document_panel_keeps_clear_of_the_text(page, "desktop")
+    page.wait_for_function("() => document.activeElement.id === 'close-doc-btn'", timeout=20_000)
+    page.keyboard.press("Escape")
+    page.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
+    page.wait_for_function("() => document.activeElement === window.__opener", timeout=20_000)
+    # by its close button, too
+    page.keyboard.press("Enter")  # the opener has focus: it opens the panel again
+    page.wait_for_function(f"() => {_PANEL_OPEN}", timeout=20_000)
+    page.wait_for_function("() => document.activeElement.id === 'close-doc-btn'", timeout=20_000)
+    page.keyboard.press("Enter")
+    page.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
+    page.wait_for_function("() => document.activeElement === window.__opener", timeout=20_000)
+
+
+def test_phone_document_panel_keeps_clear_of_the_text_and_takes_focus(phone: Any) -> None:
+    bubble = _ask(phone, QUESTIONS[0], 1)
+    fold = bubble.locator("details.msg-sources")
+    if fold.get_attribute("open") is None:
+        fold.locator("summary").first.click()
+    opener = bubble.locator(".open-doc", has_text="Open document").first
+    opener.wait_for(state="visible", timeout=20_000)
+    opener.evaluate("(b) => { window.__opener = b; }")
+    opener.click()
+    _document_panel_keeps_clear_of_the_text(phone, "phone")
+    phone.wait_for_function("() => document.activeElement.id === 'close-doc-btn'",
+                            timeout=20_000)
+    phone.locator("#close-doc-btn").click()
+    phone.wait_for_function(_PANEL_CLOSED_JS, timeout=20_000)
+    phone.wait_for_function("() => document.activeElement === window.__opener", timeout=20_000)

@@ -258,6 +258,15 @@ def readability_problem(text: str) -> str | None:
     return None
 
 
+# What to do about a PDF that cannot be read (the page's upload and `assistant ingest` both say it).
+UNREADABLE_PDF_FIX = ("open it in a PDF reader and save or export it again as a PDF, or add its "
+                      "text as a .txt or .md file")
+
+
+def _unreadable(why: str) -> str:
+    return f"PDF cannot be read ({why.rstrip('.')}); {UNREADABLE_PDF_FIX}"
+
+
 def read_pdf(path: Path) -> ExtractedPDF:
     """Extract a PDF: normalised text, page spans with checked labels, outline, problems."""
     import pypdfium2 as pdfium
@@ -268,7 +277,7 @@ def read_pdf(path: Path) -> ExtractedPDF:
         msg = str(exc)
         if "password" in msg.lower():
             raise DocumentError(path, "PDF is encrypted; save an unprotected copy first") from exc
-        raise DocumentError(path, f"PDF cannot be read ({msg})") from exc
+        raise DocumentError(path, _unreadable(msg)) from exc
     try:
         raw_pages: list[str] = []
         image_only: list[int] = []
@@ -294,7 +303,7 @@ def read_pdf(path: Path) -> ExtractedPDF:
             if idx is not None:
                 bookmarks.append((bm.level + 1, bm.get_title() or "", idx))
     except pdfium.PdfiumError as exc:
-        raise DocumentError(path, f"PDF cannot be read ({exc})") from exc
+        raise DocumentError(path, _unreadable(str(exc))) from exc
     finally:
         doc.close()
     return assemble_pdf_text(raw_pages, table, bookmarks, image_only, path)

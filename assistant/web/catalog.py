@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
+from assistant.text import counted
 from assistant.types import (
     COUNTRIES,
     Passage,
@@ -51,6 +52,16 @@ def indexed_docs(settings: Settings, index: Index) -> tuple[list[IndexedDoc], li
     docs = [IndexedDoc(d.id, f"{d.label} [{d.id}]" if labels.count(d.label) > 1 else d.label,
                        d.country) for d in docs]
     return docs, missing
+
+
+def ready_line(indexed: int, not_indexed: int) -> str:
+    """The page's status line once ready: the documents indexed and, briefly (it is two lines
+    on a phone), how many listed in corpus.toml are not (a trial read "Ready: 2 documents
+    indexed." and never learnt that the laws were missing; the Corpus tab says which and why)."""
+    line = f"Ready: {counted(indexed, 'document')} indexed"
+    if not not_indexed:
+        return line + "."
+    return f"{line}; {counted(not_indexed, 'listed document')} not indexed (see Corpus)."
 
 
 def country_choices(docs: Sequence[IndexedDoc]) -> list[tuple[str, str]]:

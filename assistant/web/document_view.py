@@ -80,10 +80,12 @@ def build_document_panel() -> DocumentPanel:
 
     with gr.Sidebar(label="Document", open=False, position="right", width="46%",
                     elem_id="doc-sidebar") as sidebar:
-        # A plain "Close" beside gradio's small chevron (a trial found no other way out);
-        # Escape closes it too (page.js).
-        close_btn = gr.Button("Close document ✕", size="sm", elem_id="close-doc-btn",
-                              elem_classes=["close-doc"])
+        # A plain "Close" beside gradio's small chevron (a trial found no other way out), in a
+        # bar of its own above the document, which scrolls below it (page.css: a trial saw the
+        # button and the chevron on top of the text). Escape closes it too (page.js).
+        with gr.Row(elem_id="doc-bar"):
+            close_btn = gr.Button("Close document ✕", size="sm", elem_id="close-doc-btn",
+                                  elem_classes=["close-doc"], scale=0)
         view = gr.HTML("", elem_id="doc-view", js_on_load=None)
         passage_id = gr.Textbox(visible="hidden", elem_id="open-doc-id", label="Passage to open")
         open_btn = gr.Button("Open", visible="hidden", elem_id="open-doc-btn")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
+from assistant.web.catalog import ready_line
 from assistant.web.chat_tab import build_chat_tab, wire_chat_tab
 from assistant.web.check_tab import build_check_tab, check_countries, eu_note
 from assistant.web.common import LOADING, Page, llm_unavailable, new_state
@@ -50,9 +51,8 @@ def make_wait_ready(page: Page) -> Callable[[], tuple[Any, ...]]:
         page.ready.wait(timeout=600)
         if not page.ready.is_set():
             return "⚠ The model is still loading; reload the page in a minute.", gr.update()
-        docs = page.catalog["docs"]
-        return (f"Ready: {len(docs)} document{'s' if len(docs) != 1 else ''} indexed.",
-                gr.update(interactive=True))
+        return ready_line(len(page.catalog["docs"]), len(page.catalog["missing"])), \
+            gr.update(interactive=True)
 
     return wait_ready
 
@@ -80,7 +80,7 @@ def make_sync_corpus(page: Page) -> Callable[[str | None], tuple[Any, ...]]:
         page.refresh_catalog()
         docs = page.catalog["docs"]
         return (generation,
-                f"Ready: {len(docs)} document{'s' if len(docs) != 1 else ''} indexed.",
+                ready_line(len(docs), len(page.catalog["missing"])),
                 gr.update(choices=country_choices(docs)),
                 gr.update(choices=[(d.label, d.id) for d in docs]),
                 missing_html(page.catalog["missing"]),

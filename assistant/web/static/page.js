@@ -62,9 +62,24 @@
   }
   new MutationObserver(labelMessages).observe(document.documentElement,
     {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
+  // The "Open document" button that opened the panel: focus goes back to it when the panel
+  // closes (doc_view.js moves it into the panel when it opens).
+  let opener = null;
+  new MutationObserver(function (ms) {
+    for (const m of ms) {
+      if (m.target.id !== 'doc-sidebar' || m.target.classList.contains('open')) continue;
+      if (!/(^|\s)open(\s|$)/.test(m.oldValue || '')) continue;  // closed just now
+      const f = document.activeElement;
+      // Only focus left in the closed panel (or nowhere) goes back: not a click elsewhere.
+      const inPanel = !f || f === document.body || m.target.contains(f);
+      if (opener && opener.isConnected && inPanel) opener.focus({preventScroll: true});
+    }
+  }).observe(document.documentElement,
+    {subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['class']});
   document.addEventListener('click', function (ev) {
     const b = ev.target.closest ? ev.target.closest('button.open-doc') : null;
     if (!b) return;
+    opener = b;
     const box = document.querySelector('#open-doc-id textarea, #open-doc-id input');
     if (!box) return;
     // A card in a chat message keeps its class only (gradio's sanitiser drops data-*).
