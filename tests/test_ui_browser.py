@@ -620,15 +620,21 @@ _PANEL_OPEN = "document.querySelector('#doc-sidebar').classList.contains('open')
 _PANEL_CLOSED_JS = f"() => !{_PANEL_OPEN}"
 
 
-def test_phone_opens_the_document_from_a_card_in_the_answer(phone: Any) -> None:
-    """A trial on a phone found no way to open the whole document: the sources column (with
-    its "Open document" buttons) is hidden there and the cards in the answer had none."""
+def _phone_opener(phone: Any) -> Any:
+    """An answer's first "Open document" on a phone (its sources fold opened), visible."""
     bubble = _ask(phone, QUESTIONS[0], 1)
     fold = bubble.locator("details.msg-sources")
     if fold.get_attribute("open") is None:
         fold.locator("summary").first.click()
     opener = bubble.locator(".open-doc", has_text="Open document").first
     opener.wait_for(state="visible", timeout=20_000)
+    return opener
+
+
+def test_phone_opens_the_document_from_a_card_in_the_answer(phone: Any) -> None:
+    """A trial on a phone found no way to open the whole document: the sources column (with
+    its "Open document" buttons) is hidden there and the cards in the answer had none."""
+    opener = _phone_opener(phone)
     opener.click()
     view = phone.locator("#doc-view .doc-passage")
     view.wait_for(state="visible", timeout=30_000)
@@ -785,12 +791,7 @@ def test_desktop_document_panel_keeps_clear_of_the_text_and_takes_focus(page: An
 
 
 def test_phone_document_panel_keeps_clear_of_the_text_and_takes_focus(phone: Any) -> None:
-    bubble = _ask(phone, QUESTIONS[0], 1)
-    fold = bubble.locator("details.msg-sources")
-    if fold.get_attribute("open") is None:
-        fold.locator("summary").first.click()
-    opener = bubble.locator(".open-doc", has_text="Open document").first
-    opener.wait_for(state="visible", timeout=20_000)
+    opener = _phone_opener(phone)
     opener.evaluate("(b) => { window.__opener = b; }")
     opener.click()
     _document_panel_keeps_clear_of_the_text(phone, "phone")
