@@ -11,7 +11,7 @@ lowest mean cost over the deals). Printed per model: the mean cost and each deal
 threshold, the deals it beats the baseline in, its right and wrong answers (at its threshold and
 at the baseline's wrong-answer count), right answers per category there, and how many items
 with a right span it ranks a right span first. The bar a candidate must clear to replace the
-logistic regression is in docs/notes-gbm-answer.md. The test part is never read.
+logistic regression is in docs/evaluation.md, "Eighth session". The test part is never read.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ import train_answerer as ta  # noqa: E402
 from assistant.answer.scorer import FEATURES  # noqa: E402
 
 BASELINE = "logistic"
-# Fixed before any figure (docs/notes-gbm-answer.md), never chosen on a result; the trees
-# are train_answerer.HGB_PARAMS.
+# Fixed before any figure (docs/evaluation.md, "Eighth session"), never chosen on a result;
+# the trees are train_answerer.HGB_PARAMS.
 PRODUCTS = (("passage_signal", "coverage"), ("passage_signal", "similarity_max"),
             ("coverage", "similarity_max"), ("inverse_rank", "coverage"),
             ("statement", "passage_signal"), ("slot_filled", "passage_signal"))

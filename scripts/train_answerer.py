@@ -54,7 +54,7 @@ FOLDS = 5
 REPEATS = 10  # seeded deals of the items into folds; the threshold minimises their mean cost
 C = 1.0  # inverse regularisation strength of the logistic regression (scikit-learn default)
 # The gradient-boosted trees of ``--model trees`` (fixed before any figure,
-# docs/notes-gbm-answer.md; scripts/compare_answer_models.py compares them).
+# docs/evaluation.md, "Eighth session"; scripts/compare_answer_models.py compares them).
 HGB_PARAMS = {"max_depth": 3, "max_iter": 150, "learning_rate": 0.05, "min_samples_leaf": 30,
               "l2_regularization": 1.0, "early_stopping": False, "random_state": 0}
 

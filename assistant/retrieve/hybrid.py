@@ -130,10 +130,13 @@ class _Lexicon:
         """A country's name weighs its IDF among the passages of the countries the assistant
         knows: documents of no known country (uploads, others) never make "Armenia" rare."""
         if term not in self._countries:
-            import numpy as np
-            rows = np.fromiter((p.country in COUNTRIES for p in self.passages), bool)
-            named = countries_in(term) and rows.any() and not rows.all()
-            self._countries[term] = self.bm25.idf_among(term, rows) if named else None
+            weight = None
+            if countries_in(term):  # only a country's name pays for the pass over passages
+                import numpy as np
+                rows = np.fromiter((p.country in COUNTRIES for p in self.passages), bool)
+                if rows.any() and not rows.all():
+                    weight = self.bm25.idf_among(term, rows)
+            self._countries[term] = weight
         return self._countries[term]
 
     def close_match(self, term: str) -> str | None:
@@ -274,7 +277,8 @@ class HybridRetriever:
         still_unknown = tuple(t for t in unknown if t not in equivalents)
         keep = [*known, *(t for t in [*unknown, *glossed] if t in equivalents and t not in known)]
         typical = lex.bm25.typical_weight()
-        weights = {t: lex.country_weight(t) or lex.bm25.idf.get(t, typical) for t in keep}
+        weights = {t: w if (w := lex.country_weight(t)) is not None
+                   else lex.bm25.idf.get(t, typical) for t in keep}
         translated = tuple(t for t in glossed if t in weights)
         return QueryTerms(tuple(known), still_unknown, weights, equivalents, typical, translated)
 
