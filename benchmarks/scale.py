@@ -1,6 +1,6 @@
 """Speed, memory and quality against corpus size: 1x, 10x and 50x the bundled reports.
 
-    python benchmarks/scale.py [--times 1 10 50] [--plot scale.png] [--work DIR]
+    python benchmarks/scale.py [--times 1 10 50] [--plot docs/scale.png] [--work DIR]
 
 The corpora are generated (benchmarks/variants.py): the two bundled reports plus renamed and
 renumbered variants of them (distinct fictional countries, capitals, project names and
@@ -229,7 +229,7 @@ def plot(rows: list[dict[str, float]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--times", type=int, nargs="+", default=[1, 10, 50])
-    ap.add_argument("--plot", type=Path, default=Path("scale.png"))
+    ap.add_argument("--plot", type=Path, default=Path("docs/scale.png"))
     ap.add_argument("--work", type=Path, help="keep the corpora and indexes here")
     ap.add_argument("--copy-vectors", action="store_true",
                     help="index the variants with the reports' vectors instead of embedding "

@@ -102,3 +102,38 @@ def test_the_retriever_tells_of_each_generation_taken_up_after_the_first(
     retriever._lex_checked = 0.0  # the 2 s since the last check have passed
     retriever.retrieve("Kelvarian council")
     assert told == ["new", "new"]
+
+
+def test_the_thread_trims_after_a_take_up_and_survives_a_failing_trim() -> None:
+    """``start``'s loop, not only ``tick``: woken by a take-up it trims at once; a trim that
+    raises is logged and the loop goes on (the next take-up still trims). The test waits on
+    the trims themselves (events), never on the clock: the injected clock never moves, so the
+    second owed trim is never due while it runs."""
+    import threading
+
+    clock = Clock()
+    done = [threading.Event() for _ in range(3)]
+    calls: list[int] = []
+
+    def trim() -> None:
+        calls.append(len(calls))
+        done[len(calls) - 1].set()
+        if len(calls) == 2:
+            raise OSError("malloc_trim failed")
+
+    t = HeapTrims(60.0, trim=trim, clock=clock)
+    thread = t.start()
+    assert thread.daemon
+    assert thread.name == "heap-trims"
+    assert not done[0].wait(0.05)  # nothing owed: the thread sleeps
+    t.taken_up()
+    assert done[0].wait(30), "the take-up did not wake the thread"
+    clock.now += 60.0  # the second owed trim is due; a new take-up wakes the thread for it
+    t.taken_up()
+    assert done[1].wait(30)  # this one raises
+    clock.now += 60.0
+    t.taken_up()
+    assert done[2].wait(30), "a failing trim stopped the thread"
+    assert thread.is_alive()
+    assert t.trims == 3
+    assert calls == [0, 1, 2]
