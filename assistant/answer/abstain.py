@@ -15,18 +15,22 @@ Rules, in the order they are applied:
                       answer model's ``none_below`` (chosen on the tune part); outcome ``none``.
                       Not for a question in another language than every passage retrieved
                       (``across_languages``): rule 3's dense floor decides there alone
-5. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
+5. ``apparatus_only``  (extractive and verify) every span of the passages read is the
+                      documents' apparatus (a reference list, contents, the questionnaire's
+                      form): nothing they say comes close; outcome ``none``
+6. ``below_threshold`` no span of the passages reaches the answer model's threshold (the
                       outcome is ``evidence``: the closest passage is shown, not quoted as an
                       answer; see ``scorer.py``)
-6. ``judge_rejected`` (verify mode) no judged span reaches the threshold of the combined
+7. ``judge_rejected`` (verify mode) no judged span reaches the threshold of the combined
                       probability (the local model's "yes" and the answer model's, judging.py)
-7. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
+8. ``llm_no_answer`` / ``llm_unsupported`` (llm mode) the model found nothing, or nothing it
                       wrote is supported by a passage
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.answer.questions import QuestionInfo, detect_language, looks_like_injection
@@ -38,6 +42,7 @@ UNKNOWN_NAME = "unknown_name"
 NO_KNOWN_WORDS = "no_known_words"
 NO_EVIDENCE = "no_evidence"
 OFF_SUBJECT = "off_subject"
+APPARATUS_ONLY = "apparatus_only"
 BELOW_THRESHOLD = "below_threshold"
 JUDGE_REJECTED = "judge_rejected"
 LLM_NO_ANSWER = "llm_no_answer"
@@ -143,3 +148,13 @@ def below_threshold(probability: float, threshold: float) -> Abstention:
     return Abstention(BELOW_THRESHOLD, "no span of the closest passages states the answer "
                                        "clearly enough",
                       f"best {probability:.2f}, needs {threshold:.2f}")
+
+
+def apparatus_only(kinds: Iterable[str]) -> Abstention:
+    """Rule 5: only the documents' apparatus came close (``spans.apparatus``)."""
+    names = {"reference": "a reference list", "url": "links", "contents": "a list of contents",
+             "heading": "headings", "questionnaire": "the survey's questionnaire"}
+    seen = [names[k] for k in dict.fromkeys(kinds) if k in names]
+    what = ", ".join(seen[:-1]) + f" or {seen[-1]}" if len(seen) > 1 else "".join(seen)
+    return Abstention(APPARATUS_ONLY, f"the closest text in the documents is only {what}, "
+                                      "which does not answer it")

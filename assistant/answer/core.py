@@ -27,6 +27,7 @@ from assistant.answer.evidence import (
     highlights,
     not_evidence,
     shown_passages,
+    what_documents_say,
 )
 from assistant.answer.grounded import Judge, JudgeCache, check_model_text
 from assistant.answer.judging import JUDGE_MODEL_PATH, load_judge_model
@@ -278,7 +279,11 @@ class Assistant:
         off = abstain.off_subject(info, retrieval, self.none_below)
         if off:
             return self._abstention(info, retrieval, mode, off)
-        scored = asked_country_first(info, self.read(info, retrieval))
+        every = asked_country_first(info, self.read(info, retrieval))
+        scored = what_documents_say(every)  # no reference entry, contents line or form
+        if every and not scored:
+            return self._abstention(info, retrieval, mode, abstain.apparatus_only(
+                kind for c in every if (kind := c.span.apparatus)))
         if not scored:
             return self._evidence(info, retrieval, mode, scored, abstain.below_threshold(0.0, 1))
         if info.both_countries:

@@ -38,8 +38,9 @@ def not_evidence(sp: ScoredPassage) -> ScoredPassage:
 def highlights(top: Passage, scored: Iterable[ScoredSpan], verify: Verify, first_n: int = 1,
                limit: int = EVIDENCE_HIGHLIGHTS) -> list[Citation]:
     """The best sentences of ``top`` among the scored spans, verified verbatim, numbered from
-    ``first_n``. A heading is no evidence, and text that addresses the assistant is never shown
-    as if it were a finding (issue 18)."""
+    ``first_n``. A heading is no evidence, nor the document's apparatus (a reference entry, a
+    contents line, the questionnaire's form: ``spans.apparatus``), and text that addresses the
+    assistant is never shown as if it were a finding (issue 18)."""
     out: list[Citation] = []
     for c in scored:
         if len(out) == limit:
@@ -47,12 +48,20 @@ def highlights(top: Passage, scored: Iterable[ScoredSpan], verify: Verify, first
         quote = c.span.quote
         if c.span.sp.passage.id != top.id or c.span.kind != "sentence":
             continue
-        if not is_statement(quote) or instruction_like(quote):
+        if not is_statement(quote) or c.span.apparatus or instruction_like(quote):
             continue
         if any(h.quote == quote for h in out) or not verify(quote, top):
             continue
         out.append(Citation(first_n + len(out), top, quote, True, c.span.shown))
     return out
+
+
+def what_documents_say(scored: Iterable[ScoredSpan]) -> list[ScoredSpan]:
+    """The spans that can be an answer or evidence: none whose unit is the document's
+    apparatus (a reference entry, a URL line, a contents line, a heading, the questionnaire's
+    form), however high it scores; a trial showed "Council of the European Union." from a
+    reference list as the closest passage."""
+    return [c for c in scored if c.span.apparatus is None]
 
 
 def country_best(scored: Sequence[ScoredSpan], code: str) -> ScoredSpan | None:

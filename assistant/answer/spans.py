@@ -7,6 +7,9 @@ A span is one of:
                 the items or rows under it;
 - ``adjacent``  two or three neighbouring units of one paragraph.
 
+A unit of the document's apparatus (``apparatus``: a reference-list entry, a URL alone on its
+line, a contents line, a heading, the questionnaire's form) is never an answer nor evidence.
+
 The raw span is the stored text between two offsets, so its quote is verbatim by construction
 and is verified against the stored passage like every quote. The display form drops list
 letters ("a)", "m."), bullets and check marks, heading marks ("###") and footnote marks set as
@@ -44,6 +47,41 @@ _OPTION = re.compile(r"^\s*(?:[-*•✓☐▪◦]|\[[ xX]?\])")
 _SUP_MARK = re.compile(r"<sup>\s*\d{1,3}\s*</sup>", re.I)
 _TABLE_RULE = re.compile(r"^\|?[\s|:-]+\|?$")
 LABEL_MAX_WORDS = 16  # fewer words than this, no figure, no closing punctuation: a label
+
+# -- the document's apparatus: what a report prints around its findings ------------------------
+# The questionnaire printed in a report's appendix: the form the respondents filled in.
+QUESTIONNAIRE = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
+DOT_LEADER = re.compile(r"(?:\.\s?){4,}|…{2,}")  # a contents line: "Diagram 2. … ..... 14"
+# A unit addressed to respondents: "Please indicate…", "If yes, …", "(You may select more…)".
+INSTRUCTION = re.compile(r"^\W*(?:please\b|if (?:yes|no|so|other)\b|\(?you may (?:select|"
+                         r"choose|tick)\b)", re.I)
+_APPENDIX = re.compile(r"^\W*(?:appendix|annex)\b", re.I)
+_TO_RESPONDENT = re.compile(r"\b(?:you|your)\b|^\W*in this section\b", re.I)
+# A reference list by its heading: "References", "VI. Bibliography", "Sources", "Literature".
+_REFERENCES = re.compile(r"^\W*(?:[IVX\d.]+\s+)?(?:references?|bibliography|sources|"
+                         r"literature(?: cited)?|works cited|reference list|further reading)\W*$",
+                         re.I)
+# The shape of a citation, on the unit's line: an author and a year first ("Smith, J. (2021).",
+# "Council of the European Union. (2022, May 25).") …
+_AUTHOR_YEAR = re.compile(
+    r"^\W*[A-Z][^()\n]{1,150}?\(\s*(?:19|20)\d{2}[a-z]?(?:,[^)\n]{0,30})?\)\s*[.:]")
+# … or, on a line no longer than an entry, a date of retrieval, a DOI, a page range, a
+# publisher after its place ("Brussels: Publications Office"). A paragraph that cites a page
+# in passing ("(Smith, 2020, pp. 12-15)") is longer: its sentences still say something.
+ENTRY_MAX_CHARS = 300
+_CITATION = re.compile(
+    r"(?i:\bretrie?ved\b(?: on)? [a-z]+ \d{1,2}, (?:19|20)\d{2})"
+    r"|(?i:\bdoi\s*:?\s*10\.\d{4,}/|\bdoi\.org/)"
+    r"|\bpp\.\s*\d+\s*[-–]\s*\d+"
+    r"|\b[A-Z][a-z]+(?: [A-Z][a-z]+)?: [A-Z][\w&' -]{1,60}?\b(?:Press|Publishing|Publishers?|"
+    r"Publications Office|Verlag)\b")
+_URL = r"(?:<?(?:https?://|www\.)[^\s>]+>?|\[[^\]]*\]\([^)\s]+\))"
+_URL_LINE = re.compile(rf"\W*{_URL}(?:\W+{_URL})*\W*")
+_CONTENTS_LINE = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*\d{0,4}\s*$")
+# A list of contents, diagrams, tables or figures by its heading; there a line ending in a page
+# number glued to its title ("…of micro-credentials23") is one of its lines too.
+_CONTENTS = re.compile(r"^\W*(?:(?:table of )?contents|diagrams|figures|tables|"
+                       r"list of (?:diagrams|figures|tables))\W*$", re.I)
 
 
 def clean_item(text: str) -> str:
@@ -89,6 +127,58 @@ def is_statement(raw: str) -> bool:
     return n_words >= 4 or has_digit and n_words >= 2
 
 
+def unit_lines(text: str, start: int, end: int) -> str:
+    """The whole line(s) the unit ``text[start:end]`` sits on."""
+    stop = text.find("\n", end)
+    return text[_line_start(text, start) : len(text) if stop < 0 else stop]
+
+
+def in_questionnaire(section: str) -> bool:
+    """Is the section the questionnaire printed in an appendix (by name, or an appendix
+    section that is one of its numbered questions, "Appendix 1 › … › 12. For what…?")?"""
+    return bool(QUESTIONNAIRE.search(section)) or bool(_APPENDIX.match(section)) and any(
+        "?" in p for p in section.split(" › "))
+
+
+@lru_cache(maxsize=32768)
+def apparatus(text: str, start: int, end: int, section: str) -> str | None:
+    """What the unit ``text[start:end]`` of a passage in ``section`` is when it is the
+    document's apparatus rather than what the document says, else None:
+
+    - ``reference``      an entry of a reference list (by the list's heading, or its line has
+                         the shape of a citation: author and year, retrieval date, DOI, pages,
+                         publisher); the sentence splitter cuts an entry into fragments
+                         ("Council of the European Union."), so its line is what is read;
+    - ``url``            a line of links alone;
+    - ``contents``       a contents line: dot leaders and a page number;
+    - ``heading``        a heading line ("## Survey results");
+    - ``questionnaire``  the form in an appendix: its options, questions and words to the
+                         respondents ("In this section, we want to collect … in your country.").
+
+    Structure only: the section path and the shape of the unit's line.
+    """
+    if any(_REFERENCES.match(part) for part in section.split(" › ")):
+        return "reference"
+    line = unit_lines(text, start, end)
+    shown = display(line).strip()
+    if _AUTHOR_YEAR.match(shown) or len(shown) <= ENTRY_MAX_CHARS and _CITATION.search(shown):
+        return "reference"
+    if _URL_LINE.fullmatch(shown):
+        return "url"
+    if _CONTENTS_LINE.search(line) or any(_CONTENTS.match(p) for p in section.split(" › ")) and (
+            re.search(r"[^\W\d]\d{1,3}\s*$", line)):
+        return "contents"
+    raw = text[start:end]
+    if raw.lstrip().startswith("#"):
+        return "heading"
+    if _APPENDIX.match(section):
+        unit = display(raw)
+        if ("?" in unit or _TO_RESPONDENT.search(unit) or INSTRUCTION.match(unit)
+                or in_questionnaire(section) and _is_item(text, start)):
+            return "questionnaire"
+    return None
+
+
 @dataclass(frozen=True)
 class Span:
     """A candidate answer: ``passage.text[start:end]`` and the units it is made of."""
@@ -126,6 +216,14 @@ class Span:
     @property
     def country(self) -> str:
         return self.sp.passage.country
+
+    @property
+    def apparatus(self) -> str | None:
+        """The kind of apparatus (``apparatus``) of the first of its units that is one, or
+        None when every unit is what the document says."""
+        p = self.sp.passage
+        return next((k for s, e in self.units if (k := apparatus(p.text, s, e, p.section))),
+                    None)
 
     def contains(self, other: Span) -> bool:
         return (self.sp.passage.id == other.sp.passage.id and self.start <= other.start

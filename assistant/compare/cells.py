@@ -21,12 +21,11 @@ The margin, and one or two quotes, were chosen on the tune part of the gold matr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.answer.spans import is_statement
+from assistant.answer.spans import DOT_LEADER, INSTRUCTION, QUESTIONNAIRE, is_statement
 from assistant.text import display, normalize
 from assistant.types import Citation
 
@@ -35,14 +34,6 @@ if TYPE_CHECKING:
     from assistant.answer.abstain import Abstention
     from assistant.answer.scorer import ScoredSpan
     from assistant.retrieve.hybrid import Retrieval
-
-# The questionnaire printed in a report's appendix: its questions and answer options are the
-# form the respondents filled in, not what the country's documents say.
-QUESTIONNAIRE = re.compile(r"\b(?:appendix|annex)\b.*\bquestionnaire\b", re.I)
-_DOT_LEADER = re.compile(r"(?:\.\s?){4,}|…{2,}")  # a contents line: "Diagram 2. … ..... 14"
-# A unit addressed to respondents: "Please indicate…", "If yes, …", "(You may select more…)".
-_INSTRUCTION = re.compile(r"^\W*(?:please\b|if (?:yes|no|so|other)\b|\(?you may (?:select|"
-                          r"choose|tick)\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,9 +72,9 @@ def states_a_position(span_text: str, units: Sequence[str], section: str) -> boo
     if QUESTIONNAIRE.search(section) or not units:
         return False
     shown = display(span_text).strip()
-    if "?" in shown or shown.endswith(":") or _DOT_LEADER.search(shown):
+    if "?" in shown or shown.endswith(":") or DOT_LEADER.search(shown):
         return False
-    if any(_INSTRUCTION.match(display(u)) for u in units):
+    if any(INSTRUCTION.match(display(u)) for u in units):
         return False
     return is_statement(units[0])
 
