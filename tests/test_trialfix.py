@@ -1,0 +1,69 @@
+"""A new user's trial of the chat page and the command line (session 9, branch trialfix): a
+URL quoted from an autolink linked with the sentence's ``\\>).”``, "###" inside a highlight,
+a server path in an upload's message, a possessive in the unknown-name message, a coverage
+note for a different law of a similar name, and the draft check's closest sentence listed twice.
+
+Unit tests on fakes: pure functions and the page's handlers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.types import Passage, ScoredPassage
+
+ACA = ("For example, the Armenian Code Academy has had more than 10,000 graduates from the "
+       "regions and Yerevan (Source: <https://armenpress.am/hy/article/1124273>).")
+ACA_URL = "https://armenpress.am/hy/article/1124273"
+
+
+def _scored(text: str, section: str = "Policy background") -> ScoredPassage:
+    p = Passage(id="d11#1", doc_id="d11", title="Micro-GEAR D1.1 Armenia", country="AM",
+                section=section, text=text)
+    return ScoredPassage(p, 1.0)
+
+
+# ---- 1. autolinks and heading marks in quotes ------------------------------------------------
+def test_a_quotes_display_form_shows_an_autolinks_url_without_its_brackets() -> None:
+    from assistant.answer.spans import build_spans, clean_item
+
+    assert clean_item(ACA).endswith(f"(Source: {ACA_URL}).")
+    assert clean_item("See \\<https://x.org/a\\>.") == "See https://x.org/a."
+    span = next(s for s in build_spans(_scored(ACA)) if s.kind == "sentence")
+    assert "<https://armenpress.am/hy/article/1124273>" in span.quote  # verbatim, verified
+    assert "<" not in span.shown and ACA_URL in span.shown
+
+
+def _links(markdown: str) -> list[tuple[str, str]]:
+    return re.findall(r"\[([^\]]*)\]\(<([^>]*)>\)", markdown)
+
+
+def test_the_chat_links_a_quoted_url_and_nothing_after_it() -> None:
+    from assistant.web.sources import linked_text
+
+    for shown in (f"“Yerevan (Source: {ACA_URL}).” [1]",
+                  f"“Yerevan (Source: <{ACA_URL}>).” [1]",
+                  f"“Yerevan (Source: {ACA_URL}\\>).” [1]"):
+        out = linked_text(shown, 3)
+        assert _links(out) == [(ACA_URL, ACA_URL)], out
+        assert "[\\[1\\]](#src-3-1)" in out
+    out = linked_text("See https://en.wikipedia.org/wiki/A_(b), www.x.org. and https:// x", 1)
+    assert _links(out) == [("https://en.wikipedia.org/wiki/A\\_(b)",
+                            "https://en.wikipedia.org/wiki/A_(b)"),
+                           ("www.x.org", "https://www.x.org")]
+
+
+def test_a_highlight_starting_at_a_heading_shows_no_heading_marks() -> None:
+    from assistant.web.render import render_passage
+
+    text = ("Intro.\n\n### **Foreign Universities and branches:**\n\n1. American University\n"
+            "2. European Academy\n\nYerevan (Source: <https://armenpress.am/hy/article/1>).")
+    out, found = render_passage(text, [(1, "### Foreign Universities and branches: 1. American "
+                                           "University 2. European Academy")])
+    assert found == [1]
+    assert "#" not in out and "<h3>" in out
+    out, _ = render_passage(text, [(1, "2. European Academy")])
+    assert '<li><mark class="q q1">European Academy</mark></li>' in out
+    out, _ = render_passage(text, [(2, "Yerevan (Source: <https://armenpress.am/hy/article/1>).")])
+    assert "(Source: https://armenpress.am/hy/article/1).</mark>" in out
+    assert "&lt;" not in out
