@@ -9,7 +9,10 @@ Unit tests on fakes: pure functions and the page's handlers.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
+from assistant.config import Settings
 from assistant.types import Passage, ScoredPassage
 
 ACA = ("For example, the Armenian Code Academy has had more than 10,000 graduates from the "
@@ -67,3 +70,50 @@ def test_a_highlight_starting_at_a_heading_shows_no_heading_marks() -> None:
     out, _ = render_passage(text, [(2, "Yerevan (Source: <https://armenpress.am/hy/article/1>).")])
     assert "(Source: https://armenpress.am/hy/article/1).</mark>" in out
     assert "&lt;" not in out
+
+
+# ---- 2. an upload's messages name the file, never its server path -----------------------------
+def _corrupt_upload(tmp_path: Path) -> tuple[Settings, Path]:
+    from conftest import make_settings
+
+    settings = make_settings(tmp_path, copy_corpus=False)
+    path = settings.data_path / "page-uploads" / ("ab" * 32) / "corrupt.pdf"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n")
+    return settings, path
+
+
+def test_a_corrupt_draft_is_named_as_the_user_named_it(tmp_path: Path) -> None:
+    from assistant.web.check_tab import check_for_page
+
+    settings, path = _corrupt_upload(tmp_path)
+    msg, _, files = check_for_page(SimpleNamespace(settings=settings), "", str(path), None)
+    assert msg.startswith("⚠ corrupt.pdf: PDF cannot be read"), msg
+    assert "page-uploads" not in msg and str(tmp_path) not in msg and files == []
+
+
+def test_the_library_upload_names_a_refused_file_by_its_name(tmp_path: Path) -> None:
+    from assistant.web.corpus_tab import make_prefill
+
+    settings, path = _corrupt_upload(tmp_path)
+    page = SimpleNamespace(settings=settings)
+    _, msg, _ = make_prefill(page)(str(path))  # type: ignore[arg-type]
+    assert msg.startswith("⚠ corrupt.pdf was not added"), msg
+    assert "page-uploads" not in msg and str(tmp_path) not in msg
+
+
+def test_error_messages_show_no_server_path(tmp_path: Path) -> None:
+    import tempfile
+
+    from assistant.errors import DocumentError
+    from assistant.web.common import safe_error
+
+    settings, path = _corrupt_upload(tmp_path)
+    gradio_copy = Path(tempfile.gettempdir()) / "gradio" / ("cd" * 32) / "my draft.docx"
+    stored = settings.uploads_path / "notes.md"
+    for exc, expected in ((DocumentError(path, "file is empty"), "corrupt.pdf: file is empty"),
+                          (DocumentError(gradio_copy, "x"), "my draft.docx: x"),
+                          (OSError(f"cannot write {stored}: disk full"),
+                           "cannot write notes.md: disk full")):
+        assert safe_error(settings, exc) == expected
+    assert safe_error(settings, DocumentError(path, "bad"), path) == "corrupt.pdf: bad"
