@@ -117,3 +117,19 @@ def test_error_messages_show_no_server_path(tmp_path: Path) -> None:
                            "cannot write notes.md: disk full")):
         assert safe_error(settings, exc) == expected
     assert safe_error(settings, DocumentError(path, "bad"), path) == "corrupt.pdf: bad"
+
+
+# ---- 3. an unknown name as the reader wrote it -----------------------------------------------
+def test_an_unknown_name_is_said_whole_in_the_questions_order(tmp_path: Path,
+                                                              bow_embeddings) -> None:  # noqa: ANN001
+    from conftest import SURVEY_ALPHA, SURVEY_BETA, two_reports
+
+    from assistant.answer import Assistant
+
+    s, index = two_reports(tmp_path, SURVEY_ALPHA, SURVEY_BETA, bow_embeddings)
+    bot = Assistant(s, index=index, audit_log=s.data_path / "audit.jsonl")
+    ans = bot.ask("What is the survey's view of Zhanna Andreasyan's report?")
+    assert ans.audit["abstain_code"] == "unknown_name"
+    assert "never mention Zhanna Andreasyan." in ans.text, ans.text
+    ans = bot.ask("Did the survey of Paris, Tbilisi and Paris ask Berlin\u2019s universities?")
+    assert "never mention Paris, Tbilisi, Berlin." in ans.text, ans.text
