@@ -133,3 +133,43 @@ def test_an_unknown_name_is_said_whole_in_the_questions_order(tmp_path: Path,
     assert "never mention Zhanna Andreasyan." in ans.text, ans.text
     ans = bot.ask("Did the survey of Paris, Tbilisi and Paris ask Berlin\u2019s universities?")
     assert "never mention Paris, Tbilisi, Berlin." in ans.text, ans.text
+
+
+# ---- 4. a coverage note only for the document the question names ------------------------------
+def test_a_new_law_of_a_similar_name_is_not_the_listed_one() -> None:
+    from conftest import REPO
+
+    from assistant.documents.manifest import load_manifest, names_document
+
+    docs = {d.id: d for d in load_manifest(REPO / "corpus" / "corpus.toml")}
+    am = docs["am-law-higher-postgraduate-education"]
+    for other in ("When will the new Armenian Law on Higher Education and Science enter into "
+                  "force?", "What does the Law on Higher Education and Science say?",
+                  "What did the draft law of the RA on higher education change?"):
+        assert not names_document(am, other), other
+    for named in ("What does the Armenian Law on Higher and Postgraduate Professional Education "
+                  "say?", "What does the law on higher education say about credits?",
+                  "Is the Law on Higher Education and Postgraduate Professional Education in "
+                  "force?", "Do the Law on Higher Education and Georgia's rules agree?"):
+        assert names_document(am, named), named
+
+
+def test_the_coverage_note_leaves_out_a_different_law(tmp_path: Path,
+                                                      bow_embeddings) -> None:  # noqa: ANN001
+    from conftest import REPO, SURVEY_ALPHA, SURVEY_BETA, two_reports
+
+    from assistant.answer import Assistant
+
+    s, index = two_reports(tmp_path, SURVEY_ALPHA, SURVEY_BETA, bow_embeddings)
+    listed = (REPO / "corpus" / "corpus.toml").read_text(encoding="utf-8").split("[[document]]")
+    law = next(b for b in listed if 'id = "am-law-higher-postgraduate-education"' in b)
+    s.manifest_path.write_text(s.manifest_path.read_text(encoding="utf-8") +
+                               "\n[[document]]" + law, encoding="utf-8")
+    bot = Assistant(s, index=index)
+    asked = bot.ask("When will the new Armenian Law on Higher Education and Science apply?")
+    assert "not in the index" not in asked.text, asked.text
+    named = bot.ask("What does the Armenian Law on Higher and Postgraduate Professional "
+                    "Education say?")
+    assert "Postgraduate Professional Education (14 December 2004) is not in the index" in (
+        named.text), named.text
+
