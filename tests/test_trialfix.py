@@ -173,3 +173,33 @@ def test_the_coverage_note_leaves_out_a_different_law(tmp_path: Path,
     assert "Postgraduate Professional Education (14 December 2004) is not in the index" in (
         named.text), named.text
 
+
+# ---- 5. the draft check's closest sentences, each once ---------------------------------------
+def test_a_closest_sentence_is_listed_once_under_a_claim() -> None:
+    from assistant.check.draft import closest_passages
+    from assistant.check.evidence import _Cand
+
+    may = "The questionnaire was available from May 2nd to May 18th, 2024."
+    intro = "The main institutions of Georgia took part in the project. "
+    doc = intro + may + " Answers came from 27 institutions."
+
+    def cand(pid: str, start: int, end: int, sentence: str, topic: float) -> _Cand:
+        p = Passage(id=pid, doc_id="d11-georgia", title="Micro-GEAR D1.1 Georgia",
+                    country="GE", section="2.2. Selection", text=doc[start:end],
+                    start=start, end=end)
+        s = p.text.index(sentence)
+        return _Cand(ScoredPassage(p, topic), s, s + len(sentence), topic)
+
+    overlap = len(intro)  # the second chunk starts where the first one's last sentence does
+    first, second = (0, len(intro) + len(may)), (overlap, len(doc))
+    cands = [cand("g#1", *first, may, 0.8),
+             cand("g#2", *second, may, 0.7),  # the same sentence, from the overlapping chunk
+             cand("g#2", *second, "Answers came from 27 institutions.", 0.6),
+             cand("g#1", *first, intro.strip(), 0.5)]
+    shown = [(e.passage.id, e.quote) for e in closest_passages(cands)]
+    assert shown == [("g#1", may), ("g#2", "Answers came from 27 institutions.")], shown
+    # the same words in another document's passage (the reports copy sentences) stay
+    other = Passage(id="a#1", doc_id="d11-armenia", title="Armenia", country="AM",
+                    text=may, start=0, end=len(may))
+    cands.insert(1, _Cand(ScoredPassage(other, 0.75), 0, len(may), 0.75))
+    assert [e.passage.id for e in closest_passages(cands)] == ["g#1", "a#1", "g#2"]
