@@ -34,7 +34,8 @@ def test_a_quotes_display_form_shows_an_autolinks_url_without_its_brackets() -> 
     assert clean_item("See \\<https://x.org/a\\>.") == "See https://x.org/a."
     span = next(s for s in build_spans(_scored(ACA)) if s.kind == "sentence")
     assert "<https://armenpress.am/hy/article/1124273>" in span.quote  # verbatim, verified
-    assert "<" not in span.shown and ACA_URL in span.shown
+    assert "<" not in span.shown
+    assert ACA_URL in span.shown
 
 
 def _links(markdown: str) -> list[tuple[str, str]]:
@@ -64,7 +65,8 @@ def test_a_highlight_starting_at_a_heading_shows_no_heading_marks() -> None:
     out, found = render_passage(text, [(1, "### Foreign Universities and branches: 1. American "
                                            "University 2. European Academy")])
     assert found == [1]
-    assert "#" not in out and "<h3>" in out
+    assert "#" not in out
+    assert "<h3>" in out
     out, _ = render_passage(text, [(1, "2. European Academy")])
     assert '<li><mark class="q q1">European Academy</mark></li>' in out
     out, _ = render_passage(text, [(2, "Yerevan (Source: <https://armenpress.am/hy/article/1>).")])
@@ -89,7 +91,9 @@ def test_a_corrupt_draft_is_named_as_the_user_named_it(tmp_path: Path) -> None:
     settings, path = _corrupt_upload(tmp_path)
     msg, _, files = check_for_page(SimpleNamespace(settings=settings), "", str(path), None)
     assert msg.startswith("⚠ corrupt.pdf: PDF cannot be read"), msg
-    assert "page-uploads" not in msg and str(tmp_path) not in msg and files == []
+    assert "page-uploads" not in msg
+    assert str(tmp_path) not in msg
+    assert files == []
 
 
 def test_the_library_upload_names_a_refused_file_by_its_name(tmp_path: Path) -> None:
@@ -99,7 +103,8 @@ def test_the_library_upload_names_a_refused_file_by_its_name(tmp_path: Path) -> 
     page = SimpleNamespace(settings=settings)
     _, msg, _ = make_prefill(page)(str(path))  # type: ignore[arg-type]
     assert msg.startswith("⚠ corrupt.pdf was not added"), msg
-    assert "page-uploads" not in msg and str(tmp_path) not in msg
+    assert "page-uploads" not in msg
+    assert str(tmp_path) not in msg
 
 
 def test_error_messages_show_no_server_path(tmp_path: Path) -> None:

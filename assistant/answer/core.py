@@ -8,7 +8,6 @@ documents are silent on) → the audit record.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path

@@ -13,8 +13,9 @@ line, a contents line, a heading, the questionnaire's form) is never an answer n
 The raw span is the stored text between two offsets, so its quote is verbatim by construction
 and is verified against the stored passage like every quote. The display form drops list
 letters ("a)", "m."), bullets and check marks, heading marks ("###"), footnote marks set as
-superscripts ("colleges<sup>1</sup>") and an autolink's brackets ("<https://x>" shows "https://x"); it is for the reader only. Digits glued to a word in
-plain text stay ("globs2" is a name; "colleges1" from a PDF cannot be told from one).
+superscripts ("colleges<sup>1</sup>") and an autolink's brackets ("<https://x>" shows
+"https://x"); it is for the reader only. Digits glued to a word in plain text stay ("globs2"
+is a name; "colleges1" from a PDF cannot be told from one).
 """
 
 from __future__ import annotations

@@ -15,14 +15,13 @@ from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.types import DocumentInfo, SourceURL
 
-
 # --------------------------------------------------------------------------------------------
 # Manifest
 # --------------------------------------------------------------------------------------------
 # A law the question calls new or a draft is not the listed one ("the new Law on Higher
 # Education and Science" is not the 2004 Law on Higher and Postgraduate Professional Education).
-_NEW_LAW = re.compile(r"\b(?:new|draft|proposed|forthcoming|upcoming|future)\s+(?:[\w'-]+\s+){0,2}$",
-                      re.I)
+_NEW_LAW = re.compile(
+    r"\b(?:new|draft|proposed|forthcoming|upcoming|future)\s+(?:[\w'-]+\s+){0,2}$", re.I)
 # A mention whose words go on as a longer title: "and" and a capitalised word ("… Higher
 # Education and Science"), which names a different document.
 _LONGER_TITLE = re.compile(r"\s*(?:and|&)\s+([A-Z][\w-]*)")

@@ -178,9 +178,8 @@ def _url_end(text: str, start: int, end: int) -> int:
     a ")" that closes no "(" of the URL are the sentence's, not the URL's."""
     while end > start:
         last = text[end - 1]
-        if last in _URL_TRAILING:
-            end -= 1
-        elif last == ")" and text.count("(", start, end) < text.count(")", start, end):
+        if last in _URL_TRAILING or last == ")" and (
+                text.count("(", start, end) < text.count(")", start, end)):
             end -= 1
         else:
             break
