@@ -208,3 +208,13 @@ def test_a_closest_sentence_is_listed_once_under_a_claim() -> None:
                     text=may, start=0, end=len(may))
     cands.insert(1, _Cand(ScoredPassage(other, 0.75), 0, len(may), 0.75))
     assert [e.passage.id for e in closest_passages(cands)] == ["g#1", "a#1", "g#2"]
+
+
+# ---- 6. gradio's status line says a word, not its i18n key -------------------------------------
+def test_the_page_gives_gradios_complete_status_an_english_text(tmp_path: Path) -> None:
+    from conftest import make_settings
+
+    from assistant.web.server import launch_options
+
+    options = launch_options(make_settings(tmp_path, copy_corpus=False), None)
+    assert options["i18n"].translations_dict["en"]["common.complete"] == "Done"
