@@ -230,3 +230,30 @@ def test_modes_without_a_model_say_what_to_set() -> None:
     configured = available_modes(Settings(llm_base_url="http://127.0.0.1:9/v1"))
     assert configured["verify"] is None
     assert configured["llm"] is None
+
+
+def test_an_opener_with_a_subject_of_its_own_stands_alone() -> None:
+    """A trial: "And since when has ANQA been in the IMINQA group?" after a question on who
+    co-chairs a working group was read with that question, and a wrong date was answered."""
+    prev = "Who co-chairs the Working Group on Micro-Credentials within the TPG on QA?"
+    q = "And since when has ANQA been in the IMINQA group?"
+    assert condense_rule_based(q, [(prev, "…")]) == q
+    # the same names as the earlier question, or a word pointing back: still a follow-up
+    assert condense_rule_based("And since when has it been in the group?", [(prev, "…")]) != (
+        "And since when has it been in the group?")
+    assert "Armenia" in condense_rule_based(
+        "and how many said via a national register?",
+        [("How do people in Armenia find out if a micro-credential is quality assured?", "…")])
+    # a short "what about X?" leans on the earlier question
+    assert "(" in condense_rule_based("what about ECTS?", [(prev, "…")])
+
+
+def test_a_follow_up_that_names_its_country_drops_the_earlier_one_never_swaps_it() -> None:
+    """A trial: "…Georgian respondents … such courses?" after a question on the Armenian Code
+    Academy was read with "the Georgian Code Academy", which does not exist."""
+    q = "What percentage of Georgian respondents already had experience with such courses?"
+    standalone = condense_rule_based(q, [("How many graduates has the Armenian Code Academy had?",
+                                          "…")])
+    assert "Code Academy" in standalone
+    assert "Georgian Code Academy" not in standalone
+    assert "Armenian" not in standalone

@@ -289,6 +289,12 @@ _EXISTENTIAL = re.compile(r"\b(is|are|was|were|be)\s+there\b|\bthere\s+(is|are|w
 _PLURAL = {"they", "them", "their", "both of them"}  # point to the two countries a question names
 FOLLOW_UP_MAX_TERMS = 5  # a question with history and at most this many content words leans on it
 _COUNTRY_MENTION = re.compile(r"\b(Armenia|Armenian|Georgia|Georgian)\b", re.I)
+# A country in the earlier question, with the preposition that attaches it ("in Armenia").
+_PREV_COUNTRY = re.compile(r"(?:\s+(?:in|of|for|from)\s+(?:Armenia|Georgia)\b|"
+                           r"\b(?:Armenian|Georgian)\s+|\s*\b(?:Armenia|Georgia)\b)", re.I)
+# A name: an acronym ("ANQA", "ECTS") or a capitalised word inside the sentence ("Code Academy").
+_NAME = re.compile(r"\b[A-Z][A-Z0-9]+\b|(?<=[a-z,;] )[A-Z][a-z]{2,}\b")
+STANDS_ALONE_MIN_TERMS = 3  # content words an opener's question needs to stand on its own
 
 
 def is_follow_up(question: str) -> bool:
@@ -309,6 +315,23 @@ def is_follow_up(question: str) -> bool:
     return bool(pointing) and len(content) <= FOLLOW_UP_MAX_TERMS
 
 
+def stands_alone(question: str, prev: str) -> bool:
+    """A question that opens like a follow-up ("And since when has ANQA been in the IMINQA
+    group?") but brings a subject of its own: a name the earlier question did not use, at least
+    STANDS_ALONE_MIN_TERMS content words, and no word that points back. Reading it with the
+    earlier question pulled its passages in (a trial saw a wrong date answered)."""
+    if _PRONOUN.search(_EXISTENTIAL.sub(" ", question)):
+        return False
+
+    def names(text: str) -> set[str]:
+        return {m.group(0).lower() for m in _NAME.finditer(text)
+                if not _COUNTRY_MENTION.fullmatch(m.group(0))}
+
+    content = [t for t in tokens(_FOLLOW_UP.sub("", question))
+               if t not in {"armenia", "georgia"}]
+    return bool(names(question) - names(prev)) and len(content) >= STANDS_ALONE_MIN_TERMS
+
+
 def condense_rule_based(question: str, history: History) -> str:
     """Turn a follow-up into a standalone question, without an LLM.
 
@@ -321,20 +344,25 @@ def condense_rule_based(question: str, history: History) -> str:
     prev = history[-1][0]
     if not is_follow_up(question):
         return question
+    if stands_alone(question, prev):
+        return question
     new = countries_in(question) & {"AM", "GE"}
     rest = _FOLLOW_UP.sub("", question).strip(" ,?.")
     rest_content = [t for t in tokens(rest) if t not in {"armenia", "georgia"}]
     if new and len(new) == 1 and countries_in(prev) & {"AM", "GE"} and \
             detect_language(prev) == "en":
-        # The follow-up moves the earlier question to another country.
-        target = COUNTRY_NAMES[next(iter(new))]
-
-        def swap(m: re.Match[str]) -> str:
-            return target + ("n" if m.group(0).lower().endswith("n") else "")
-
-        prev = _COUNTRY_MENTION.sub(swap, prev)
         if not rest_content or detect_language(question) != "en":
-            return prev
+            # "and in Georgia?": the follow-up moves the earlier question to another country.
+            target = COUNTRY_NAMES[next(iter(new))]
+
+            def swap(m: re.Match[str]) -> str:
+                return target + ("n" if m.group(0).lower().endswith("n") else "")
+
+            return _COUNTRY_MENTION.sub(swap, prev)
+        # It names its country and says what it asks: the earlier question only tells what
+        # "such" or "it" is, so its country is dropped, never swapped (a trial saw "the Armenian
+        # Code Academy" become "the Georgian Code Academy", which does not exist).
+        prev = _PREV_COUNTRY.sub("", prev).strip()
     if new and not rest_content:
         return f"{prev.rstrip('?. ')} in {COUNTRY_NAMES[next(iter(new))]}?"
     if not rest:
