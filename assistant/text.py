@@ -51,6 +51,16 @@ def without_heading_marks(text: str) -> str:
     return _HEADING_MARKS.sub("", text)
 
 
+# A Markdown autolink as stored (<https://x>), its brackets maybe escaped (\<https://x\>).
+_AUTOLINK_MARKS = re.compile(r"\\?<((?:https?|ftp)://[^\s<>\\]+|mailto:[^\s<>\\]+)\\?>")
+
+
+def without_autolink_marks(text: str) -> str:
+    """Text with each Markdown autolink's angle brackets dropped (the URL stays): a quote's
+    display form shows "Source: https://x/1)." rather than "Source: <https://x/1>)."."""
+    return _AUTOLINK_MARKS.sub(r"\1", text)
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """ "1 chunk", "3 chunks", "0 passages": a count with its noun in the right number."""
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"

@@ -71,10 +71,9 @@ def before_answering(q: QuestionInfo, retrieval: Retrieval) -> Abstention | None
     if looks_like_injection(q.text) or looks_like_injection(q.standalone):
         return Abstention(INJECTION, "the question asks to change the rules; answers come only "
                                      "from the documents")
-    unknown = set(retrieval.terms.unknown)
-    names = {word for term, word in proper_nouns(q.standalone).items() if term in unknown}
+    names = unknown_names(q.standalone, set(retrieval.terms.unknown))
     if names:
-        return Abstention(UNKNOWN_NAME, f"the documents never mention {', '.join(sorted(names))}")
+        return Abstention(UNKNOWN_NAME, f"the documents never mention {', '.join(names)}")
     strangers = no_known_words(q, retrieval)
     if strangers:
         return Abstention(NO_KNOWN_WORDS, f"none of the question's words ({', '.join(strangers)}) "
@@ -134,6 +133,26 @@ def proper_nouns(question: str) -> dict[str, str]:
     short forms and compounds are not names here (``_a_name``)."""
     ws = re.findall(r"[A-Za-z][A-Za-z'-]+", question)
     return {tokens(w)[0]: w for w in ws[1:] if w[0].isupper() and tokens(w) and _a_name(w)}
+
+
+def unknown_names(question: str, unknown: set[str]) -> list[str]:
+    """The names of ``proper_nouns`` whose term is ``unknown`` to the index, as the reader
+    wrote them: in the question's order, the words of one name together ("Zhanna Andreasyan",
+    not "Andreasyan's, Zhanna"), without a possessive "'s" or a stray mark."""
+    words = list(re.finditer(r"[A-Za-z][A-Za-z'-]+", question))
+    names: list[list[str]] = []
+    last = -1  # the end of the previous unknown name's word, when it is the previous word
+    for i, m in enumerate(words[1:], start=1):
+        w = m.group(0)
+        if not (w[0].isupper() and tokens(w) and _a_name(w) and tokens(w)[0] in unknown):
+            continue
+        shown = re.sub(r"'s$", "", w).strip("'-")
+        if last == words[i - 1].end() and not question[last : m.start()].strip():
+            names[-1].append(shown)
+        else:
+            names.append([shown])
+        last = m.end()
+    return list(dict.fromkeys(" ".join(n) for n in names))
 
 
 def _a_name(word: str) -> bool:

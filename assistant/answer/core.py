@@ -8,7 +8,6 @@ documents are silent on) → the audit record.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -45,6 +44,7 @@ from assistant.answer.questions import (
 from assistant.answer.scorer import MODEL_PATH, AnswerModel, ScoredSpan, load_model, score_spans
 from assistant.answer.spans import build_spans
 from assistant.config import Settings
+from assistant.documents.manifest import names_document
 from assistant.errors import ConfigError, InputError, LLMError
 from assistant.prompts import ABSTAIN_TEXT, EVIDENCE_COUNTRIES_TEXT, EVIDENCE_TEXT, load_prompt
 from assistant.retrieve.filters import Filters
@@ -233,7 +233,7 @@ class Assistant:
         for info, _ in self.coverage():
             if info.country in {"AM", "GE"} and asked & {"AM", "GE"} and info.country not in asked:
                 continue
-            if any(re.search(rx, question, re.I) for rx in info.mentions):
+            if names_document(info, question):  # not a new law of a similar name
                 out.append(info.id)
         return tuple(out)
 

@@ -12,9 +12,10 @@ line, a contents line, a heading, the questionnaire's form) is never an answer n
 
 The raw span is the stored text between two offsets, so its quote is verbatim by construction
 and is verified against the stored passage like every quote. The display form drops list
-letters ("a)", "m."), bullets and check marks, heading marks ("###") and footnote marks set as
-superscripts ("colleges<sup>1</sup>"); it is for the reader only. Digits glued to a word in
-plain text stay ("globs2" is a name; "colleges1" from a PDF cannot be told from one).
+letters ("a)", "m."), bullets and check marks, heading marks ("###"), footnote marks set as
+superscripts ("colleges<sup>1</sup>") and an autolink's brackets ("<https://x>" shows
+"https://x"); it is for the reader only. Digits glued to a word in plain text stay ("globs2"
+is a name; "colleges1" from a PDF cannot be told from one).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import display, ends_a_word_half, sentence_spans, without_heading_marks
+from assistant.text import (
+    display,
+    ends_a_word_half,
+    sentence_spans,
+    without_autolink_marks,
+    without_heading_marks,
+)
 from assistant.types import ScoredPassage
 
 SPAN_KINDS = ("sentence", "list", "adjacent")
@@ -86,8 +93,8 @@ _CONTENTS = re.compile(r"^\W*(?:(?:table of )?contents|diagrams|figures|tables|"
 
 def clean_item(text: str) -> str:
     """One unit as the reader sees it: heading marks, bullets, list letters and superscript
-    footnote marks gone."""
-    text = without_heading_marks(display(_SUP_MARK.sub("", text)))
+    footnote marks and an autolink's angle brackets gone."""
+    text = without_autolink_marks(without_heading_marks(display(_SUP_MARK.sub("", text))))
     text = _BULLET.sub("", text)
     text = _ENUMERATOR.sub("", text)
     text = _BULLET.sub("", text)  # "- ✓ a. item": bullets on either side of the letter

@@ -21,7 +21,7 @@ The draft itself is never added to the index. Each check appends an audit record
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ from assistant.text import words
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
+    from assistant.check.evidence import _Cand
 
 Progress = Callable[[int, int, str], None]
 
@@ -221,14 +222,28 @@ def _check_claim(assistant: Assistant, c: ClaimResult, f: Filters,
                 c.evidence.extend(x.evidence() for x in (r.best, *r.also))
                 c.comparisons.extend(r.comparisons)
     if c.status in {NOT_FOUND, PARTLY}:
-        seen: set[str] = set()
-        for cand in cands:
-            if cand.sp.passage.id in seen:
-                continue
-            seen.add(cand.sp.passage.id)
-            c.closest.append(cand.evidence())
-            if len(c.closest) == 3:
-                break
+        c.closest = closest_passages(cands)
+
+
+def closest_passages(cands: Sequence[_Cand], n: int = 3) -> list[Evidence]:
+    """The ``n`` closest sentences shown as not support, each once: one per passage, and not a
+    sentence of a document already shown from another passage, the same words or the same
+    place (chunks overlap, so a trial saw one sentence listed twice under one claim)."""
+    out: list[Evidence] = []
+    places: list[tuple[str, int, int]] = []  # (document, start, end) of each sentence shown
+    for cand in cands:
+        p, ev = cand.sp.passage, cand.evidence()
+        place = (p.doc_id, p.start + cand.start, p.start + cand.end) if p.end > p.start else (
+            p.id, cand.start, cand.end)  # offsets in the document unknown: the passage's
+        if any(e.passage.id == p.id or e.passage.doc_id == p.doc_id and e.quote == ev.quote
+               for e in out) or any(d == place[0] and s < place[2] and place[1] < e
+                                    for d, s, e in places):
+            continue
+        out.append(ev)
+        places.append(place)
+        if len(out) == n:
+            break
+    return out
 
 
 def _preferred(clause: str, prefer: str) -> str:

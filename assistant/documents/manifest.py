@@ -15,9 +15,36 @@ from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.types import DocumentInfo, SourceURL
 
-
 # --------------------------------------------------------------------------------------------
 # Manifest
+# --------------------------------------------------------------------------------------------
+# A law the question calls new or a draft is not the listed one ("the new Law on Higher
+# Education and Science" is not the 2004 Law on Higher and Postgraduate Professional Education).
+_NEW_LAW = re.compile(
+    r"\b(?:new|draft|proposed|forthcoming|upcoming|future)\s+(?:[\w'-]+\s+){0,2}$", re.I)
+# A mention whose words go on as a longer title: "and" and a capitalised word ("… Higher
+# Education and Science"), which names a different document.
+_LONGER_TITLE = re.compile(r"\s*(?:and|&)\s+([A-Z][\w-]*)")
+
+
+def names_document(info: DocumentInfo, question: str) -> bool:
+    """Does the question name this listed document? One of its ``mentions`` patterns matches,
+    and not as part of a different title: a law called new or a draft, or a mention that goes
+    on with words the document's title does not have ("Law on Higher Education and Science")."""
+    from assistant.text import countries_in, tokens
+
+    title = set(tokens(info.title))
+    for rx in info.mentions:
+        for m in re.finditer(rx, question, re.I):
+            if _NEW_LAW.search(question[: m.start()]):
+                continue
+            more = _LONGER_TITLE.match(question, m.end())
+            if more and not countries_in(more.group(1)) and not set(tokens(more.group(1))) <= (
+                    title):
+                continue
+            return True
+    return False
+
 # --------------------------------------------------------------------------------------------
 def load_manifest(path: Path) -> list[DocumentInfo]:
     """Read ``corpus.toml``: one ``[[document]]`` table per document the assistant covers."""

@@ -66,6 +66,7 @@ def check_for_page(
     from assistant.check.reading import read_draft
     from assistant.check.report import report_fragment
     from assistant.store.files import disk_full_error
+    from assistant.web.common import safe_error
 
     out: Path | None = None
     try:
@@ -82,14 +83,15 @@ def check_for_page(
         md.write_text(report.to_markdown(), encoding="utf-8")
         page = out / f"{stem}.check.html"
         page.write_text(report.to_html(), encoding="utf-8")
-    except AssistantError as exc:
-        return f"⚠ {html.escape(str(exc), quote=False)}", EMPTY, []
+    except AssistantError as exc:  # named by the file's own name, never its server path
+        shown = safe_error(assistant.settings, exc, *([Path(file)] if file else []))
+        return f"⚠ {html.escape(shown, quote=False)}", EMPTY, []
     except OSError as exc:
         full = disk_full_error(exc, out or Path(tempfile.gettempdir()), 0)
         if full is None:
             log.exception("checking a draft failed")
             return FAILED, EMPTY, []
-        return f"⚠ {html.escape(str(full), quote=False)}", EMPTY, []
+        return f"⚠ {html.escape(safe_error(assistant.settings, full), quote=False)}", EMPTY, []
     except Exception:
         log.exception("checking a draft failed")
         return FAILED, EMPTY, []

@@ -36,9 +36,27 @@ def llm_unavailable(settings: Settings) -> str:
     return llm_configured(settings) or ""
 
 
-def safe_error(settings: Settings, exc: BaseException) -> str:
-    """An error's text for the page, without credentials or keys."""
-    return redact(str(exc), settings)
+def safe_error(settings: Settings, exc: BaseException, *files: Path) -> str:
+    """An error's text for the page, without credentials, keys or server paths: each of
+    ``files`` (an upload's temporary copy) and any path in the page's data folder (its upload
+    folder, the stored uploads) is named by its file name, the name the user gave it."""
+    return without_server_paths(redact(str(exc), settings), settings, *files)
+
+
+def without_server_paths(text: str, settings: Settings, *files: Path) -> str:
+    """``text`` with each of ``files`` and every path under the data folder (or the system's
+    temporary folder, where gradio may keep an upload) shown as its last part, the file name."""
+    import re
+    import tempfile
+
+    for f in files:
+        for form in {str(f), str(f.resolve())}:
+            text = text.replace(form, f.name)
+    roots = {str(r) for root in (settings.data_path, Path(tempfile.gettempdir()))
+             for r in (root, root.resolve())}
+    for root in sorted(roots, key=len, reverse=True):
+        text = re.sub(re.escape(root.rstrip("/")) + r"/(?:[^\s/:]+/)*([^\s/:]+)", r"\1", text)
+    return text
 
 
 def new_state() -> dict[str, Any]:

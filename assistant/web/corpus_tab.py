@@ -17,7 +17,7 @@ from assistant.documents.manifest import file_sha256
 from assistant.errors import AssistantError
 from assistant.types import COUNTRIES, DOC_TYPES
 from assistant.web.catalog import corpus_html, corpus_rows, country_choices, missing_html
-from assistant.web.common import GENERIC_ERROR, Page, safe_error
+from assistant.web.common import GENERIC_ERROR, Page, safe_error, without_server_paths
 from assistant.web.upload_worker import UploadInterrupted, ingest_upload
 from assistant.web.uploads import (
     UPLOAD_TYPES,
@@ -90,7 +90,8 @@ def make_prefill(page: Page) -> Callable[[str | None], tuple[str, str, Any]]:
             return first_heading(path, page.settings), f"Check the title, country and type of "\
                 f"**{path.name}**, then press “Add to the library”.", gr.update(interactive=True)
         except AssistantError as exc:
-            return ("", f"⚠ {path.name} was not added: {getattr(exc, 'reason', exc)}",
+            why = without_server_paths(str(getattr(exc, "reason", exc)), page.settings, path)
+            return ("", f"⚠ {path.name} was not added: {why}",
                     gr.update(interactive=False))
 
     return prefill
@@ -135,9 +136,9 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
         except UploadInterrupted as exc:
             if not (settings.uploads_path / path.name).exists():
                 sidecar.unlink(missing_ok=True)
-            return f"⚠ {safe_error(settings, exc)}", *table()
+            return f"⚠ {safe_error(settings, exc, path)}", *table()
         except AssistantError as exc:
-            return f"⚠ {safe_error(settings, exc)}", *table()
+            return f"⚠ {safe_error(settings, exc, path)}", *table()
         except OSError as exc:
             from assistant.store.files import disk_full_error
 
@@ -146,7 +147,7 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             if full is None:
                 log.exception("ingesting %s failed", path)
                 return GENERIC_ERROR, *table()
-            return f"⚠ {path.name} was not added: {safe_error(settings, full)}", *table()
+            return f"⚠ {path.name} was not added: {safe_error(settings, full, path)}", *table()
         except Exception:
             log.exception("ingesting %s failed", path)
             return GENERIC_ERROR, *table()
@@ -157,7 +158,8 @@ def make_upload(page: Page) -> Callable[..., tuple[Any, ...]]:
             sidecar.unlink(missing_ok=True)
         lines = [*added_lines(settings, index, report), *(f"- {n}" for n in report.notes)]
         for failed, reason in report.failed.items():
-            lines.append(f"- ⚠ {Path(failed).name} was not added: {reason}")
+            lines.append(f"- ⚠ {Path(failed).name} was not added: "
+                         f"{without_server_paths(reason, settings, path)}")
         lines = lines or [f"Nothing was added from {path.name}."]
         log.info("upload of %s: %s", path.name, report.summary())
         result = ("\n".join(lines), *table())

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.web.common import GENERIC_ERROR, Page
+from assistant.web.common import GENERIC_ERROR, Page, safe_error
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -164,8 +164,8 @@ def make_run_eval(page: Page) -> Callable[..., tuple[str, list[list[Any]]]]:
         try:
             summary, rows = evaluation(settings, bot, Path(file) if file else None, int(limit),
                                        mode, progress=bar)
-        except AssistantError as exc:
-            return f"⚠ {exc}", []
+        except AssistantError as exc:  # an uploaded set named by its name, not its path
+            return f"⚠ {safe_error(settings, exc, *([Path(file)] if file else []))}", []
         except (ImportError, AttributeError, TypeError) as exc:
             log.exception("evaluation is not available")
             return f"⚠ The evaluation module is not available in this build ({exc}).", []

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from assistant.text import quote_span
+from assistant.text import quote_span, without_autolink_marks
 
 INLINE_TAGS = ("sup", "sub", "br", "b", "i", "em", "strong", "u", "s", "small")
 BLOCK_TAGS = ("p", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -35,6 +35,7 @@ _START = 0xE000  # start sentinel of quote i: chr(_START + i)
 _END = 0xE100  # end sentinel of quote i
 _STRAY_EMPHASIS = re.compile(r"(?<![\\*])\*\*+|(?<![\\_\w])__+(?![\w])")
 _SENTINEL_OR_TAG = re.compile(r"[\ue000-\ue1ff]|<[^>]*>")
+_LINE_MARKS = re.compile(r"[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +102,16 @@ def _plain_html(src: str) -> str:
                    for p in paras if p.strip())
 
 
+def _past_line_marks(text: str, s: int, e: int) -> int:
+    """A quote's start moved past the block marks that open its line ("### ", "- ", "1. ",
+    "> "): a mark placed before them would hide the heading or list item from the renderer,
+    which would then show "###" inside the highlight."""
+    if s and text[s - 1] != "\n":
+        return s
+    m = _LINE_MARKS.match(text, s, e)
+    return m.end() if m and m.end() < e else s
+
+
 @lru_cache(maxsize=4096)
 def _render(text: str, quotes: tuple[tuple[int, str], ...],
             plain: bool = False) -> tuple[str, tuple[int, ...]]:
@@ -108,6 +119,7 @@ def _render(text: str, quotes: tuple[tuple[int, str], ...],
     src: list[str] = []
     pos = 0
     for i, (s, e, _) in enumerate(spans):
+        s = s if plain else _past_line_marks(text, s, e)
         src += [text[pos:s], chr(_START + i), text[s:e], chr(_END + i)]
         pos = e
     src.append(text[pos:])
@@ -115,7 +127,8 @@ def _render(text: str, quotes: tuple[tuple[int, str], ...],
         rendered = _plain_html("".join(src))
     else:
         # Emphasis markers left over by the renderer are unbalanced (a chunk cut mid-bold).
-        rendered = _STRAY_EMPHASIS.sub("", sanitize(_md().render(escape_markup("".join(src)))))
+        md_src = escape_markup(without_autolink_marks("".join(src)))
+        rendered = _STRAY_EMPHASIS.sub("", sanitize(_md().render(md_src)))
     return (_marks(rendered, [" ".join(f"q{n}" for n in ns) for _, _, ns in spans]),
             tuple(n for _, _, ns in spans for n in ns))
 

@@ -102,7 +102,20 @@ def launch_options(settings: Settings, auth: tuple[str, str] | None) -> dict[str
         quiet=True,
         state_session_capacity=settings.page_sessions,
         app_kwargs=app_kwargs(settings, with_login_limit=bool(auth)),
+        i18n=page_i18n(),
     )
+
+
+# Words gradio's page reads out but its English strings lack: a visually hidden status line
+# says "common.complete" to a screen reader when an event ends (a trial heard the key).
+MISSING_STRINGS = {"common.complete": "Done"}
+
+
+def page_i18n() -> Any:
+    """The page's strings for gradio's own keys it has no English text for."""
+    import gradio as gr
+
+    return gr.I18n(en=dict(MISSING_STRINGS))
 
 
 def serve(settings: Settings, block: bool = True) -> gr.Blocks:

@@ -34,6 +34,10 @@ PANEL_EARLIER = 4  # earlier answers whose sources the panel keeps (older: in th
 
 _MARKERS = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+# A URL as the chat's Markdown would link it (scheme or "www."), up to a space, a bracket or a
+# quote mark; its end is then trimmed by _url_end.
+_URL = re.compile(r"(https?://|ftp://|www\.)[^\s<>\"\u201c\u201d\u2018\u2019\[\]{}|\\^`]+", re.I)
+_URL_TRAILING = frozenset(".,;:!?'*_~")
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,16 +173,48 @@ def _md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False).replace("&gt;", ">"))
 
 
+def _url_end(text: str, start: int, end: int) -> int:
+    """Where the URL found at ``text[start:end]`` really ends: closing punctuation, quotes and
+    a ")" that closes no "(" of the URL are the sentence's, not the URL's."""
+    while end > start:
+        last = text[end - 1]
+        if last in _URL_TRAILING or last == ")" and (
+                text.count("(", start, end) < text.count(")", start, end)):
+            end -= 1
+        else:
+            break
+    return end
+
+
+def _linked_urls(text: str) -> str:
+    """Plain text as chat Markdown, each URL an explicit link to itself. The chat's Markdown
+    would link a bare URL with what follows it ("…/1124273\\>).”"), so the URL is given its
+    end here."""
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        end = _url_end(text, m.start(), m.end())
+        url = text[m.start() : end]
+        if end - m.start() <= len(m.group(1)):  # nothing but the scheme or "www."
+            continue
+        href = url if "://" in url else f"https://{url}"
+        out += [_md_escape(text[pos : m.start()]), f"[{_md_escape(url)}](<{href}>)"]
+        pos = end
+    out.append(_md_escape(text[pos:]))
+    return "".join(out)
+
+
 def linked_text(text: str, turn: int) -> str:
-    """Answer text as chat Markdown: literal text, each [n] a link to its source card."""
+    """Answer text as chat Markdown: literal text, each [n] a link to its source card, each
+    URL a link to exactly itself."""
     out: list[str] = []
     pos = 0
     for m in _MARKERS.finditer(text):
-        out.append(_md_escape(text[pos : m.start()]))
+        out.append(_linked_urls(text[pos : m.start()]))
         nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
         out.append(" ".join(f"[\\[{n}\\]](#{anchor(turn, n)})" for n in nums))
         pos = m.end()
-    out.append(_md_escape(text[pos:]))
+    out.append(_linked_urls(text[pos:]))
     return "".join(out)
 
 
