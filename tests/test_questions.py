@@ -259,3 +259,6 @@ def test_a_follow_up_that_names_its_country_drops_the_earlier_one_never_swaps_it
     assert "Code Academy" in standalone
     assert "Georgian Code Academy" not in standalone
     assert "Armenian" not in standalone
+    possessive = condense_rule_based("What share of Georgian universities had such obstacles?",
+                                     [("What are Armenia's main obstacles?", "…")])
+    assert possessive.endswith("(What are main obstacles)?")

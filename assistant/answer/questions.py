@@ -291,7 +291,8 @@ FOLLOW_UP_MAX_TERMS = 5  # a question with history and at most this many content
 _COUNTRY_MENTION = re.compile(r"\b(Armenia|Armenian|Georgia|Georgian)\b", re.I)
 # A country in the earlier question, with the preposition that attaches it ("in Armenia").
 _PREV_COUNTRY = re.compile(r"(?:\s+(?:in|of|for|from)\s+(?:Armenia|Georgia)\b|"
-                           r"\b(?:Armenian|Georgian)\s+|\s*\b(?:Armenia|Georgia)\b)", re.I)
+                           r"\b(?:Armenian|Georgian)\s+|"
+                           r"\s*\b(?:Armenia|Georgia)(?:['\u2019]s)?\b)", re.I)
 # A name: an acronym ("ANQA", "ECTS") or a capitalised word inside the sentence ("Code Academy").
 _NAME = re.compile(r"\b[A-Z][A-Z0-9]+\b|(?<=[a-z,;] )[A-Z][a-z]{2,}\b")
 STANDS_ALONE_MIN_TERMS = 3  # content words an opener's question needs to stand on its own
