@@ -84,7 +84,7 @@ _CITATION = re.compile(
     r"Publications Office|Verlag)\b")
 _URL = r"(?:<?(?:https?://|www\.)[^\s>]+>?|\[[^\]]*\]\([^)\s]+\))"
 _URL_LINE = re.compile(rf"\W*{_URL}(?:\W+{_URL})*\W*")
-_CONTENTS_LINE = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*\d{0,4}\s*$")
+_CONTENTS_LINE = re.compile(rf"(?:{DOT_LEADER.pattern})\s*\d{{0,4}}\s*$")  # and a page number
 # A list of contents, diagrams, tables or figures by its heading; there a line ending in a page
 # number glued to its title ("…of micro-credentials23") is one of its lines too.
 _CONTENTS = re.compile(r"^\W*(?:(?:table of )?contents|diagrams|figures|tables|"

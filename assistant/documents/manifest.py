@@ -13,6 +13,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
+from assistant.text import countries_in, tokens
 from assistant.types import DocumentInfo, SourceURL
 
 # --------------------------------------------------------------------------------------------
@@ -31,8 +32,6 @@ def names_document(info: DocumentInfo, question: str) -> bool:
     """Does the question name this listed document? One of its ``mentions`` patterns matches,
     and not as part of a different title: a law called new or a draft, or a mention that goes
     on with words the document's title does not have ("Law on Higher Education and Science")."""
-    from assistant.text import countries_in, tokens
-
     title = set(tokens(info.title))
     for rx in info.mentions:
         for m in re.finditer(rx, question, re.I):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +48,6 @@ def safe_error(settings: Settings, exc: BaseException, *files: Path) -> str:
 def without_server_paths(text: str, settings: Settings, *files: Path) -> str:
     """``text`` with each of ``files`` and every path under the data folder (or the system's
     temporary folder, where gradio may keep an upload) shown as its last part, the file name."""
-    import re
-    import tempfile
-
     for f in files:
         for form in {str(f), str(f.resolve())}:
             text = text.replace(form, f.name)
